@@ -1,0 +1,231 @@
+"""The transposed convolution, four ways.
+
+All four compute exactly ``torch.nn.functional.conv_transpose2d`` and are tested against
+each other and against PyTorch:
+
+- ``"scatter"``: the definition, as a loop. Every input value scales a copy of the kernel,
+  and the copies, placed ``stride`` apart, are summed where they overlap.
+- ``"zero_insertion"``: insert ``stride - 1`` zeros between input values, pad by
+  ``dilation*(k - 1) - padding``, and convolve with the flipped kernel.
+- ``"matrix"``: multiply by ``C.T``, the transpose of the convolution's matrix.
+- ``"gemm"`` (default): one matrix product per group (every kernel tap at every input
+  position), then col2im: add the ``kH*kW`` taps into the output, one output phase
+  (position modulo stride) at a time so that every add is contiguous.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from upsampling import _args
+from upsampling.conv import _bias, _conv_weight, conv2d, conv_matrix
+from upsampling.sizes import check_output_padding, conv_output_size, conv_transpose_output_size
+
+METHODS = ("gemm", "scatter", "zero_insertion", "matrix")
+
+
+def conv_transpose2d(
+    input,
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups=1,
+    dilation=1,
+    *,
+    method="gemm",
+):
+    """2-D transposed convolution, exactly as ``torch.nn.functional.conv_transpose2d``.
+
+    The adjoint of :func:`conv2d` with the same weight, stride, padding, dilation and
+    groups: each input value scales a copy of its kernel, copies are placed ``stride``
+    apart (kernel taps ``dilation`` apart), summed where they overlap, and ``padding``
+    rows and columns are cropped from every side of that full result.
+
+    Output size per axis:
+    ``H_out = (H_in - 1)*stride - 2*padding + dilation*(kH - 1) + output_padding + 1``.
+
+    ``output_padding`` adds no zeros: a strided convolution maps ``stride`` different input
+    sizes to the same output size, and ``output_padding`` picks which one to return, by
+    keeping that many more rows/columns of the full result at the bottom/right.
+
+    Parameters
+    ----------
+    input : array, shape (N, C_in, H_in, W_in) or (C_in, H_in, W_in)
+    weight : array, shape (C_in, C_out / groups, kH, kW)
+        Note the layout: input channels first (the reverse of :func:`conv2d`).
+    bias : array of shape (C_out,), optional
+    stride, padding, output_padding, dilation : int or pair of int
+    groups : int
+        ``C_in`` is split into ``groups`` independent transposed convolutions.
+    method : {"gemm", "scatter", "zero_insertion", "matrix"}
+        How to compute it (all give the same result; see the module docstring).
+
+    Returns
+    -------
+    ndarray, shape (N, C_out, H_out, W_out) (no batch axis if ``input`` had none)
+
+    Raises
+    ------
+    ValueError
+        Wrong number of dimensions, channel mismatch, channels not divisible by
+        ``groups``, ``output_padding`` not smaller than ``stride`` or ``dilation``,
+        or an output size below 1.
+
+    Examples
+    --------
+    >>> x = np.array([[[[0.0, 1.0], [2.0, 3.0]]]])
+    >>> conv_transpose2d(x, x)[0, 0]
+    array([[ 0.,  0.,  1.],
+           [ 0.,  4.,  6.],
+           [ 4., 12.,  9.]])
+    >>> x = np.array([[[[2.0, 0.0], [4.0, 1.0]]]])
+    >>> k = np.array([[[[4.0, 2.0, 1.0], [1.0, 0.0, 3.0], [0.0, 5.0, 2.0]]]])
+    >>> conv_transpose2d(x, k, stride=2, padding=1)[0, 0]
+    array([[ 0.,  6.,  0.],
+           [18., 12.,  2.],
+           [ 0., 13.,  0.]])
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
+    x, unbatched = _args.spatial_input(input, "input", "conv_transpose2d")
+    w = _conv_weight(weight, x.shape[1], groups, "conv_transpose2d", transposed=True)
+    stride = _args.positive_pair(stride, "stride")
+    padding = _args.non_negative_pair(padding, "padding")
+    output_padding = _args.non_negative_pair(output_padding, "output_padding")
+    dilation = _args.positive_pair(dilation, "dilation")
+    check_output_padding(output_padding, stride, dilation)
+    if min(x.shape[2:]) < 1:
+        raise ValueError(f"conv_transpose2d: input has an empty spatial size {x.shape[2:]}")
+    out_size = conv_transpose_output_size(
+        x.shape[2:], w.shape[2:], stride, padding, output_padding, dilation
+    )
+    b = _bias(bias, w.shape[1] * groups, "conv_transpose2d")
+    dtype = _args.common_float(x, w, b)
+    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+
+    params = stride, padding, output_padding, dilation, groups
+    out = _IMPLEMENTATIONS[method](x, w, out_size, *params)
+    if b is not None:
+        out += b.astype(dtype)[:, None, None]
+    return out[0] if unbatched else out
+
+
+def _full_size(in_size, kernel, stride, dilation, output_padding):
+    """Size of the uncropped result: every kernel copy in full, plus output_padding."""
+    return tuple(
+        (i - 1) * s + d * (k - 1) + 1 + op
+        for i, k, s, d, op in zip(in_size, kernel, stride, dilation, output_padding, strict=True)
+    )
+
+
+def _crop(full, padding, out_size):
+    """Drops ``padding`` rows/columns at the top/left and keeps ``out_size`` values."""
+    (pt, pl), (ho, wo) = padding, out_size
+    return full[:, :, pt : pt + ho, pl : pl + wo]
+
+
+def _scatter(x, w, out_size, stride, padding, output_padding, dilation, groups):
+    n, c_in, h, wd = x.shape
+    _, c_out_g, kh, kw = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    full = np.zeros((n, c_out_g * groups, *_full_size((h, wd), (kh, kw), stride, dilation,
+                                                      output_padding)), dtype=x.dtype)  # fmt: skip
+    for c in range(c_in):
+        group = c // (c_in // groups)
+        outs = slice(group * c_out_g, (group + 1) * c_out_g)
+        for i in range(h):
+            for j in range(wd):
+                # One input value scales the whole kernel; add it where its copy lands.
+                rows = slice(i * sh, i * sh + dh * (kh - 1) + 1, dh)
+                cols = slice(j * sw, j * sw + dw * (kw - 1) + 1, dw)
+                full[:, outs, rows, cols] += x[:, c, i, j, None, None, None] * w[c]
+    return _crop(full, padding, out_size)
+
+
+def _zero_insertion(x, w, out_size, stride, padding, output_padding, dilation, groups):
+    n, c_in, h, wd = x.shape
+    _, c_out_g, kh, kw = w.shape
+    sh, sw = stride
+    spread = np.zeros((n, c_in, (h - 1) * sh + 1, (wd - 1) * sw + 1), dtype=x.dtype)
+    spread[:, :, ::sh, ::sw] = x
+    # Pad by d*(k-1) - p on each side (output_padding more at the bottom/right); a negative
+    # amount crops instead.
+    edges = []
+    for k, d, p, op in zip((kh, kw), dilation, padding, output_padding, strict=True):
+        q = d * (k - 1) - p
+        edges.append((q, q + op))
+    spread = _pad_or_crop(spread, edges)
+    # The equivalent convolution's weight: channels swapped within each group, kernel flipped.
+    flipped = (
+        w.reshape(groups, c_in // groups, c_out_g, kh, kw)
+        .swapaxes(1, 2)
+        .reshape(groups * c_out_g, c_in // groups, kh, kw)[:, :, ::-1, ::-1]
+    )
+    out = conv2d(spread, flipped, dilation=dilation, groups=groups)
+    assert out.shape[2:] == tuple(out_size)
+    return out
+
+
+def _pad_or_crop(x, edges):
+    pads = [(0, 0), (0, 0)] + [(max(a, 0), max(b, 0)) for a, b in edges]
+    x = np.pad(x, pads)
+    (t, bo), (le, r) = [(max(-a, 0), max(-b, 0)) for a, b in edges]
+    return x[:, :, t : x.shape[2] - bo, le : x.shape[3] - r]
+
+
+def _matrix(x, w, out_size, stride, padding, output_padding, dilation, groups):
+    # The transposed convolution's weight (C_in, C_out/g, kH, kW) is the weight of the
+    # convolution that maps the output (C_out, H_out, W_out) back to the input's shape.
+    matrix = conv_matrix(w, out_size, stride, padding, dilation, groups)
+    # When output_padding >= stride (allowed if < dilation), that convolution has more
+    # output rows/columns than x has: only the first H_in x W_in of them are transposed.
+    n, c_in, h, wd = x.shape
+    conv_size = conv_output_size(out_size, w.shape[2:], stride, padding, dilation)
+    matrix = matrix.reshape(c_in, *conv_size, -1)[:, :h, :wd].reshape(c_in * h * wd, -1)
+    out = x.reshape(n, -1) @ matrix  # row vectors: (C^T x^T)^T = x C
+    return out.reshape(n, w.shape[1] * groups, *out_size)
+
+
+def _gemm(x, w, out_size, stride, padding, output_padding, dilation, groups):
+    n, c_in, h, wd = x.shape
+    _, c_out_g, kh, kw = w.shape
+    (sh, sw), (dh, dw), c_in_g = stride, dilation, c_in // groups
+    c_out = c_out_g * groups
+    # Output position i*s + a*d splits into phase (i*s + a*d) % s and cell i + (a*d) // s:
+    # tap a of input row i lands in phase (a*d) % s, shifted by (a*d) // s cells.
+    fh, fw = _full_size((h, wd), (kh, kw), stride, dilation, output_padding)
+    qh, qw = -(-fh // sh), -(-fw // sw)  # cells per phase
+    plane = n * qh * qw
+    # Input as (C_in, N*qh*qw), zero-padded to the cell grid: a shift by (ta, tb) cells is
+    # then one flat offset ta*qw + tb, and whatever the offset carries past a row or an
+    # image is zero.
+    xt = np.zeros((c_in, n, qh, qw), dtype=x.dtype)
+    xt[:, :, :h, :wd] = x.transpose(1, 0, 2, 3)
+    xt = xt.reshape(groups, c_in_g, plane)
+    # GEMM: every tap of every output channel at every input position.
+    cols = np.empty((groups, c_out_g * kh * kw, plane), dtype=x.dtype)
+    for g in range(groups):
+        np.matmul(w[g * c_in_g : (g + 1) * c_in_g].reshape(c_in_g, -1).T, xt[g], out=cols[g])
+    cols = cols.reshape(c_out, kh, kw, plane)
+    # col2im, phase by phase: each tap is a single long 1-D add.
+    phases = np.zeros((sh, sw, c_out, plane), dtype=x.dtype)
+    for a in range(kh):
+        ta, ra = divmod(a * dh, sh)
+        for b in range(kw):
+            tb, rb = divmod(b * dw, sw)
+            offset = ta * qw + tb
+            phases[ra, rb, :, offset:] += cols[:, a, b, : plane - offset]
+    # Interleave the phases into the full output, then crop the padding.
+    full = phases.reshape(sh, sw, c_out, n, qh, qw).transpose(3, 2, 4, 0, 5, 1)
+    full = full.reshape(n, c_out, qh * sh, qw * sw)
+    return _crop(full, padding, out_size)
+
+
+_IMPLEMENTATIONS = {
+    "gemm": _gemm,
+    "scatter": _scatter,
+    "zero_insertion": _zero_insertion,
+    "matrix": _matrix,
+}
