@@ -3,7 +3,7 @@
 # than requirements.txt / pyproject.toml, and install the Debian packages the
 # course needs (tools/setup-system.sh); when nothing changed they cost ~0 s.
 
-PYTHON ?= python3
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -22,6 +22,8 @@ system:
 	@bash tools/setup-system.sh
 
 $(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+		{ echo "The course needs Python 3.11; $(PYTHON) is another version (set PYTHON=...)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
