@@ -37,8 +37,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     --------
     >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
     >>> conv2d(x, np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))[0, 0]
-    array([[37., 47.],
-           [67., 77.]])
+    array([[27., 37.],
+           [57., 67.]])
     """
     x, unbatched = _args.spatial_input(input, "input", "conv2d")
     w = _conv_weight(weight, x.shape[1], groups, "conv2d")
@@ -107,7 +107,7 @@ def conv_matrix(weight, input_size, stride=1, padding=0, dilation=1, groups=1):
     >>> C.shape
     (4, 9)
     >>> C @ np.arange(9.0)
-    array([37., 47., 67., 77.])
+    array([27., 37., 57., 67.])
     """
     w = _args.as_float_array(weight, "weight")
     if w.ndim != 4:

@@ -1,0 +1,132 @@
+"""Command line: ``python -m autograder grade <assignment> [--jobs N] [--course-root PATH]``.
+
+``python -m autograder job SPEC.json`` grades a single submission described by a JSON job
+spec (the fields of :class:`autograder.job.Job`) and prints its record: the unit of work
+to hand to a distributed engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from autograder.sandbox import Limits, SandboxError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder", description=__doc__.split("\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    grade = sub.add_parser("grade", help="grade every submission of an assignment")
+    grade.add_argument("assignment", help="assignment name, e.g. 03_transposed_conv")
+    grade.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="submissions graded at once (default: every core)",
+    )
+    grade.add_argument("--course-root", default=".", help="nbgrader course root (default: .)")
+    grade.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    grade.add_argument("--force", action="store_true", help="re-grade up-to-date submissions too")
+    grade.add_argument(
+        "--reference-dir",
+        help="folder of <assignment>.npz (default: <course root>/autograder/reference)",
+    )
+    grade.add_argument(
+        "--sandbox",
+        choices=("auto", "bwrap", "none"),
+        default="auto",
+        help="auto: bubblewrap if it works, else weak isolation with a warning",
+    )
+    grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _limit_options(grade)
+    job = sub.add_parser("job", help="grade one submission from a JSON job spec, print the record")
+    job.add_argument("spec", help="JSON file with the fields of autograder.job.Job ('-' = stdin)")
+    job.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
+    _limit_options(job)
+    return parser
+
+
+def _limit_options(parser):
+    defaults = Limits()
+    group = parser.add_argument_group("limits per submission")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        default=defaults.test_timeout,
+        help="seconds for all cases of one test (default %(default)s)",
+    )
+    group.add_argument(
+        "--setup-timeout",
+        type=float,
+        default=defaults.setup_timeout,
+        help="seconds to run the notebook's cells (default %(default)s)",
+    )
+    group.add_argument(
+        "--memory-mb",
+        type=int,
+        default=defaults.memory_mb,
+        help="address space of the child (default %(default)s)",
+    )
+    group.add_argument("--cpu-seconds", type=int, default=defaults.cpu_seconds)
+    group.add_argument("--processes", type=int, default=defaults.processes)
+
+
+def _limits(args) -> Limits:
+    return dataclasses.replace(
+        Limits(),
+        test_timeout=args.timeout,
+        setup_timeout=args.setup_timeout,
+        memory_mb=args.memory_mb,
+        cpu_seconds=args.cpu_seconds,
+        processes=args.processes,
+    )
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    # nbgrader runs `alembic` from PATH; make this environment's bin/ findable.
+    bindir = str(Path(sys.executable).parent)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    warnings.simplefilter("always", UserWarning)
+    from autograder.course import CourseError, grade_assignment
+
+    try:
+        if args.command == "grade":
+            result = grade_assignment(
+                Path(args.course_root),
+                args.assignment,
+                n_jobs=args.jobs,
+                force=args.force,
+                students=args.student,
+                limits=_limits(args),
+                sandbox_mode=args.sandbox,
+                progress=not args.no_progress,
+                reference_dir=args.reference_dir,
+            )
+            return 1 if result["errors"] else 0
+        from autograder import job as jobs
+        from autograder.sandbox import Sandbox, UidPool
+
+        text = sys.stdin.read() if args.spec == "-" else Path(args.spec).read_text()
+        spec = jobs.Job(**json.loads(text))
+        sandbox = Sandbox(args.sandbox, _limits(args))
+        pool = UidPool(1, enabled=sandbox.root and sandbox.mode == "bwrap")
+        try:
+            record = jobs.grade(spec, sandbox, pool.free[0])
+        finally:
+            pool.close()
+        record.pop("logs", None)
+        print(json.dumps(record, indent=1, sort_keys=True))
+        return 0
+    except (CourseError, SandboxError) as exc:
+        print(f"autograder: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,387 @@
+"""Reading submitted notebooks and comparing them with the released one.
+
+Nothing here executes student code. The released notebook (``exercises/``) says which
+cells are tests (by nbgrader ``grade_id``); a submission's test cells are never run (the
+grader checks the functions on reference data instead), but they must still be there,
+unedited, exactly once: otherwise the test is *tampered* and scores 0 for review.
+
+What runs in the sandbox: every code cell of the submission that is not a test cell, in
+order, with read-only cells given by the release replaced by their released text, and
+IPython syntax (magics, ``!shell``) turned into plain Python.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import nbformat
+
+MAX_NOTEBOOK_BYTES = 20 << 20
+
+
+class UnreadableNotebook(Exception):
+    """The submission is not a notebook the grader can read (the reason says why)."""
+
+
+def cell_source(cell) -> str:
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(str(s) for s in source)
+    return source if isinstance(source, str) else ""
+
+
+def normalise(source: str) -> str:
+    """Compare sources up to trailing whitespace and blank lines at either end."""
+    return "\n".join(line.rstrip() for line in source.strip("\n").splitlines()).strip("\n")
+
+
+def nbgrader_meta(cell) -> dict:
+    meta = cell.get("metadata", {})
+    meta = meta.get("nbgrader") if isinstance(meta, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def is_test_cell(meta: dict) -> bool:
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def read_notebook(data: bytes):
+    """Parse a submission; raises :class:`UnreadableNotebook` with a plain reason."""
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise UnreadableNotebook(
+            f"the notebook is {len(data) >> 20} MB, more than {MAX_NOTEBOOK_BYTES >> 20} MB"
+        )
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise UnreadableNotebook(f"the notebook is not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise UnreadableNotebook(
+            f"the notebook is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    if not isinstance(raw, dict):
+        raise UnreadableNotebook("the notebook's JSON is not an object")
+    major = raw.get("nbformat")
+    if major not in (3, 4):
+        raise UnreadableNotebook(f"unsupported notebook format version {major!r} (expected 4)")
+    if major == 4 and not isinstance(raw.get("cells"), list):
+        raise UnreadableNotebook("the notebook has no list of cells")
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as exc:  # nbformat raises many kinds of errors on odd files
+        raise UnreadableNotebook(f"the notebook could not be read ({type(exc).__name__})") from None
+    cells = nb.get("cells")
+    if not isinstance(cells, list):
+        raise UnreadableNotebook("the notebook has no list of cells")
+    return nb
+
+
+@dataclass
+class ReleasedTest:
+    grade_id: str
+    index: int
+    source: str
+    points: float
+    title: str
+
+
+@dataclass
+class Released:
+    """What the release says about a notebook's cells."""
+
+    nb: object
+    tests: dict  # grade_id -> ReleasedTest
+    locked: dict  # grade_id -> released source of read-only, non-test cells
+    solutions: set
+
+    @classmethod
+    def from_notebook(cls, nb) -> Released:
+        tests, locked, solutions = {}, {}, set()
+        for index, cell in enumerate(nb.cells):
+            meta = nbgrader_meta(cell)
+            gid = meta.get("grade_id")
+            if not gid:
+                continue
+            if is_test_cell(meta):
+                source = cell_source(cell)
+                tests[gid] = ReleasedTest(
+                    gid, index, source, float(meta.get("points", 0)), docstring(source)
+                )
+            elif meta.get("solution"):
+                solutions.add(gid)
+            elif meta.get("locked") and cell.get("cell_type") == "code":
+                locked[gid] = cell_source(cell)
+        return cls(nb, tests, locked, solutions)
+
+
+def docstring(source: str) -> str:
+    """The one-line docstring a test cell opens with (empty if none)."""
+    try:
+        text = ast.get_docstring(ast.parse(source)) or ""
+    except SyntaxError:
+        return ""
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+@dataclass
+class Analysis:
+    """A submission compared with the release: the code to run and what was tampered with."""
+
+    cells: list = field(default_factory=list)  # {"index", "code", "origin"}
+    tampered: dict = field(default_factory=dict)  # grade_id -> reason
+    notes: list = field(default_factory=list)  # notebook-level remarks for the student
+    flags: list = field(default_factory=list)  # reasons to review this submission
+
+
+@lru_cache(maxsize=1)
+def _transformer():
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
+
+
+def to_python(source: str) -> str:
+    """A cell's text as plain Python (magics become ``get_ipython()`` calls)."""
+    try:
+        return _transformer().transform_cell(source)
+    except Exception:  # leave it to the child's compile() to report
+        return source
+
+
+def analyse(released: Released, nb) -> Analysis:
+    result = Analysis()
+    released_sources = {normalise(t.source): gid for gid, t in released.tests.items()}
+    seen: dict[str, list[int]] = {}
+    for index, cell in enumerate(nb.cells):
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        source = cell_source(cell)
+        is_code = cell.get("cell_type") == "code"
+        if gid in released.tests:
+            seen.setdefault(gid, []).append(index)
+            test = released.tests[gid]
+            if not is_code:
+                result.tampered.setdefault(gid, "the test cell was turned into a non-code cell")
+            elif not is_test_cell(meta) or meta.get("points") != _points(released, gid):
+                result.tampered.setdefault(gid, "the test cell's nbgrader metadata was changed")
+            elif normalise(source) != normalise(test.source):
+                result.tampered.setdefault(gid, "the test cell was edited")
+            continue
+        if is_code and normalise(source) in released_sources and normalise(source):
+            # A released test's text without its metadata (stripped or renamed).
+            tid = released_sources[normalise(source)]
+            seen.setdefault(tid, []).append(index)
+            result.tampered.setdefault(
+                tid, "the test cell's nbgrader metadata was removed or renamed"
+            )
+            continue
+        if meta.get("grade") and gid not in released.solutions:
+            what = f"grade_id {gid!r}" if gid else "no grade_id"
+            result.flags.append(
+                f"cell {index + 1}: an extra grade cell ({what}, {meta.get('points', 0)} points) "
+                "that is not in the released notebook; ignored"
+            )
+        if not is_code:
+            continue
+        if gid in released.locked:
+            if normalise(source) != normalise(released.locked[gid]):
+                result.notes.append(
+                    f"cell {index + 1} is read-only in the release but was edited; "
+                    "the released version was run instead"
+                )
+            source, origin = released.locked[gid], "released"
+        else:
+            origin = "student"
+        result.cells.append({"index": index, "code": to_python(source), "origin": origin})
+    for gid in released.tests:
+        where = seen.get(gid, [])
+        if not where:
+            result.tampered.setdefault(
+                gid, "the test cell was deleted or edited beyond recognition"
+            )
+        elif len(where) > 1:
+            result.tampered[gid] = f"the test cell appears {len(where)} times (duplicated grade_id)"
+    solution_ids = [nbgrader_meta(c).get("grade_id") for c in nb.cells]
+    dups = sorted(
+        {g for g in solution_ids if g and g not in released.tests and solution_ids.count(g) > 1}
+    )
+    if dups:
+        result.flags.append(f"duplicated grade_id(s): {', '.join(dups)}")
+    for gid, reason in result.tampered.items():
+        result.flags.append(f"test {gid}: {reason}")
+    return result
+
+
+def _points(released: Released, gid: str):
+    meta = nbgrader_meta(released.nb.cells[released.tests[gid].index])
+    return meta.get("points")
+
+
+# ----------------------------------------------------------------------------- static scan
+
+
+@dataclass
+class Scan:
+    defined_in: dict  # top-level name -> index of the last cell that defines it
+    forbidden: dict  # function name -> sorted forbidden modules it uses (directly or via calls)
+    forbidden_cells: dict  # cell index -> forbidden modules imported at top level
+
+
+def _module_of(node) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [(a.name, a.asname or a.name.partition(".")[0]) for a in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+        return [(node.module, a.asname or a.name) for a in node.names]
+    return []
+
+
+def _dynamic_imports(tree) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name in ("__import__", "import_module") and isinstance(node.args[0].value, str):
+                found.append(node.args[0].value)
+    return found
+
+
+def scan(cells: list, forbidden_modules) -> Scan:
+    """Which cell defines each name, and which functions use a forbidden library."""
+    forbidden_modules = set(forbidden_modules)
+
+    def bad(module: str) -> bool:
+        return module.partition(".")[0] in forbidden_modules
+
+    defined_in, aliases, functions, forbidden_cells = {}, {}, {}, {}
+    for cell in cells:
+        if cell["origin"] != "student":
+            continue
+        try:
+            tree = ast.parse(cell["code"])
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            for target in _bound_names(node):
+                defined_in[target] = cell["index"]
+            for module, alias in _module_of(node):
+                if bad(module):
+                    aliases[alias] = module.partition(".")[0]
+                    forbidden_cells.setdefault(cell["index"], set()).add(module.partition(".")[0])
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                functions[node.name] = node
+        for module in _dynamic_imports(tree):
+            if bad(module):
+                forbidden_cells.setdefault(cell["index"], set()).add(module.partition(".")[0])
+    direct, calls = {}, {}
+    for name, node in functions.items():
+        used, referenced = set(), set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name):
+                referenced.add(sub.id)
+                if sub.id in aliases:
+                    used.add(aliases[sub.id])
+            for module, _ in _module_of(sub):
+                if bad(module):
+                    used.add(module.partition(".")[0])
+        for module in _dynamic_imports(node):
+            if bad(module):
+                used.add(module.partition(".")[0])
+        direct[name], calls[name] = used, referenced & set(functions)
+    forbidden = {}
+    for name in functions:
+        used, stack, visited = set(direct[name]), [name], {name}
+        while stack:
+            for callee in calls[stack.pop()]:
+                if callee not in visited:
+                    visited.add(callee)
+                    used |= direct[callee]
+                    stack.append(callee)
+        if used:
+            forbidden[name] = sorted(used)
+    return Scan(defined_in, forbidden, {k: sorted(v) for k, v in forbidden_cells.items()})
+
+
+def _bound_names(node) -> list[str]:
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return [a.asname or a.name.partition(".")[0] for a in node.names]
+    names = []
+    if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name):
+                    names.append(sub.id)
+    return names
+
+
+# ----------------------------------------------------------------------------- autograded copy
+
+
+def autograded_notebook(released: Released, nb, results: dict):
+    """The submission laid out on the released notebook, for the formgrader.
+
+    Every released cell appears once, with its nbgrader metadata; answer cells carry the
+    student's text (matched by ``grade_id``), cells the student added follow the released
+    cell they followed, and each test cell shows the released (visible) text with the
+    grader's verdict as its output. Hidden tests never appear.
+    """
+    out = nbformat.v4.new_notebook(metadata=released.nb.get("metadata", {}))
+    student_by_id, extras, anchor = {}, {}, None
+    if nb is not None:
+        released_ids = {nbgrader_meta(c).get("grade_id") for c in released.nb.cells} - {None}
+        for cell in nb.cells:
+            gid = nbgrader_meta(cell).get("grade_id")
+            if gid in released_ids:
+                student_by_id.setdefault(gid, cell)
+                anchor = gid
+            elif normalise(cell_source(cell)) in {
+                normalise(t.source) for t in released.tests.values()
+            }:
+                continue
+            else:
+                extras.setdefault(anchor, []).append(cell)
+    for cell in extras.get(None, []):
+        out.cells.append(_clean_copy(cell, strip_grade=True))
+    for cell in released.nb.cells:
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if gid in released.solutions and gid in student_by_id:
+            new = _clean_copy(student_by_id[gid])
+            new["metadata"]["nbgrader"] = dict(meta)
+            new["cell_type"] = cell.get("cell_type", "code")
+            if new["cell_type"] != "code":
+                new.pop("outputs", None)
+                new.pop("execution_count", None)
+            out.cells.append(new)
+        else:
+            new = _clean_copy(cell)
+            if gid in results and new.get("cell_type") == "code":
+                new["outputs"] = [
+                    nbformat.v4.new_output("stream", name="stdout", text=results[gid])
+                ]
+            out.cells.append(new)
+        for extra in extras.get(gid, []) if gid else []:
+            out.cells.append(_clean_copy(extra, strip_grade=True))
+    ids = set()
+    for number, cell in enumerate(out.cells):
+        if not cell.get("id") or cell["id"] in ids:
+            cell["id"] = f"autograded-{number}"
+        ids.add(cell["id"])
+    return out
+
+
+def _clean_copy(cell, strip_grade=False):
+    cell = nbformat.from_dict(json.loads(json.dumps(cell)))
+    cell.setdefault("metadata", {})
+    if cell.get("cell_type") == "code":
+        cell["outputs"] = []
+        cell["execution_count"] = None
+    if strip_grade:
+        cell["metadata"].pop("nbgrader", None)
+    return cell

@@ -1,0 +1,1 @@
+"""Fixtures for the autograder's regression suite: a course tree, crafted submissions."""
