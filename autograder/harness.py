@@ -315,7 +315,7 @@ class Child:
             self.send({"ev": "cell_start", "index": index})
             error = None
             try:
-                code = compile(cell["code"], f"<cell {index}>", "exec")
+                code = compile(cell["code"], f"<cell {index + 1}>", "exec")
                 exec(code, namespace)
             except BaseException as exc:  # noqa: BLE001 - SystemExit too: next cell runs
                 error = _describe(exc)

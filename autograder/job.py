@@ -524,6 +524,17 @@ def _missing_function(function, scan, session) -> str:
             f"{function} is not defined: cell {cell + 1}, which defines it, "
             f"{_error_text(result['error'], visible=True)}"
         )
+    # The cell meant to define it may not even parse: point at the cells that failed.
+    failed = [
+        f"cell {index + 1} {_error_text(r['error'], visible=True)}"
+        for index, r in sorted(session.cell_results.items())
+        if r.get("error")
+    ]
+    if failed:
+        return (
+            f"no function named {function} is defined in the notebook; "
+            f"fix these cells first: {'; '.join(failed)}"
+        )
     return f"no function named {function} is defined in the notebook"
 
 

@@ -109,6 +109,13 @@ def test_resource_statuses_name_the_limit(graded):
     assert "file size" in spam["transposed-matrix-transpose"]["reason"]
 
 
+def test_a_cell_that_does_not_parse_is_named_in_the_reason(graded):
+    typo = {t["grade_id"]: t for t in graded[2]["typo"]["tests"]}
+    reason = typo["transposed-matrix"]["reason"]
+    assert "no function named conv_matrix" in reason
+    assert "SyntaxError" in reason and "fix these cells first" in reason
+
+
 def test_nothing_was_read_or_written_outside_the_sandbox(graded):
     root = graded[0]
     assert not list(root.rglob("pwned*"))

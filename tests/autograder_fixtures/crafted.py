@@ -140,6 +140,11 @@ def submissions(solutions: dict) -> dict:
 
     subs = {
         "honest": dict(expect=expect()),
+        # 10. An honest mistake: a syntax error costs only what depends on that cell.
+        "typo": dict(
+            answers={MATRIX: S[MATRIX].replace("def conv_matrix(", "def conv_matrix(:", 1)},
+            expect=expect(transposed_matrix="failed", transposed_matrix_transpose="crashed"),
+        ),
         # 1. Monkeypatching the comparison.
         "monkeypatch": dict(
             answers={
