@@ -5,6 +5,7 @@ argument names, defaults, shapes and NCHW layout, so that the book, the graded
 notebooks and the autograder share one source of truth that is tested against PyTorch.
 """
 
+from upsampling.checkerboard import checkerboard_score, resize_conv2d  # noqa: F401
 from upsampling.conv import conv2d, conv_matrix  # noqa: F401
 from upsampling.conv_transpose import conv_transpose2d  # noqa: F401
 from upsampling.interpolate import interpolate  # noqa: F401

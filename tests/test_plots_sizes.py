@@ -1,0 +1,174 @@
+"""Chapter 1's size tracker: the sizes it computes (against PyTorch) and what it draws."""
+
+import doctest
+import itertools
+
+import pytest
+import torch
+from matplotlib.patches import FancyArrowPatch, Rectangle
+
+from upsampling.plots import sizes as sizes_module
+from upsampling.plots.sizes import (
+    CROP_COLOR,
+    FIX_COLOR,
+    OK_COLOR,
+    describe_size_plan,
+    plot_size_tracker,
+    size_plan,
+)
+
+SETTINGS = list(itertools.product([64, 65, 100, 101], [1, 2, 3, 4], [2, 3], [1, 2], [0, 1]))
+
+
+def torch_sizes(n, depth, k, s, p):
+    """Encoder sizes and each decoder level's raw size, from real PyTorch layers."""
+    conv = torch.nn.Conv2d(1, 1, k, s, p)
+    up = torch.nn.ConvTranspose2d(1, 1, k, s, p)
+    encoder = [n]
+    with torch.no_grad():
+        x = torch.zeros(1, 1, n, n)
+        for _ in range(depth):
+            x = conv(x)
+            encoder.append(x.shape[-1])
+        raws = [
+            up(torch.zeros(1, 1, encoder[level], encoder[level])).shape[-1]
+            for level in range(depth, 0, -1)
+        ]
+    return encoder, raws
+
+
+@pytest.mark.parametrize("n, depth, k, s, p", SETTINGS[::3])
+def test_size_plan_matches_pytorch_layers(n, depth, k, s, p):
+    plan = size_plan(n, depth, k, s, p)
+    encoder, raws = torch_sizes(n, depth, k, s, p)
+    assert plan.encoder == encoder
+    assert [step.raw for step in plan.decoder] == raws
+    assert [step.skip for step in plan.decoder] == encoder[-2::-1]
+
+
+@pytest.mark.parametrize("n, depth, k, s, p", SETTINGS)
+def test_mirrored_decoder_is_always_fixed_by_output_padding(n, depth, k, s, p):
+    """With the encoder's settings the gap is 0 <= skip - raw < stride: output_padding fixes it."""
+    plan = size_plan(n, depth, k, s, p)
+    for step in plan.decoder:
+        assert 0 <= step.skip - step.raw < s
+        if not step.lines_up:
+            assert step.output_padding == step.skip - step.raw
+            fixed = torch.nn.ConvTranspose2d(1, 1, k, s, p, output_padding=step.output_padding)
+            assert fixed(torch.zeros(1, 1, step.input, step.input)).shape[-1] == step.skip
+
+
+def test_course_round_trip_example():
+    """16 -> 8 -> 15, and output_padding=1 gives 16 back (COURSE.md)."""
+    plan = size_plan(16, depth=1, kernel_size=3, stride=2, padding=1)
+    assert plan.encoder == [16, 8]
+    (step,) = plan.decoder
+    assert (step.raw, step.skip, step.output_padding) == (15, 16, 1)
+    assert plan.fixes() == [
+        "level 1: 15 vs 16: output_padding=1 (or output_size=16, or crop the skip)"
+    ]
+
+
+def test_describe_size_plan():
+    text = describe_size_plan(100, 4, 3, 2, 1)
+    assert text.splitlines()[0] == "encoder: 100 → 50 → 25 → 13 → 7"
+    assert text.splitlines()[1] == "decoder: 7 → 13 → 25 → 49 (skip: 50) → 99 (skip: 100)"
+    assert len(text.splitlines()) == 4
+
+
+def _arrows(ax, color):
+    return [
+        p
+        for p in ax.patches
+        if isinstance(p, FancyArrowPatch) and p.get_edgecolor()[:3] == pytest.approx(_rgb(color))
+    ]
+
+
+def _rgb(hex_color):
+    return tuple(int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+@pytest.mark.parametrize(
+    "n, depth, k, s, p", [(100, 4, 3, 2, 1), (65, 2, 2, 2, 0), (64, 3, 3, 1, 1)]
+)
+def test_plot_size_tracker_draws_every_map_and_colours_each_skip(n, depth, k, s, p):
+    plan = size_plan(n, depth, k, s, p)
+    ax = plot_size_tracker(n, depth, k, s, p)
+    boxes = [patch for patch in ax.patches if isinstance(patch, Rectangle)]
+    assert len(boxes) == 2 * (depth + 1)  # encoder maps, bottleneck copy and decoder maps
+    texts = [t.get_text() for t in ax.texts]
+    for size in plan.encoder:
+        assert str(size) in texts
+    mismatched = sum(not step.lines_up for step in plan.decoder)
+    assert len(_arrows(ax, FIX_COLOR)) == mismatched
+    assert len(_arrows(ax, OK_COLOR)) == depth - mismatched
+    assert not _arrows(ax, CROP_COLOR)
+    for step in plan.decoder:
+        if not step.lines_up:
+            assert f"{step.raw} ≠ {step.skip}: output_padding={step.output_padding}" in texts
+    assert ax.get_title() == f"input {n}, depth {depth}: kernel_size={k}, stride={s}, padding={p}"
+
+
+def test_plot_size_tracker_keeps_its_size_and_uses_given_axes():
+    from matplotlib.figure import Figure
+
+    heights = {plot_size_tracker(64, d).figure.get_size_inches()[1] for d in (1, 2, 3, 4)}
+    assert len(heights) == 1  # a demo's frames do not jump
+    ax = Figure().add_subplot()
+    assert plot_size_tracker(64, 2, ax=ax) is ax
+
+
+def test_plot_size_tracker_rejects_impossible_sizes():
+    with pytest.raises(ValueError, match="smaller than the dilated kernel"):
+        plot_size_tracker(4, 4, kernel_size=3, stride=2, padding=0)
+
+
+def test_docstring_examples():
+    result = doctest.testmod(sizes_module)
+    assert result.attempted > 0 and result.failed == 0
+
+
+# --- plots/resolution.py: the "what pooling throws away" demo of chapter 1 ---------------
+
+from upsampling.plots import resolution as resolution_module  # noqa: E402
+from upsampling.plots.resolution import plot_pool_and_restore, pool_and_restore  # noqa: E402
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+@pytest.mark.parametrize("method", ["nearest", "bilinear"])
+def test_pool_and_restore_matches_pytorch(depth, method):
+    import numpy as np
+    import torch.nn.functional as F
+
+    image = np.random.default_rng(depth).random((16, 24))
+    x = torch.from_numpy(image)[None, None]
+    for _ in range(depth):
+        x = F.max_pool2d(x, 2)
+    back = F.interpolate(
+        x, size=image.shape, mode=method, align_corners=False if method == "bilinear" else None
+    )
+    small, restored = pool_and_restore(image, depth, method)
+    np.testing.assert_allclose(small, x[0, 0].numpy())
+    np.testing.assert_allclose(restored, back[0, 0].numpy())
+
+
+def test_plot_pool_and_restore_shows_the_three_stages():
+    import numpy as np
+
+    image = np.random.default_rng(0).random((16, 16))
+    axes = plot_pool_and_restore(image, 2, "bilinear")
+    small, restored = pool_and_restore(image, 2, "bilinear")
+    for ax, expected in zip(axes, (image, small, restored), strict=True):
+        np.testing.assert_allclose(ax.images[0].get_array(), expected)
+    error = np.abs(restored - image).mean()
+    assert axes[2].get_title() == f"bilinear back to 16×16: mean |error| {error:.3f}"
+    assert axes[1].get_title() == "after 2 max pool(s): 4×4"
+    with pytest.raises(ValueError, match="method must be"):
+        pool_and_restore(image, 1, "bicubic")
+
+
+def test_resolution_docstring_examples():
+    import numpy as np
+
+    result = doctest.testmod(resolution_module, extraglobs={"np": np})
+    assert result.attempted > 0 and result.failed == 0

@@ -1,0 +1,156 @@
+"""The capstone's U-Net, its synthetic task and its figures (upsampling.unet, plots.unet)."""
+
+import numpy as np
+import pytest
+import torch
+
+from upsampling.checkerboard import checkerboard_score
+from upsampling.plots.unet import (
+    plot_example,
+    plot_training_curves,
+    plot_training_snapshot,
+)
+from upsampling.unet import (
+    UPSAMPLERS,
+    TinyUNet,
+    evaluate,
+    iou,
+    make_shapes,
+    make_upsampler,
+    train_unet,
+)
+
+torch.set_num_threads(1)
+
+
+def test_make_shapes_is_deterministic_and_well_formed():
+    """Same seed, same data; float32 NCHW; masks are 0/1 and hold some disc pixels."""
+    images, masks = make_shapes(6, size=24, seed=3)
+    assert images.shape == masks.shape == (6, 1, 24, 24)
+    assert images.dtype == masks.dtype == np.float32
+    assert set(np.unique(masks)) == {0.0, 1.0}
+    assert all(m.sum() > 0 for m in masks)
+    again, _ = make_shapes(6, size=24, seed=3)
+    np.testing.assert_array_equal(images, again)
+    assert not np.array_equal(images, make_shapes(6, size=24, seed=4)[0])
+
+
+def test_make_shapes_discs_are_bright_and_squares_are_not_in_the_mask():
+    """Without noise, mask pixels are bright (discs) and some bright pixels are unmasked."""
+    images, masks = make_shapes(8, size=32, seed=0, noise=0.0)
+    bright = images > 0.6
+    assert bright[masks > 0].all()
+    assert (bright & (masks == 0)).any()  # the squares
+
+
+def test_iou_by_hand():
+    """2 shared pixels of 4 in the union: 0.5; two empty masks: 1.0."""
+    a = np.array([1, 1, 1, 0, 0], bool)
+    b = np.array([0, 1, 1, 1, 0], bool)
+    assert iou(a, b) == 0.5
+    assert iou(np.zeros(3), np.zeros(3)) == 1.0
+
+
+@pytest.mark.parametrize("kind", sorted(UPSAMPLERS))
+def test_every_upsampler_doubles_the_size(kind):
+    """Each kind maps (N, C_in, H, W) to (N, C_out, 2H, 2W)."""
+    layer = make_upsampler(kind, 4, 3)
+    assert layer(torch.zeros(2, 4, 5, 7)).shape == (2, 3, 10, 14)
+
+
+def test_unknown_upsampler_is_refused():
+    """A misspelt kind names the valid ones."""
+    with pytest.raises(ValueError, match="bilinear"):
+        make_upsampler("deconvolution", 4, 3)
+
+
+@pytest.mark.parametrize("kind", sorted(UPSAMPLERS))
+def test_tiny_unet_keeps_the_image_size_and_differs_only_in_the_upsamplers(kind):
+    """Logits have the input's size; the variants share every layer but up1 and up2."""
+    model = TinyUNet(kind)
+    assert model(torch.zeros(2, 1, 32, 32)).shape == (2, 1, 32, 32)
+    reference = TinyUNet("transposed")
+    shared = {n: p.shape for n, p in model.named_parameters() if not n.startswith("up")}
+    assert shared == {n: p.shape for n, p in reference.named_parameters() if not n.startswith("up")}
+
+
+def test_train_unet_is_reproducible_and_learns():
+    """Same seed, same losses; the loss falls over a few dozen steps; eval mode after."""
+    images, masks = make_shapes(32, size=16, seed=0)
+    model, history = train_unet("resize", images, masks, steps=40, batch_size=4, seed=1)
+    _, again = train_unet("resize", images, masks, steps=40, batch_size=4, seed=1)
+    np.testing.assert_array_equal(history["loss"], again["loss"])
+    assert history["loss"][-10:].mean() < history["loss"][:10].mean()
+    assert not model.training and history["seconds"] > 0
+
+
+def test_evaluate_reports_iou_scores_and_the_blank_response():
+    """iou in [0, 1], scores >= 0, probabilities and blank logits of the right shapes."""
+    images, masks = make_shapes(4, size=16, seed=2)
+    torch.manual_seed(0)
+    result = evaluate(TinyUNet("transposed_k3"), images, masks)
+    assert 0 <= result["iou"] <= 1
+    assert result["score"] >= 0 and result["blank_score"] >= 0
+    assert result["probabilities"].shape == (4, 1, 16, 16)
+    assert result["blank_logits"].shape == (16, 16)
+    assert ((result["probabilities"] > 0) & (result["probabilities"] < 1)).all()
+
+
+def test_plot_training_curves_draws_running_means():
+    """One line per model: the running mean over `smooth` steps, legend with the names."""
+    losses = {"x": np.arange(10.0) + 1, "y": np.ones(10)}
+    ax = plot_training_curves(losses, smooth=4)
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["x", "y"]
+    np.testing.assert_allclose(
+        lines[0].get_ydata(), np.convolve(np.arange(10.0) + 1, np.ones(4) / 4, "valid")
+    )
+    np.testing.assert_array_equal(lines[0].get_xdata(), np.arange(3, 10))
+    assert ax.get_yscale() == "log"
+
+
+def test_train_unet_snapshots_do_not_change_the_training():
+    """Snapshots at the listed steps, of the probe's logits; the losses are unchanged."""
+    images, masks = make_shapes(16, size=16, seed=0)
+    probe = images[:3]
+    _, plain = train_unet("transposed", images, masks, steps=6, batch_size=2, seed=2)
+    _, watched = train_unet(
+        "transposed",
+        images,
+        masks,
+        steps=6,
+        batch_size=2,
+        seed=2,
+        probe=probe,
+        snapshot_steps=(0, 3, 6),
+    )
+    np.testing.assert_array_equal(plain["loss"], watched["loss"])
+    assert sorted(watched["snapshots"]) == [0, 3, 6] and plain["snapshots"] == {}
+    assert watched["snapshots"][3].shape == (3, 16, 16)
+    assert not np.array_equal(watched["snapshots"][0], watched["snapshots"][6])
+
+
+def test_plot_example_shows_one_image_and_per_image_iou():
+    """Input, mask, then each prediction with its IoU on that image in the title."""
+    images, masks = make_shapes(4, size=16, seed=1)
+    predictions = {"perfect": masks.copy(), "empty": np.zeros_like(masks)}
+    axes = plot_example(2, images, masks, predictions)
+    assert len(axes) == 4
+    np.testing.assert_array_equal(axes[0].get_images()[0].get_array(), images[2, 0])
+    assert axes[0].get_title() == "test image 2"
+    assert axes[2].get_title() == "perfect\nIoU 1.00"
+    assert axes[3].get_title() == "empty\nIoU 0.00"
+    with pytest.raises(ValueError, match="index"):
+        plot_example(4, images, masks, predictions)
+
+
+def test_plot_training_snapshot_draws_blank_logits_and_probabilities():
+    """First panel: blank logits with their score; others: sigmoid of the logits."""
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((3, 16, 16))
+    axes = plot_training_snapshot(10, "resize", {"resize": {10: logits}}, label="resize-conv")
+    np.testing.assert_allclose(axes[0].get_images()[0].get_array(), logits[0])
+    score = checkerboard_score(logits[0], 4, border=4)
+    assert axes[0].get_title() == f"blank input\nscore {score:.3f}"
+    np.testing.assert_allclose(axes[2].get_images()[0].get_array(), 1 / (1 + np.exp(-logits[2])))
+    assert axes[0].figure.get_suptitle() == "resize-conv: step 10"

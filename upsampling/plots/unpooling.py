@@ -1,0 +1,324 @@
+"""Figures of chapter 2, unpooling and fixed upsampling.
+
+Every function is pure: it computes what it shows with the package's own operations
+(``interpolate``, ``max_pool2d``, ``max_unpool2d``, ``conv_transpose2d``), draws into the
+axes it is given (or into a new figure) and returns them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from upsampling import _args
+from upsampling.conv_transpose import conv_transpose2d
+from upsampling.interpolate import interpolate, linear_source_weights, nearest_source_index
+from upsampling.pooling import max_pool2d, max_unpool2d
+
+__all__ = [
+    "METHODS",
+    "bed_of_nails",
+    "bilinear_kernel",
+    "draw_grid",
+    "fixed_kernel",
+    "plot_bilinear_border",
+    "plot_max_unpool",
+    "plot_sampling_positions",
+    "plot_upsampling_methods",
+    "sample_image",
+    "upsample",
+]
+
+HIGHLIGHT = "#d62728"
+
+#: The fixed upsampling methods of the chapter, as the demo names them.
+METHODS = (
+    "nearest",
+    "nearest-exact",
+    "bilinear",
+    "bilinear, align_corners",
+    "bed of nails",
+)
+
+
+def _axes_row(axes, n, width, height):
+    if axes is None:
+        fig = Figure(figsize=(width * n, height))
+        # Fixed margins rather than a layout engine: demos draw these by the dozen.
+        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.03, top=0.88, wspace=0.06)
+        return list(fig.subplots(1, n, squeeze=False)[0])
+    axes = list(np.ravel(axes))
+    if len(axes) != n:
+        raise ValueError(f"axes must hold {n} axes, got {len(axes)}")
+    return axes
+
+
+def sample_image(size=24):
+    """A ``(size, size)`` grey-scale photograph in [0, 1]: Grace Hopper's face.
+
+    Cropped from the sample image that matplotlib ships (``grace_hopper.jpg``, so it
+    needs no download) and shrunk by averaging square blocks of pixels.
+    """
+    from matplotlib import cbook
+    from PIL import Image
+
+    size = _args.positive_int(size, "size")
+    with cbook.get_sample_data("grace_hopper.jpg") as file:
+        rgb = np.asarray(Image.open(file).convert("RGB"), dtype=np.float64) / 255
+    grey = rgb @ np.array([0.299, 0.587, 0.114])
+    face = grey[60:380, 95:415]  # 320 x 320 around the face
+    block = face.shape[0] // size
+    if block < 1:
+        raise ValueError(f"size must be at most {face.shape[0]}, got {size}")
+    face = face[: block * size, : block * size]
+    return face.reshape(size, block, size, block).mean(axis=(1, 3))
+
+
+def bed_of_nails(input, scale_factor):
+    """Bed-of-nails upsampling of an ``(N, C, H, W)`` array by an integer factor.
+
+    Each value goes to the top-left corner of its ``scale_factor`` x ``scale_factor``
+    block of the output; the rest of the block is zero. It is the transposed
+    convolution with stride ``scale_factor`` and the kernel that is 1 in its top-left
+    corner and 0 elsewhere (:func:`fixed_kernel`).
+
+    Examples
+    --------
+    >>> bed_of_nails(np.array([[[[1, 2], [3, 4]]]]), 2)[0, 0]
+    array([[1., 0., 2., 0.],
+           [0., 0., 0., 0.],
+           [3., 0., 4., 0.],
+           [0., 0., 0., 0.]])
+    """
+    x, unbatched = _args.spatial_input(input, "input", "bed_of_nails")
+    s = _args.positive_int(scale_factor, "scale_factor")
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, h * s, w * s), dtype=x.dtype)
+    out[:, :, ::s, ::s] = x
+    return out[0] if unbatched else out
+
+
+def bilinear_kernel(scale_factor):
+    """The ``(k, k)`` bilinear-interpolation kernel for an integer factor (FCN's init).
+
+    ``k = 2 * scale_factor - scale_factor % 2``; each weight is the product of the
+    1-D tent ``1 - |i - centre| / scale_factor`` along both axes. For a factor of 2 the
+    1-D tent is ``[1, 3, 3, 1] / 4``.
+    """
+    s = _args.positive_int(scale_factor, "scale_factor")
+    k = 2 * s - s % 2
+    centre = s - 1 if k % 2 else s - 0.5
+    tent = 1 - np.abs(np.arange(k) - centre) / s
+    return np.outer(tent, tent)
+
+
+def fixed_kernel(method, scale_factor=2):
+    """The transposed-convolution ``(kernel, stride, padding)`` of a fixed method.
+
+    ``"nearest"``: a ``s x s`` kernel of ones; ``"bed of nails"``: 1 in the top-left
+    corner; ``"bilinear"``: :func:`bilinear_kernel` with padding ``s // 2``
+    (equal to ``interpolate(..., "bilinear")`` away from the borders only).
+    Returns the kernel as a ``(1, 1, k, k)`` weight.
+    """
+    s = _args.positive_int(scale_factor, "scale_factor")
+    if method == "nearest":
+        kernel, padding = np.ones((s, s)), 0
+    elif method == "bed of nails":
+        kernel, padding = np.zeros((s, s)), 0
+        kernel[0, 0] = 1
+    elif method == "bilinear":
+        kernel, padding = bilinear_kernel(s), s // 2
+    else:
+        raise ValueError(f"method must be 'nearest', 'bed of nails' or 'bilinear', got {method!r}")
+    return kernel[None, None], s, padding
+
+
+def upsample(image, method, scale_factor):
+    """A 2-D ``image`` upsampled by one of :data:`METHODS`, with the package's operations."""
+    x = _args.as_float_array(image, "image")
+    if x.ndim != 2:
+        raise ValueError(f"image must be 2-D, got shape {x.shape}")
+    x = x[None, None]
+    if method == "bed of nails":
+        if float(scale_factor) != int(scale_factor):
+            raise ValueError(
+                f"bed of nails needs an integer scale_factor, got {scale_factor}: a value "
+                "must land on a whole output pixel"
+            )
+        return bed_of_nails(x, int(scale_factor))[0, 0]
+    if method == "bilinear, align_corners":
+        return interpolate(x, scale_factor=scale_factor, mode="bilinear", align_corners=True)[0, 0]
+    if method in ("nearest", "nearest-exact", "bilinear"):
+        align = False if method == "bilinear" else None
+        return interpolate(x, scale_factor=scale_factor, mode=method, align_corners=align)[0, 0]
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
+def plot_upsampling_methods(image, method, scale_factor, axes=None):
+    """The input image and its upsampled copy side by side, pixels shown as squares.
+
+    Both panels cover the same area, so the output's pixels are ``scale_factor`` times
+    smaller than the input's. Returns the two axes.
+    """
+    out = upsample(image, method, scale_factor)
+    image = np.asarray(image, dtype=float)
+    ax_in, ax_out = _axes_row(axes, 2, width=3.1, height=3.3)
+    h, w = image.shape
+    for ax, values, title in (
+        (ax_in, image, f"input {h}×{w}"),
+        (ax_out, out, f"{method} ×{scale_factor:g}: {out.shape[0]}×{out.shape[1]}"),
+    ):
+        ax.imshow(values, cmap="gray", vmin=0, vmax=1, interpolation="nearest", extent=(0, w, h, 0))
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return [ax_in, ax_out]
+
+
+def draw_grid(ax, values, title=None, highlight=(), cmap="Blues", vmin=None, vmax=None, fmt="{:g}"):
+    """A 2-D array as coloured cells with their values; ``highlight`` cells outlined red."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 2:
+        raise ValueError(f"values must be 2-D, got shape {values.shape}")
+    vmin = min(values.min(), 0.0) if vmin is None else vmin
+    vmax = max(values.max(), vmin + 1e-9) if vmax is None else vmax
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+    for (i, j), v in np.ndenumerate(values):
+        r, g, b, _ = image.cmap(image.norm(v))
+        dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+        ax.text(
+            j,
+            i,
+            fmt.format(v),
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="white" if dark else "black",
+        )
+    for i, j in highlight:
+        ax.add_patch(
+            Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.2)
+        )
+    h, w = values.shape
+    # Cell borders as two line collections: much cheaper to draw than minor ticks.
+    ax.vlines(np.arange(0.5, w - 1), -0.5, h - 0.5, color="white", linewidth=1)
+    ax.hlines(np.arange(0.5, h - 1), -0.5, w - 0.5, color="white", linewidth=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title is not None:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_max_unpool(x, kernel_size=2, stride=None, axes=None):
+    """Max pooling with indices, then max unpooling, the remembered positions outlined.
+
+    Three panels: the input with the maximum of each window outlined; the pooled
+    values, each labelled with its index (its flat position ``h * W + w`` in the
+    input); the unpooled output, which holds each maximum at its remembered position
+    and zeros elsewhere. Returns the three axes.
+    """
+    x = _args.as_float_array(x, "x")
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D, got shape {x.shape}")
+    pooled, indices = max_pool2d(x[None, None], kernel_size, stride, return_indices=True)
+    unpooled = max_unpool2d(pooled, indices, kernel_size, stride, output_size=x.shape)
+    pooled, indices, unpooled = pooled[0, 0], indices[0, 0], unpooled[0, 0]
+    w = x.shape[1]
+    positions = sorted({divmod(int(i), w) for i in indices.ravel()})
+    s = kernel_size if stride is None else stride
+    ax_in, ax_pool, ax_out = _axes_row(axes, 3, width=2.7, height=3.0)
+    vmax = x.max()
+    draw_grid(ax_in, x, f"input {x.shape[0]}×{x.shape[1]}", highlight=positions, vmax=vmax)
+    draw_grid(ax_pool, pooled, f"max_pool2d(k={kernel_size}, s={s})", vmin=0, vmax=vmax)
+    for (i, j), index in np.ndenumerate(indices):
+        ax_pool.text(
+            j, i + 0.32, f"@{index}", ha="center", va="center", fontsize=7, color=HIGHLIGHT
+        )
+    draw_grid(ax_out, unpooled, "max_unpool2d", highlight=positions, vmin=0, vmax=vmax)
+    return [ax_in, ax_pool, ax_out]
+
+
+def plot_bilinear_border(x, axes=None):
+    """Bilinear ×2 by ``interpolate`` and by a transposed convolution, and where they differ.
+
+    Three panels: ``interpolate(x, scale_factor=2, mode="bilinear")``; the transposed
+    convolution with :func:`bilinear_kernel` (stride 2, padding 1); their difference,
+    which is zero except in the outermost ring of pixels (outlined). Returns the axes.
+    """
+    x = _args.as_float_array(x, "x")
+    if x.ndim != 2:
+        raise ValueError(f"x must be 2-D, got shape {x.shape}")
+    kernel, stride, padding = fixed_kernel("bilinear", 2)
+    by_interp = interpolate(x[None, None], scale_factor=2, mode="bilinear", align_corners=False)[
+        0, 0
+    ]
+    by_conv = conv_transpose2d(x[None, None], kernel, stride=stride, padding=padding)[0, 0]
+    diff = by_interp - by_conv
+    ring = [(i, j) for (i, j), d in np.ndenumerate(diff) if abs(d) > 1e-12]
+    ax1, ax2, ax3 = _axes_row(axes, 3, width=3.0, height=3.2)
+    vmax = max(by_interp.max(), by_conv.max())
+    draw_grid(ax1, by_interp, "interpolate (bilinear)", vmin=0, vmax=vmax, fmt="{:.3g}")
+    draw_grid(ax2, by_conv, "conv_transpose2d (bilinear kernel)", vmin=0, vmax=vmax, fmt="{:.3g}")
+    draw_grid(
+        ax3,
+        diff,
+        "difference",
+        highlight=ring,
+        cmap="Reds",
+        vmin=0,
+        vmax=max(diff.max(), 1e-9),
+        fmt="{:.3g}",
+    )
+    return [ax1, ax2, ax3]
+
+
+def plot_sampling_positions(in_size, out_size, ax=None):
+    """Where each output pixel of an ``in_size -> out_size`` resize reads the input (1-D).
+
+    One row per mode (``nearest``, ``nearest-exact``, bilinear with
+    ``align_corners=False`` and ``True``): input pixels are grey cells centred on
+    0, 1, ...; each dot is the input position that output pixels read, labelled with
+    their numbers (for bilinear the blend ``w0 * i0 + w1 * i1``, so between two pixel centres).
+    Returns the axes.
+    """
+    in_size = _args.positive_int(in_size, "in_size")
+    out_size = _args.positive_int(out_size, "out_size")
+    if ax is None:
+        ax = Figure(figsize=(7.0, 2.9), layout="constrained").add_subplot()  # drawn once
+    rows = {
+        "nearest": nearest_source_index(in_size, out_size).astype(float),
+        "nearest-exact": nearest_source_index(in_size, out_size, exact=True).astype(float),
+        "bilinear, align_corners=False": _linear_position(in_size, out_size, False),
+        "bilinear, align_corners=True": _linear_position(in_size, out_size, True),
+    }
+    for row, (label, positions) in enumerate(rows.items()):
+        y = -row
+        for p in range(in_size):
+            ax.add_patch(
+                Rectangle((p - 0.5, y - 0.3), 1, 0.6, facecolor="#eceff1", edgecolor="#90a4ae")
+            )
+        ax.scatter(positions, np.full(out_size, y), s=28, color=HIGHLIGHT, zorder=3)
+        readers: dict[float, list[str]] = {}
+        for i, p in enumerate(positions):
+            readers.setdefault(round(float(p), 6), []).append(str(i))
+        for p, names in readers.items():
+            ax.text(
+                p, y + 0.36, ",".join(names), ha="center", va="bottom", fontsize=7, color=HIGHLIGHT
+            )
+        ax.text(-0.65, y, label, ha="right", va="center", fontsize=9)
+    ax.set_xlim(-3.6, in_size - 0.4)
+    ax.set_ylim(-len(rows) + 0.4, 0.75)
+    ax.set_xticks(range(in_size))
+    ax.set_xlabel("input position (pixel centres)", fontsize=9)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(f"output pixels 0..{out_size - 1} of a {in_size} → {out_size} resize", fontsize=10)
+    return ax
+
+
+def _linear_position(in_size, out_size, align_corners):
+    i0, i1, w0, w1 = linear_source_weights(in_size, out_size, align_corners)
+    return w0 * i0 + w1 * i1  # where the blend sits; at the last pixel i1 == i0

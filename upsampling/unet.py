@@ -1,0 +1,240 @@
+"""The capstone's tiny U-Net (PyTorch) and its synthetic segmentation task.
+
+Small enough to train on a laptop CPU in seconds: 32x32 grey images, two
+down-sampling steps, 8-16-32 channels. Only the decoder's upsampler changes between
+variants (``UPSAMPLERS``), so that their accuracy (IoU) and artifacts (checkerboard score)
+can be compared with everything else held fixed: data, seed, steps, optimiser.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from upsampling.checkerboard import checkerboard_score
+
+__all__ = [
+    "UPSAMPLERS",
+    "make_upsampler",
+    "TinyUNet",
+    "make_shapes",
+    "iou",
+    "train_unet",
+    "evaluate",
+]
+
+UPSAMPLERS = {
+    "transposed": "transposed conv (k=2, s=2, as in U-Net)",
+    "transposed_k3": "transposed conv (k=3, s=2)",
+    "resize": "resize-conv (nearest, then 3×3 conv)",
+    "bilinear": "bilinear, then 3×3 conv",
+}
+
+
+def make_upsampler(kind: str, in_channels: int, out_channels: int) -> nn.Module:
+    """A x2 upsampling layer of the given ``kind`` (a key of ``UPSAMPLERS``)."""
+    if kind == "transposed":
+        return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=2, stride=2)
+    if kind == "transposed_k3":
+        return nn.ConvTranspose2d(
+            in_channels, out_channels, kernel_size=3, stride=2, padding=1, output_padding=1
+        )
+    if kind in ("resize", "bilinear"):
+        mode = "nearest" if kind == "resize" else "bilinear"
+        return nn.Sequential(
+            nn.Upsample(scale_factor=2, mode=mode),
+            nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1),
+        )
+    raise ValueError(f"kind must be one of {sorted(UPSAMPLERS)}, got {kind!r}")
+
+
+def _double_conv(in_channels: int, out_channels: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
+        nn.GroupNorm(4, out_channels),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(out_channels, out_channels, 3, padding=1, bias=False),
+        nn.GroupNorm(4, out_channels),
+        nn.ReLU(inplace=True),
+    )
+
+
+class TinyUNet(nn.Module):
+    """A two-level U-Net: encoder (double conv, max-pool) x2, bottleneck, decoder
+    (upsample, concatenate the skip connection, double conv) x2, 1x1 head to logits.
+    Each double conv is two 3x3 convolutions with group normalisation (4 groups) and ReLU;
+    group rather than batch normalisation, so that a model behaves the same in training
+    and in evaluation after a few hundred small batches.
+
+    Parameters
+    ----------
+    upsampler : str
+        The decoder's upsampling layer, a key of ``UPSAMPLERS``.
+    channels : tuple of 3 ints
+        Channels at full, half and quarter resolution.
+    """
+
+    def __init__(self, upsampler: str = "transposed", channels=(8, 16, 32), in_channels=1):
+        super().__init__()
+        c1, c2, c3 = channels
+        self.upsampler = upsampler
+        self.enc1 = _double_conv(in_channels, c1)
+        self.enc2 = _double_conv(c1, c2)
+        self.bottleneck = _double_conv(c2, c3)
+        self.up2 = make_upsampler(upsampler, c3, c2)
+        self.dec2 = _double_conv(2 * c2, c2)
+        self.up1 = make_upsampler(upsampler, c2, c1)
+        self.dec1 = _double_conv(2 * c1, c1)
+        self.head = nn.Conv2d(c1, 1, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s1 = self.enc1(x)
+        s2 = self.enc2(F.max_pool2d(s1, 2))
+        b = self.bottleneck(F.max_pool2d(s2, 2))
+        d2 = self.dec2(torch.cat([self.up2(b), s2], dim=1))
+        d1 = self.dec1(torch.cat([self.up1(d2), s1], dim=1))
+        return self.head(d1)
+
+
+def make_shapes(n: int, size: int = 32, seed: int = 0, noise: float = 0.2):
+    """A synthetic segmentation set: find the discs among squares, in noise.
+
+    Each image holds 1-3 filled discs (the class to segment) and 1-3 filled squares
+    (distractors with the same brightness, so only shape tells them apart) on a dark
+    background with a random brightness gradient, plus Gaussian noise.
+
+    Returns
+    -------
+    images : float32 ndarray, shape (n, 1, size, size)
+    masks : float32 ndarray of 0/1, shape (n, 1, size, size)
+    """
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size].astype(np.float32)
+    images = np.zeros((n, 1, size, size), np.float32)
+    masks = np.zeros((n, 1, size, size), np.float32)
+    for i in range(n):
+        image = np.zeros((size, size), np.float32)
+        mask = np.zeros((size, size), bool)
+        for _ in range(rng.integers(1, 4)):
+            side = rng.integers(size // 6, size // 3)
+            top, left = rng.integers(0, size - side, 2)
+            image[top : top + side, left : left + side] = 1
+        for _ in range(rng.integers(1, 4)):
+            radius = rng.uniform(size / 12, size / 5)
+            cy, cx = rng.uniform(radius, size - radius, 2)
+            disc = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2
+            image[disc] = 1
+            mask |= disc
+        gradient = rng.uniform(-0.3, 0.3, 2) @ np.stack([yy, xx]).reshape(2, -1) / size
+        image += gradient.reshape(size, size)
+        image += noise * rng.standard_normal((size, size)).astype(np.float32)
+        images[i, 0] = image
+        masks[i, 0] = mask
+    return images, masks
+
+
+def iou(predicted, target) -> float:
+    """Intersection over union of two boolean masks, pooled over all pixels (1.0 if both
+    are empty)."""
+    predicted = np.asarray(predicted, bool)
+    target = np.asarray(target, bool)
+    union = np.logical_or(predicted, target).sum()
+    if union == 0:
+        return 1.0
+    return float(np.logical_and(predicted, target).sum() / union)
+
+
+def train_unet(
+    upsampler,
+    images,
+    masks,
+    steps=300,
+    batch_size=8,
+    lr=0.01,
+    seed=0,
+    channels=(8, 16, 32),
+    probe=None,
+    snapshot_steps=(),
+):
+    """Trains a :class:`TinyUNet` with the given upsampler (Adam, binary cross-entropy).
+
+    The model's initial weights and the order of the mini-batches depend only on
+    ``seed``, so every upsampler sees the same batches in the same order.
+
+    Parameters
+    ----------
+    probe : array of shape (P, 1, H, W), optional
+        Images to run the model on during training, at every step listed in
+        ``snapshot_steps`` (0 is before the first update); their logits are returned in
+        ``history["snapshots"]``. The snapshots do not take part in the timing.
+
+    Returns
+    -------
+    model : TinyUNet, in eval mode
+    history : dict with ``"loss"`` (one value per step), ``"seconds"`` (wall time of the
+        training steps) and ``"snapshots"`` (step -> logits on ``probe``, shape (P, H, W))
+    """
+    torch.manual_seed(seed)
+    model = TinyUNet(upsampler, channels)
+    x_all = torch.from_numpy(np.asarray(images, np.float32))
+    y_all = torch.from_numpy(np.asarray(masks, np.float32))
+    order = np.random.default_rng(seed).integers(0, len(x_all), (steps, batch_size))
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    probe = None if probe is None else torch.from_numpy(np.asarray(probe, np.float32))
+    snapshots = {}
+
+    def snapshot(step):
+        if probe is not None and step in snapshot_steps:
+            model.eval()
+            with torch.no_grad():
+                snapshots[step] = model(probe)[:, 0].numpy()
+            model.train()
+
+    losses = []
+    seconds = 0.0
+    model.train()
+    snapshot(0)
+    for step, batch in enumerate(order, start=1):
+        start = time.perf_counter()
+        logits = model(x_all[batch])
+        loss = F.binary_cross_entropy_with_logits(logits, y_all[batch])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+        seconds += time.perf_counter() - start
+        snapshot(step)
+    model.eval()
+    return model, {"loss": np.array(losses), "seconds": seconds, "snapshots": snapshots}
+
+
+@torch.no_grad()
+def evaluate(model, images, masks, blank_level=0.0):
+    """Accuracy and artifacts of a trained model.
+
+    Returns a dict with
+    ``iou``: of the thresholded predictions (probability > 0.5) on ``images``;
+    ``score``: checkerboard score of the predicted probabilities on ``images``;
+    ``blank_score``: checkerboard score of the logits on a blank image (every pixel
+    ``blank_level``), where any stride pattern can only come from the network;
+    ``probabilities``: the predictions, shape (N, 1, H, W);
+    ``blank_logits``: the logits on the blank image, shape (H, W).
+    Scores look for period 4, the combined stride of the two upsamplers (a period-2
+    pattern is also a period-4 one), and ignore a 4-pixel border.
+    """
+    model.eval()
+    logits = model(torch.from_numpy(np.asarray(images, np.float32))).numpy()
+    probabilities = 1 / (1 + np.exp(-logits))
+    blank = torch.full((1, 1, *np.shape(images)[-2:]), float(blank_level))
+    blank_logits = model(blank).numpy()
+    return {
+        "iou": iou(probabilities > 0.5, np.asarray(masks) > 0.5),
+        "score": checkerboard_score(probabilities, 4, border=4),
+        "blank_score": checkerboard_score(blank_logits, 4, border=4),
+        "probabilities": probabilities,
+        "blank_logits": blank_logits[0, 0],
+    }
