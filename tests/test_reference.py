@@ -63,6 +63,31 @@ def test_regenerating_gives_identical_files(assignment, regenerated):
     )
 
 
+def test_a_salt_changes_every_hidden_input_but_not_the_worked_examples(tmp_path):
+    """A private copy of the course can have hidden cases nobody has seen."""
+    subprocess.run(
+        [sys.executable, str(ROOT / "autograder" / "make_reference.py"), "--out", str(tmp_path),
+         "--salt", "a private word", "03_transposed_conv"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    (manifest, published), (salted_manifest, salted) = (
+        load(REFERENCE / "03_transposed_conv.npz"),
+        load(tmp_path / "03_transposed_conv.npz"),
+    )
+    assert salted_manifest == manifest and salted.keys() == published.keys()
+    for test_id, test in manifest["tests"].items():
+        for case in test["cases"]:
+            same = [
+                np.array_equal(published[key], salted[key])
+                for key in case["args"]
+                if isinstance(key, str) and key in published
+            ]
+            if case["name"].startswith(("seed00", "d2l", "laplacian")):
+                assert all(same), (test_id, case["name"])  # the worked examples stay
+            elif not case["visible"] and same:  # a hidden case: some input changes
+                assert not all(same), (test_id, case["name"])
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_file_is_plain_arrays_with_fixed_timestamps(assignment):
     path = REFERENCE / f"{assignment}.npz"

@@ -15,6 +15,7 @@ from upsampling import _args
 from upsampling.conv import conv_matrix
 from upsampling.conv_transpose import conv_transpose2d
 from upsampling.overlap import overlap_counts
+from upsampling.plots._layout import axes_row
 from upsampling.sizes import check_output_padding
 
 __all__ = [
@@ -30,16 +31,7 @@ HIGHLIGHT = "#d62728"
 
 
 def _axes_row(axes, n, width=2.4, height=2.6):
-    """``axes`` as a list of ``n`` axes, making a new one-row figure if ``axes`` is None."""
-    if axes is None:
-        # Fixed margins rather than a layout engine: demos draw figures by the dozen.
-        fig = Figure(figsize=(width * n, height))
-        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.03, top=0.82, wspace=0.12)
-        return list(fig.subplots(1, n, squeeze=False)[0])
-    axes = list(np.ravel(axes))
-    if len(axes) != n:
-        raise ValueError(f"axes must hold {n} axes, got {len(axes)}")
-    return axes
+    return axes_row(axes, n, width, height, top=0.82, wspace=0.12)
 
 
 def _format(value) -> str:

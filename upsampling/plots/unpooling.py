@@ -14,6 +14,7 @@ from matplotlib.patches import Rectangle
 from upsampling import _args
 from upsampling.conv_transpose import conv_transpose2d
 from upsampling.interpolate import interpolate, linear_source_weights, nearest_source_index
+from upsampling.plots._layout import axes_row
 from upsampling.pooling import max_pool2d, max_unpool2d
 
 __all__ = [
@@ -43,15 +44,7 @@ METHODS = (
 
 
 def _axes_row(axes, n, width, height):
-    if axes is None:
-        fig = Figure(figsize=(width * n, height))
-        # Fixed margins rather than a layout engine: demos draw these by the dozen.
-        fig.subplots_adjust(left=0.02, right=0.98, bottom=0.03, top=0.88, wspace=0.06)
-        return list(fig.subplots(1, n, squeeze=False)[0])
-    axes = list(np.ravel(axes))
-    if len(axes) != n:
-        raise ValueError(f"axes must hold {n} axes, got {len(axes)}")
-    return axes
+    return axes_row(axes, n, width, height, top=0.88, wspace=0.06)
 
 
 def sample_image(size=24):
