@@ -9,8 +9,9 @@ each other and against PyTorch:
   ``dilation*(k - 1) - padding``, and convolve with the flipped kernel.
 - ``"matrix"``: multiply by ``C.T``, the transpose of the convolution's matrix.
 - ``"gemm"`` (default): one matrix product per group (every kernel tap at every input
-  position), then col2im: add the ``kH*kW`` taps into the output, one output phase
-  (position modulo stride) at a time so that every add is contiguous.
+  position), then col2im: add the ``kH*kW`` taps into the output phase by phase
+  (position modulo stride), so that each tap is a single strided add; a batch is done a
+  few images at a time, which bounds the memory the products take.
 """
 
 from __future__ import annotations
@@ -188,37 +189,51 @@ def _matrix(x, w, out_size, stride, padding, output_padding, dilation, groups):
     return out.reshape(n, w.shape[1] * groups, *out_size)
 
 
+_CHUNK_BYTES = 16 << 20  # GEMM results held at once: bounds the memory used
+
+
 def _gemm(x, w, out_size, stride, padding, output_padding, dilation, groups):
     n, c_in, h, wd = x.shape
     _, c_out_g, kh, kw = w.shape
     (sh, sw), (dh, dw), c_in_g = stride, dilation, c_in // groups
     c_out = c_out_g * groups
-    # Output position i*s + a*d splits into phase (i*s + a*d) % s and cell i + (a*d) // s:
-    # tap a of input row i lands in phase (a*d) % s, shifted by (a*d) // s cells.
+    # Output position i*s + a*d splits into phase (a*d) % s and cell i + (a*d) // s: tap a
+    # of input row i lands in phase (a*d) % s, shifted by (a*d) // s cells.
     fh, fw = _full_size((h, wd), (kh, kw), stride, dilation, output_padding)
     qh, qw = -(-fh // sh), -(-fw // sw)  # cells per phase
-    plane = n * qh * qw
-    # Input as (C_in, N*qh*qw), zero-padded to the cell grid: a shift by (ta, tb) cells is
-    # then one flat offset ta*qw + tb, and whatever the offset carries past a row or an
-    # image is zero.
+    cells = qh * qw
+    # Input as (C_in, N, qh, qw), zero-padded to the cell grid: a shift by (ta, tb) cells
+    # is then one flat offset ta*qw + tb, and whatever it carries past a row is zero.
     xt = np.zeros((c_in, n, qh, qw), dtype=x.dtype)
     xt[:, :, :h, :wd] = x.transpose(1, 0, 2, 3)
-    xt = xt.reshape(groups, c_in_g, plane)
-    # GEMM: every tap of every output channel at every input position.
-    cols = np.empty((groups, c_out_g * kh * kw, plane), dtype=x.dtype)
-    for g in range(groups):
-        np.matmul(w[g * c_in_g : (g + 1) * c_in_g].reshape(c_in_g, -1).T, xt[g], out=cols[g])
-    cols = cols.reshape(c_out, kh, kw, plane)
-    # col2im, phase by phase: each tap is a single long 1-D add.
-    phases = np.zeros((sh, sw, c_out, plane), dtype=x.dtype)
-    for a in range(kh):
-        ta, ra = divmod(a * dh, sh)
-        for b in range(kw):
-            tb, rb = divmod(b * dw, sw)
-            offset = ta * qw + tb
-            phases[ra, rb, :, offset:] += cols[:, a, b, : plane - offset]
-    # Interleave the phases into the full output, then crop the padding.
-    full = phases.reshape(sh, sw, c_out, n, qh, qw).transpose(3, 2, 4, 0, 5, 1)
+    w_t = [w[g * c_in_g : (g + 1) * c_in_g].reshape(c_in_g, -1).T.copy() for g in range(groups)]
+    taps = [
+        (a, b, (a * dh) % sh, (b * dw) % sw, (a * dh) // sh * qw + (b * dw) // sw)
+        for a in range(kh)
+        for b in range(kw)
+    ]
+    full = np.empty((n, c_out, qh, sh, qw * sw), dtype=x.dtype)
+    chunk = max(1, _CHUNK_BYTES // (c_out * kh * kw * cells * x.itemsize))
+    cols_buffer = np.empty(c_out * kh * kw * min(chunk, n) * cells, dtype=x.dtype)
+    phase_buffer = np.empty(sh * c_out * min(chunk, n) * cells * sw, dtype=x.dtype)
+    for n0 in range(0, n, chunk):
+        images = min(chunk, n - n0)
+        span = images * cells
+        # GEMM: every tap of every output channel at every input position of these images.
+        cols = cols_buffer[: c_out * kh * kw * span].reshape(groups, -1, span)
+        for g in range(groups):
+            xg = xt[g * c_in_g : (g + 1) * c_in_g, n0 : n0 + images].reshape(c_in_g, span)
+            np.matmul(w_t[g], xg, out=cols[g])
+        cols = cols.reshape(c_out, kh, kw, span)
+        # col2im into phases laid out (row phase, C_out, cells, column phase): each tap is
+        # one strided add, and every output row is contiguous.
+        phases = phase_buffer[: sh * c_out * span * sw].reshape(sh, c_out, span * sw)
+        phases.fill(0)
+        for a, b, ra, rb, offset in taps:
+            target = phases[ra, :, offset * sw + rb :: sw]
+            target[:, : span - offset] += cols[:, a, b, : span - offset]
+        rows = phases.reshape(sh, c_out, images, qh, qw * sw)
+        full[n0 : n0 + images] = rows.transpose(2, 1, 3, 0, 4)
     full = full.reshape(n, c_out, qh * sh, qw * sw)
     return _crop(full, padding, out_size)
 
