@@ -18,7 +18,8 @@ from upsampling.checkerboard import (
     random_decoder,
 )
 from upsampling.overlap import overlap_counts
-from upsampling.plots.transposed import _axes_row, draw_number_grid
+from upsampling.plots._common import draw_number_grid
+from upsampling.plots.transposed import _axes_row
 
 __all__ = [
     "overlap_map",

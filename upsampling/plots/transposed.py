@@ -15,7 +15,8 @@ from upsampling import _args
 from upsampling.conv import conv_matrix
 from upsampling.conv_transpose import conv_transpose2d
 from upsampling.overlap import overlap_counts
-from upsampling.plots._layout import axes_row
+from upsampling.plots._common import HIGHLIGHT, axes_row, draw_number_grid
+from upsampling.plots._common import format_number as _format
 from upsampling.sizes import check_output_padding
 
 __all__ = [
@@ -27,56 +28,10 @@ __all__ = [
     "plot_conv_matrix",
 ]
 
-HIGHLIGHT = "#d62728"
 
 
 def _axes_row(axes, n, width=2.4, height=2.6):
     return axes_row(axes, n, width, height, top=0.82, wspace=0.12)
-
-
-def _format(value) -> str:
-    value = float(value)
-    if value == int(value):
-        return str(int(value))
-    return f"{value:.2g}" if abs(value) < 10 else f"{value:.0f}"
-
-
-def draw_number_grid(ax, values, title=None, cmap="Blues", vmin=None, vmax=None, text=True):
-    """Draws a 2-D array as coloured cells with its values written in them.
-
-    Cells are unit squares centred on integer coordinates (``imshow`` convention), so
-    ``Rectangle((j - 0.5, i - 0.5), ...)`` outlines cell ``(i, j)``.
-    """
-    values = np.asarray(values, dtype=float)
-    if values.ndim != 2:
-        raise ValueError(f"values must be 2-D, got shape {values.shape}")
-    if vmin is None:
-        vmin = min(values.min(), 0.0)
-    if vmax is None:
-        vmax = max(values.max(), vmin + 1e-9)
-    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
-    if text:
-        for (i, j), v in np.ndenumerate(values):
-            r, g, b, _ = image.cmap(image.norm(v))
-            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-            ax.text(
-                j,
-                i,
-                _format(v),
-                ha="center",
-                va="center",
-                fontsize=9,
-                color="white" if dark else "black",
-            )
-    h, w = values.shape
-    if text:  # cell borders (drawn as lines: ticks would cost a lot more to lay out)
-        ax.hlines(np.arange(0.5, h - 1), -0.5, w - 0.5, color="white", linewidth=1)
-        ax.vlines(np.arange(0.5, w - 1), -0.5, h - 0.5, color="white", linewidth=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title is not None:
-        ax.set_title(title, fontsize=10)
-    return ax
 
 
 def plot_number_grids(arrays, titles, cmap="Blues", axes=None):

@@ -14,7 +14,8 @@ from matplotlib.patches import Rectangle
 from upsampling import _args
 from upsampling.conv_transpose import conv_transpose2d
 from upsampling.interpolate import interpolate, linear_source_weights, nearest_source_index
-from upsampling.plots._layout import axes_row
+from upsampling.plots._common import HIGHLIGHT, axes_row
+from upsampling.plots._common import draw_number_grid as draw_grid
 from upsampling.pooling import max_pool2d, max_unpool2d
 
 __all__ = [
@@ -31,7 +32,6 @@ __all__ = [
     "upsample",
 ]
 
-HIGHLIGHT = "#d62728"
 
 #: The fixed upsampling methods of the chapter, as the demo names them.
 METHODS = (
@@ -167,41 +167,6 @@ def plot_upsampling_methods(image, method, scale_factor, axes=None):
         ax.set_xticks([])
         ax.set_yticks([])
     return [ax_in, ax_out]
-
-
-def draw_grid(ax, values, title=None, highlight=(), cmap="Blues", vmin=None, vmax=None, fmt="{:g}"):
-    """A 2-D array as coloured cells with their values; ``highlight`` cells outlined red."""
-    values = np.asarray(values, dtype=float)
-    if values.ndim != 2:
-        raise ValueError(f"values must be 2-D, got shape {values.shape}")
-    vmin = min(values.min(), 0.0) if vmin is None else vmin
-    vmax = max(values.max(), vmin + 1e-9) if vmax is None else vmax
-    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
-    for (i, j), v in np.ndenumerate(values):
-        r, g, b, _ = image.cmap(image.norm(v))
-        dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-        ax.text(
-            j,
-            i,
-            fmt.format(v),
-            ha="center",
-            va="center",
-            fontsize=9,
-            color="white" if dark else "black",
-        )
-    for i, j in highlight:
-        ax.add_patch(
-            Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.2)
-        )
-    h, w = values.shape
-    # Cell borders as two line collections: much cheaper to draw than minor ticks.
-    ax.vlines(np.arange(0.5, w - 1), -0.5, h - 0.5, color="white", linewidth=1)
-    ax.hlines(np.arange(0.5, h - 1), -0.5, w - 0.5, color="white", linewidth=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    if title is not None:
-        ax.set_title(title, fontsize=10)
-    return ax
 
 
 def plot_max_unpool(x, kernel_size=2, stride=None, axes=None):
