@@ -465,18 +465,21 @@ class ChildProcess:
 
 
 def processes_of_uid(uid: int) -> list[int]:
+    """Live processes of ``uid``. Zombies are left out: they are already dead (they run
+    nothing and hold no memory), and the host's init, not us, reaps them, as slowly as
+    it likes."""
     pids = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/status") as f:
-                for line in f:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            pids.append(int(name))
-                        break
-        except (OSError, ValueError):
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith(
+                ("Z", "X")
+            ):
+                pids.append(int(name))
+        except (OSError, ValueError, KeyError):
             continue
     return pids
 

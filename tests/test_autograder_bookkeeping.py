@@ -164,3 +164,27 @@ def test_weak_isolation_still_grades_and_warns(course):
     scores = {r["student_id"]: r["score"] for r in result["records"]}
     assert scores == {"student00": 3.0, "student07": 1.0}
     assert result["sandbox"] == "none"
+
+
+def test_zombies_are_not_counted_as_live_processes():
+    """A dead child not yet reaped (a zombie) is not a process left alive; a live one is."""
+    import subprocess as sp
+
+    from autograder.sandbox import processes_of_uid
+
+    live = sp.Popen(["sleep", "30"])
+    dead = sp.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # wait until `true` has exited, unreaped
+            with open(f"/proc/{dead.pid}/status") as f:
+                if "zombie" in f.read():
+                    break
+            time.sleep(0.01)
+        mine = processes_of_uid(os.getuid())
+        assert live.pid in mine
+        assert dead.pid not in mine
+    finally:
+        live.kill()
+        live.wait()
+        dead.wait()
