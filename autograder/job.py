@@ -198,14 +198,9 @@ class Session:
                         return True
                     else:
                         raise ProtocolError("unexpected message")
-            except Timeout:
-                fault = (TIMED_OUT, f"did not finish within {self.limits.setup_timeout:g} s")
-            except ChildGone as exc:
-                fault = (OVER_LIMIT if exc.limit else CRASHED, exc.how)
-            except OutputTooLarge:
-                fault = (OVER_LIMIT, f"sent more than {self.limits.output_mb} MB of data")
-            except ProtocolError as exc:
-                fault = (CRASHED, f"the grading channel was corrupted ({exc})")
+            except (Timeout, ChildGone, OutputTooLarge, ProtocolError) as exc:
+                fault = self._fault(exc, f"did not finish within {self.limits.setup_timeout:g} s",
+                                    "sent")  # fmt: skip
             self._retire(child)
             if current is None or current in self.skip:
                 self.broken = (fault[0], f"the notebook's code {fault[1]} outside any cell")
@@ -213,6 +208,16 @@ class Session:
             self.skip.add(current)
             self.cell_results[current] = {"status": fault[0], "reason": fault[1]}
         return self.child is not None
+
+    def _fault(self, exc, timeout_reason, sent):
+        """(status, reason) for a child that timed out, died, flooded or garbled the channel."""
+        if isinstance(exc, Timeout):
+            return TIMED_OUT, timeout_reason
+        if isinstance(exc, ChildGone):
+            return (OVER_LIMIT if exc.limit else CRASHED), exc.how
+        if isinstance(exc, OutputTooLarge):
+            return OVER_LIMIT, f"{sent} more than {self.limits.output_mb} MB of data"
+        return CRASHED, f"the grading channel was corrupted ({exc})"
 
     def _retire(self, child):
         child.kill()
@@ -239,14 +244,8 @@ class Session:
             if event == "error" and isinstance(header.get("error"), dict):
                 return "error", header["error"]
             raise ProtocolError("unexpected message")
-        except Timeout:
-            fault = (TIMED_OUT, None)
-        except ChildGone as exc:
-            fault = (OVER_LIMIT if exc.limit else CRASHED, exc.how)
-        except OutputTooLarge:
-            fault = (OVER_LIMIT, f"returned more than {self.limits.output_mb} MB of data")
-        except ProtocolError as exc:
-            fault = (CRASHED, f"the grading channel was corrupted ({exc})")
+        except (Timeout, ChildGone, OutputTooLarge, ProtocolError) as exc:
+            fault = self._fault(exc, None, "returned")
         child, self.child = self.child, None
         self._retire(child)
         return fault
