@@ -1,9 +1,12 @@
 """Makes the reference outputs that the graded notebooks are checked against, with PyTorch.
 
-    .venv/bin/python autograder/make_reference.py [--out DIR] [--salt WORD] [ASSIGNMENT ...]
+    .venv/bin/python autograder/make_reference.py [--out DIR] [--student-out DIR]
+                                                  [--salt WORD] [ASSIGNMENT ...]
 
-writes ``autograder/reference/<assignment>.npz`` for the four assignments (format in
-``docs/grading-contract.md``). Every case below lists the arguments a graded function is
+writes ``autograder/reference/<assignment>.npz`` for the four assignments (every case:
+the grader's copy) and ``upsampling/reference/<assignment>.npz`` (the visible cases only:
+the package data that the notebooks' test cells read on a student's machine). The format
+is in ``docs/grading-contract.md``. Every case below lists the arguments a graded function is
 called with; its expected output comes from ``torch.nn.functional`` (never from the
 ``upsampling`` package, so that the package and the reference check each other).
 
@@ -31,6 +34,7 @@ import torch
 import torch.nn.functional as F
 
 OUT = Path(__file__).resolve().parent / "reference"
+STUDENT_OUT = Path(__file__).resolve().parent.parent / "upsampling" / "reference"
 MANIFEST_KEY = "__manifest__"
 TOLERANCE = {"rtol": 1e-5, "atol": 1e-6}
 
@@ -963,6 +967,22 @@ def build(assignment: str) -> dict[str, np.ndarray]:
     return arrays
 
 
+def visible_only(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The student copy of a reference file: the visible cases and their arrays only, so
+    that the package a student installs holds no hidden input or output."""
+    manifest = json.loads(str(arrays[MANIFEST_KEY]))
+    keep = set()
+    for test in manifest["tests"].values():
+        test["cases"] = [case for case in test["cases"] if case["visible"]]
+        for case in test["cases"]:
+            expected = case["expected"]
+            keep.update(case["args"], [expected] if isinstance(expected, str) else expected)
+    manifest["visible_only"] = True
+    out = {key: value for key, value in arrays.items() if key in keep}
+    out[MANIFEST_KEY] = np.array(json.dumps(manifest, separators=(",", ":")))
+    return out
+
+
 def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Like ``np.savez`` but byte-for-byte reproducible: sorted entries, fixed timestamps."""
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -986,17 +1006,28 @@ def main(argv=None) -> None:
         help="a secret word that changes every hidden input (default: the contents of "
         "autograder/reference/salt.txt, if there is one)",
     )
+    parser.add_argument(
+        "--student-out",
+        type=Path,
+        default=STUDENT_OUT,
+        help="output folder of the visible-only copies (default: %(default)s)",
+    )
     parser.add_argument("assignments", nargs="*", default=list(ASSIGNMENTS))
     options = parser.parse_args(argv)
     global SALT
     SALT = options.salt
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
-    options.out.mkdir(parents=True, exist_ok=True)
+    for folder in (options.out, options.student_out):
+        folder.mkdir(parents=True, exist_ok=True)
     for assignment in options.assignments:
-        path = options.out / f"{assignment}.npz"
-        write_npz(path, build(assignment))
-        print(f"wrote {path}")
+        arrays = build(assignment)
+        for path, content in (
+            (options.out / f"{assignment}.npz", arrays),
+            (options.student_out / f"{assignment}.npz", visible_only(arrays)),
+        ):
+            write_npz(path, content)
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
-"""The reference outputs in autograder/reference/: in sync with their generator, readable
-without pickle, well-formed, hidden cases unseen, and usable without PyTorch."""
+"""The reference outputs in autograder/reference/ (the grader's, every case) and
+upsampling/reference/ (the package data students install, visible cases only): in sync
+with their generator, readable without pickle, well-formed, hidden cases unseen and never
+in the package, and usable without PyTorch."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "autograder" / "reference"
+STUDENT_REFERENCE = ROOT / "upsampling" / "reference"
 ASSIGNMENTS = {
     "01_sizes": "sizes",
     "02_unpooling": "unpooling",
@@ -34,17 +37,20 @@ def load(path: Path):
 def regenerated(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reference")
     subprocess.run(
-        [sys.executable, str(ROOT / "autograder" / "make_reference.py"), "--out", str(out)],
+        [sys.executable, str(ROOT / "autograder" / "make_reference.py"),
+         "--out", str(out / "grader"), "--student-out", str(out / "student")],
         check=True,
         capture_output=True,
         text=True,
-    )
+    )  # fmt: skip
     return out
 
 
+@pytest.mark.parametrize("copy", ["grader", "student"])
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_regenerating_gives_identical_files(assignment, regenerated):
-    committed, fresh = REFERENCE / f"{assignment}.npz", regenerated / f"{assignment}.npz"
+def test_regenerating_gives_identical_files(assignment, copy, regenerated):
+    folder = REFERENCE if copy == "grader" else STUDENT_REFERENCE
+    committed, fresh = folder / f"{assignment}.npz", regenerated / copy / f"{assignment}.npz"
     if committed.read_bytes() == fresh.read_bytes():
         return
     (old_manifest, old), (new_manifest, new) = load(committed), load(fresh)
@@ -67,7 +73,8 @@ def test_a_salt_changes_every_hidden_input_but_not_the_worked_examples(tmp_path)
     """A private copy of the course can have hidden cases nobody has seen."""
     subprocess.run(
         [sys.executable, str(ROOT / "autograder" / "make_reference.py"), "--out", str(tmp_path),
-         "--salt", "a private word", "03_transposed_conv"],
+         "--student-out", str(tmp_path / "student"), "--salt", "a private word",
+         "03_transposed_conv"],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     (manifest, published), (salted_manifest, salted) = (
@@ -89,8 +96,29 @@ def test_a_salt_changes_every_hidden_input_but_not_the_worked_examples(tmp_path)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_file_is_plain_arrays_with_fixed_timestamps(assignment):
-    path = REFERENCE / f"{assignment}.npz"
+def test_the_package_data_is_exactly_the_visible_cases(assignment):
+    """What a student installs: every visible case with the grader's own arrays, and no
+    hidden case, input or output."""
+    (manifest, arrays), (student, student_arrays) = (
+        load(REFERENCE / f"{assignment}.npz"),
+        load(STUDENT_REFERENCE / f"{assignment}.npz"),
+    )
+    assert student.pop("visible_only") is True
+    for test in manifest["tests"].values():
+        test["cases"] = [case for case in test["cases"] if case["visible"]]
+    assert student == manifest
+    hidden = {key.rsplit("/", 1)[0] for key in arrays} - {
+        f"{gid}/{case['name']}" for gid, t in manifest["tests"].items() for case in t["cases"]
+    }
+    assert hidden and not any(key.rsplit("/", 1)[0] in hidden for key in student_arrays)
+    for key, value in student_arrays.items():
+        assert value.dtype == arrays[key].dtype and np.array_equal(value, arrays[key]), key
+
+
+@pytest.mark.parametrize("folder", [REFERENCE, STUDENT_REFERENCE])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_file_is_plain_arrays_with_fixed_timestamps(assignment, folder):
+    path = folder / f"{assignment}.npz"
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
     assert [info.filename for info in infos] == sorted(info.filename for info in infos)

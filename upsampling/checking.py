@@ -2,8 +2,8 @@
 
 The graded notebooks' test cells and the autograder share this module (see
 ``docs/grading-contract.md``). A *case* is one entry of an assignment's manifest: the
-function's arguments (arrays stored in ``autograder/reference/<assignment>.npz``, other
-values as JSON), the expected output computed by PyTorch, and the name of the check.
+function's arguments (arrays stored in ``<assignment>.npz``, see :func:`reference_dir`;
+other values as JSON), the expected output computed by PyTorch, and the name of the check.
 
 :func:`check_output` is the whole verdict. It is a pure function of plain data, so the
 autograder can call it in its own clean interpreter on arrays that came out of the
@@ -66,11 +66,18 @@ class Unrepresentable:
 
 
 def reference_dir() -> Path:
-    """Folder of the reference ``.npz`` files: ``$UPSAMPLING_REFERENCE_DIR`` if set, else
-    ``autograder/reference`` of the checkout this package is installed from."""
+    """Folder of the reference ``.npz`` files.
+
+    ``$UPSAMPLING_REFERENCE_DIR`` if set; else, when the package is used from a course
+    checkout (an editable install), that checkout's ``autograder/reference`` (every case,
+    hidden ones included); else the package's own ``reference`` data, which holds the
+    visible cases only (what a student's installed copy checks against).
+    """
     if os.environ.get(REFERENCE_DIR_ENV):
         return Path(os.environ[REFERENCE_DIR_ENV])
-    return Path(__file__).resolve().parent.parent / "autograder" / "reference"
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "autograder" / "reference"
+    return checkout if checkout.is_dir() else here / "reference"
 
 
 _CACHE: dict[tuple[str, float], tuple[dict, dict[str, np.ndarray]]] = {}
@@ -82,8 +89,9 @@ def load_reference(assignment: str, directory: str | Path | None = None):
     path = path / f"{assignment}.npz"
     if not path.exists():
         raise FileNotFoundError(
-            f"reference outputs for {assignment!r} not found at {path}; run the notebook from "
-            f"the course checkout, or set {REFERENCE_DIR_ENV} to the folder that holds them"
+            f"reference outputs for {assignment!r} not found at {path}; reinstall the course "
+            f"package (python -m pip install \".[student]\" in the course folder), or set "
+            f"{REFERENCE_DIR_ENV} to the folder that holds them"
         )
     key = (str(path), path.stat().st_mtime)
     if key not in _CACHE:
@@ -422,7 +430,13 @@ def check_cases(
     cases = {case["name"]: case for case in test["cases"]}
     unknown = [name for name in case_names if name not in cases]
     if unknown:
-        raise KeyError(f"{grade_id}: no case named {', '.join(unknown)} in the reference")
+        where = (
+            " (this copy of the reference holds the visible cases only: hidden cases are "
+            "run by the instructor's autograder)"
+            if manifest.get("visible_only")
+            else ""
+        )
+        raise KeyError(f"{grade_id}: no case named {', '.join(unknown)} in the reference{where}")
     failures = []
     for name in case_names:
         case = dict(cases[name], function=test["function"])
