@@ -112,7 +112,7 @@ def main(argv=None) -> int:
                 progress=not args.no_progress,
                 reference_dir=args.reference_dir,
             )
-            return 1 if result["errors"] else 0
+            return 1 if result["errors"] or result["grader_errors"] else 0
         from autograder import job as jobs
         from autograder.sandbox import Sandbox, UidPool
 

@@ -12,6 +12,18 @@ Results are recorded idempotently, so a run that is killed can simply be run aga
 
 ``grades.csv`` is rebuilt from the records at the end of every run (never appended), and
 two graders on one course cooperate through per-submission locks.
+
+The grader's own failures never become a student's grade:
+
+- before a class is graded, a *preflight* grades the assignment's solution (the released
+  notebook with the instructor's answers: it must score full marks) and the unmodified
+  release (it must score 0) in the same sandbox; if either is off, the run stops before
+  anything is written (:class:`PreflightError`);
+- during a run, a submission whose grading failed for the grader's reasons (the sandbox
+  or its interpreter did not start, the checker broke, the gradebook could not be
+  written) gets the status ``grader error``: it is not written to the gradebook and not
+  committed, it is listed in the summary, the exit code is non-zero, and the next run
+  grades it again. The reason is kept in ``autograded/<student>/<assignment>/grader-error.json``.
 """
 
 from __future__ import annotations
@@ -36,11 +48,17 @@ from autograder import notebooks, report
 from autograder.sandbox import Limits, Sandbox, UidPool
 
 RECORD = "autograder.json"
+GRADER_ERROR_RECORD = "grader-error.json"
 STATE_DIR = ".autograder"
+PREFLIGHT_STUDENT = "(preflight)"
 
 
 class CourseError(Exception):
     """The course is not set up for grading this assignment (the message says how to fix it)."""
+
+
+class PreflightError(CourseError):
+    """The grader cannot grade this assignment correctly here: nothing was graded."""
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
@@ -97,6 +115,16 @@ class Course:
                 f"{assignment}` first"
             )
         return found
+
+    def source_notebook(self, assignment: str, name: str) -> Path:
+        path = self.root / self.coursedir.source_directory / assignment / name
+        if not path.is_file():
+            raise CourseError(
+                f"no solution notebook at {path}: the preflight grades it before a class is "
+                "graded, to prove that the sandbox and the reference work (restore it from "
+                "the course repository)"
+            )
+        return path
 
     def reference(self, assignment: str) -> Path:
         path = self.reference_dir / f"{assignment}.npz"
@@ -278,6 +306,86 @@ def save_results(course: Course, record: dict, released) -> None:
     atomic_write(auto / RECORD, json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
+def save_grader_error(course: Course, record: dict) -> None:
+    """Keep why the grader failed on a submission (for the instructor; not a grade)."""
+    record = dict(record)
+    logs = record.pop("logs", [])
+    record["logs"] = [{"stdout": out, "stderr": err} for out, err in logs]
+    folder = course.path("autograded", record["student_id"], record["assignment"])
+    atomic_write(folder / GRADER_ERROR_RECORD, json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def clear_grader_error(course: Course, record: dict) -> None:
+    folder = course.path("autograded", record["student_id"], record["assignment"])
+    with contextlib.suppress(FileNotFoundError):
+        (folder / GRADER_ERROR_RECORD).unlink()
+
+
+def preflight(course, assignment, released_path, sandbox, uids, checker=None) -> None:
+    """Grade the solution (must score full marks) and the unmodified release (must score
+    0) in the sandbox before grading a class; raise :class:`PreflightError` if either is
+    off. ``uids`` are one or two sandbox uids (the two run at once when there are two)."""
+    import nbformat
+
+    reference = course.reference(assignment)
+    released_nb = nbformat.read(released_path, as_version=4)
+    source_nb = nbformat.read(course.source_notebook(assignment, released_path.name), 4)
+    solved = notebooks.solved_release(released_nb, source_nb)
+    with tempfile.TemporaryDirectory(prefix="autograder-preflight-") as tmp:
+        solved_path = Path(tmp) / released_path.name
+        solved_path.write_text(nbformat.writes(solved), encoding="utf-8")
+        runs = {"solution": solved_path, "release": released_path}
+
+        def run(item):
+            (what, path), uid = item
+            job = jobs.Job(assignment, PREFLIGHT_STUDENT, released_path.stem, str(path),
+                           str(released_path), str(reference))  # fmt: skip
+            return what, jobs.grade(job, sandbox, uid, checker)
+
+        items = list(zip(runs.items(), (uids * 2)[:2], strict=True))
+        with ThreadPoolExecutor(max_workers=len(set(uids))) as executor:
+            records = dict(executor.map(run, items))
+    problems = _preflight_problems(records)
+    if problems:
+        raise PreflightError(
+            f"preflight failed for {assignment}; nothing was graded and nothing was written.\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + "\nFix the cause, then run the same command again."
+        )
+
+
+def _preflight_problems(records: dict) -> list[str]:
+    problems = []
+    for what, record in records.items():
+        if record["status"] == jobs.RECORD_GRADER_ERROR:
+            problems.append(f"the {what} could not be graded: {record['notes'][-1]}")
+            continue
+        want = record["max_score"] if what == "solution" else 0.0
+        wrong = [
+            t for t in record["tests"]
+            if (t["status"] != jobs.PASSED if what == "solution" else t["status"] != jobs.FAILED)
+        ]  # fmt: skip
+        if record["score"] != want or wrong:
+            got = "; ".join(
+                f"{t['grade_id']}: {jobs.STATUS_LABELS.get(t['status'], t['status'])}"
+                f" ({t['reason']})" for t in wrong[:4]
+            )  # fmt: skip
+            hint = (
+                "the instructor's solution must pass every test: check that the reference "
+                "outputs match the notebooks (autograder/make_reference.py) and that the "
+                "limits leave room for the solution (--timeout, --memory-mb)"
+                if what == "solution"
+                else "the released notebook must fail every test: regenerate the release "
+                "(nbgrader generate_assignment) and check that its stubs raise "
+                "NotImplementedError"
+            )
+            problems.append(
+                f"the {what} scored {record['score']:g}/{record['max_score']:g}, expected "
+                f"{want:g}: {got or record['status']}. {hint}"
+            )
+    return problems
+
+
 def up_to_date(course: Course, j: jobs.Job, fp: str) -> bool:
     old = course.read_record(j)
     return bool(old) and old.get("fingerprint") == fp
@@ -295,8 +403,10 @@ def grade_assignment(
     reference_dir=None,
     checker=None,
     out=sys.stdout,
+    run_preflight: bool = True,
 ) -> dict:
-    """Grade every submission of ``assignment``; returns counts and the records."""
+    """Grade every submission of ``assignment``; returns counts, the records, and the
+    errors and grader errors (a non-empty list of either means the run is not complete)."""
     started = time.monotonic()
     n_jobs = n_jobs or os.cpu_count() or 1
     course = Course(root, reference_dir)
@@ -327,6 +437,14 @@ def grade_assignment(
             todo.append(j)
 
     pool = UidPool(n_jobs, enabled=sandbox.root and sandbox.mode == "bwrap")
+    if todo and run_preflight:
+        try:
+            preflight(course, assignment, released_paths[0], sandbox, pool.free[:2], checker)
+        except BaseException:
+            pool.close()
+            writer.close()
+            raise
+        print("autograder: preflight passed (solution full marks, release 0)", file=out)
     uids: queue.Queue = queue.Queue()
     for uid in pool.free:
         uids.put(uid)
@@ -348,24 +466,37 @@ def grade_assignment(
                 record = jobs.grade(j, sandbox, uid, checker)
             finally:
                 uids.put(uid)
+            if record["status"] == jobs.RECORD_GRADER_ERROR:
+                grader_error(j, record, record["notes"][-1])
+                bar.update(1)
+                return "grader error", j
             recorded = threading.Event()
             finished.put((j, record, recorded))  # the main thread writes the gradebook
             recorded.wait()
             if record.get("_gradebook_error"):
-                return "error", j
+                grader_error(j, record, record.pop("_gradebook_error"))
+                return "grader error", j
             save_results(course, record, released)  # the record file last: commit point
+            clear_grader_error(course, record)
             results.append(record)
             return "graded", j
 
     results: list[dict] = []
     errors: list[str] = []
+    grader_errors: dict[str, str] = {}  # student -> why (nothing recorded for them)
+
+    def grader_error(j, record, reason):
+        grader_errors[j.student_id] = reason
+        record["status"] = jobs.RECORD_GRADER_ERROR
+        record.setdefault("notes", []).append(reason)
+        with contextlib.suppress(OSError):
+            save_grader_error(course, record)
 
     def record_one(j, record, recorded):
         try:
             writer.write(record, _timestamp(course, j))
         except Exception as exc:  # keep draining: workers wait for their record
-            errors.append(f"{j.student_id}: could not record the result: {exc!r}")
-            record["_gradebook_error"] = True
+            record["_gradebook_error"] = f"grader error: could not write the gradebook: {exc!r}"
         finally:
             recorded.set()
             bar.update(1)
@@ -374,7 +505,8 @@ def grade_assignment(
         with ThreadPoolExecutor(max_workers=n_jobs) as executor:
             busy = todo
             for blocking in (False, True):
-                futures = {executor.submit(work, j, blocking) for j in busy}
+                futures_jobs = {executor.submit(work, j, blocking): j for j in busy}
+                futures = set(futures_jobs)
                 busy = []
                 while futures:
                     try:
@@ -385,8 +517,9 @@ def grade_assignment(
                         futures.discard(f)
                         try:
                             state, j = f.result()
-                        except Exception as exc:
-                            errors.append(f"grading failed: {exc!r}")
+                        except Exception as exc:  # the grader's own bug: not a grade
+                            j = futures_jobs[f]
+                            grader_errors[j.student_id] = f"grader error: {exc!r}"
                             bar.update(1)
                             continue
                         if state == "busy":
@@ -400,12 +533,30 @@ def grade_assignment(
         bar.close()
         pool.close()
         writer.close()
-        atomic_write(course.root / "grades.csv", report.grades_csv(course.all_records()))
+        rows = course.all_records()
+        graded = {(r["student_id"], r["assignment"]) for r in rows}
+        rows += [
+            report.grader_error_row(sid, assignment)
+            for sid in sorted(grader_errors)
+            if (sid, assignment) not in graded
+        ]
+        atomic_write(course.root / "grades.csv", report.grades_csv(rows))
     counts.update(r["status"] for r in results)
+    if grader_errors:
+        counts[jobs.RECORD_GRADER_ERROR] = len(grader_errors)
     elapsed = time.monotonic() - started
     print(report.summary_table(results, counts, elapsed), file=out)
     for error in errors:
         print(f"ERROR: {error}", file=out)
+    if grader_errors:
+        print(
+            f"GRADER ERROR: {len(grader_errors)} submission(s) were not graded because the "
+            "grader itself failed (nothing was recorded for them; the next run grades them "
+            "again):",
+            file=out,
+        )
+        for sid, reason in sorted(grader_errors.items()):
+            print(f"  {sid}: {reason}", file=out)
     print(f"grades: {course.root / 'grades.csv'}", file=out)
     return {
         "counts": counts,
@@ -413,6 +564,7 @@ def grade_assignment(
         "elapsed": elapsed,
         "sandbox": sandbox.mode,
         "errors": errors,
+        "grader_errors": grader_errors,
     }
 
 

@@ -8,8 +8,13 @@ It talks to the trusted parent over two pipes with length-prefixed frames (a JSO
 followed by ``.npy`` blobs written with ``allow_pickle=False``):
 
 parent -> child  ``setup`` (cells to run), then ``call`` (one test case), ... ``exit``
-child -> parent  ``cell_start`` / ``cell_end`` per cell, ``ready``, then ``result`` or
-                 ``error`` per call
+child -> parent  ``hello`` (the sandbox and the interpreter started, numpy imports under
+                 the limits: before any student code runs), ``cell_start`` / ``cell_end``
+                 per cell, ``ready``, then ``result`` or ``error`` per call
+
+A child that dies before its ``hello`` failed for the grader's reasons (bubblewrap, the
+interpreter, limits too small to start it), never for the student's: the parent reports
+it as a grader error, not as the student's fault.
 
 Only data crosses: a value returned by the student's function is turned into plain arrays
 and JSON scalars here; the parent rebuilds it and compares it in its own interpreter.
@@ -405,6 +410,9 @@ def main(argv: list[str]) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes raise EFBIG instead
     sys.path[:] = [p for p in sys.path if p] + list(config["site"])
     sys.stdin = open(os.devnull)  # noqa: SIM115
+    import numpy  # noqa: F401 - fails here, before the hello, if the sandbox cannot load it
+
+    write_frame(config["fd_out"], {"ev": "hello", "python": sys.version.split()[0]})
     Child(config["fd_in"], config["fd_out"], bool(config.get("pid_namespace"))).run()
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: student atexit hooks and finalisers

@@ -34,13 +34,14 @@ from autograder.sandbox import (
     Timeout,
 )
 
-PASSED, FAILED, TIMED_OUT, CRASHED, OVER_LIMIT, TAMPERED = (
+PASSED, FAILED, TIMED_OUT, CRASHED, OVER_LIMIT, TAMPERED, GRADER_ERROR = (
     "passed",
     "failed",
     "timed_out",
     "crashed",
     "over_limit",
     "tampered",
+    "grader_error",
 )
 STATUS_LABELS = {
     PASSED: "passed",
@@ -49,7 +50,12 @@ STATUS_LABELS = {
     CRASHED: "crashed",
     OVER_LIMIT: "over a resource limit",
     TAMPERED: "tampered",
+    GRADER_ERROR: "grader error",
 }
+# The status of a whole record when the grader itself failed (the sandbox or the harness
+# could not start, the checker broke): such a record is never a grade. It is not written
+# to the gradebook or committed, so the next run grades the submission again.
+RECORD_GRADER_ERROR = "grader error"
 GRADER_FILES = ("harness.py", "sandbox.py", "notebooks.py", "job.py")
 
 
@@ -162,8 +168,9 @@ class Session:
             self.starts += 1
             try:
                 child = self.sandbox.start(self.uid)
+                _await_hello(child, self.limits.setup_timeout)
             except SandboxError as exc:
-                self.broken = (CRASHED, f"grader error: {exc}")
+                self.broken = (GRADER_ERROR, str(exc))
                 raise
             child.send(
                 {
@@ -254,6 +261,32 @@ class Session:
         if self.child is not None:
             child, self.child = self.child, None
             self._retire(child)
+
+
+def _await_hello(child, timeout: float) -> None:
+    """Wait for the child's first frame, sent before any student code runs; a child that
+    does not get that far failed for the grader's reasons (raises SandboxError)."""
+    try:
+        header, _ = child.recv(time.monotonic() + timeout)
+        if header.get("ev") == "hello":
+            return
+        problem = "it sent something else first"
+    except Timeout:
+        problem = f"it did not answer within {timeout:g} s"
+    except ChildGone as exc:
+        problem = exc.how
+    except (OutputTooLarge, ProtocolError) as exc:
+        problem = f"its channel was unreadable ({type(exc).__name__})"
+    child.kill()
+    child.drain()
+    said = [line.strip() for line in child.log_text("stderr").splitlines() if line.strip()]
+    child.close()
+    detail = f"; it said: {' / '.join(said[-2:])[-400:]}" if said else ""
+    raise SandboxError(
+        f"the sandboxed interpreter did not start: {problem}{detail}. Check that bubblewrap "
+        "works for this user (bwrap --ro-bind / / true) and that the limits leave room to "
+        "start Python and import numpy (--memory-mb)"
+    )
 
 
 def decode(node, blobs, depth=0):
@@ -383,27 +416,37 @@ def grade(job: Job, sandbox, uid=None, checker=None) -> dict:
     session = Session(sandbox, uid, analysis.cells)
     spent = {gid: 0.0 for gid in tests}
     try:
-        for phase_visible in (True, False):
-            for gid, spec in reference.tests.items():
-                test = tests[gid]
-                for number, case in enumerate(spec["cases"], start=1):
-                    if bool(case.get("visible")) != phase_visible or test["status"] is not None:
-                        continue
-                    _run_case(
-                        session,
-                        checker,
-                        reference,
-                        spec,
-                        case,
-                        number,
-                        test,
-                        spent,
-                        scan,
-                        sandbox.limits,
-                    )
+        _run_tests(session, checker, reference, tests, spent, scan, sandbox.limits)
+    except SandboxError as exc:
+        session.close()
+        record["status"] = RECORD_GRADER_ERROR
+        record["notes"].append(f"grader error: {exc}")
+        _fail_all(tests, GRADER_ERROR, f"grader error (not the student's fault): {exc}")
+        record["logs"] = session.logs
+        return _finish(record)
     finally:
         session.close()
+    _score(record, tests, session, analysis, scan)
+    return _finish(record)
 
+
+def _run_tests(session, checker, reference, tests, spent, scan, limits):
+    """Visible cases first, then hidden ones; a test whose case crashed, timed out or hit a
+    limit runs no further case."""
+    for phase_visible in (True, False):
+        for gid, spec in reference.tests.items():
+            test = tests[gid]
+            for number, case in enumerate(spec["cases"], start=1):
+                if bool(case.get("visible")) != phase_visible or test["status"] is not None:
+                    continue
+                _run_case(
+                    session, checker, reference, spec, case, number, test, spent, scan,
+                    limits,
+                )  # fmt: skip
+
+
+def _score(record, tests, session, analysis, scan):
+    """Per-test statuses and points, cell problems and flags, once every case has run."""
     for index in sorted(session.cell_results):
         result = session.cell_results[index]
         entry = {"cell": index + 1, "status": result["status"]}
@@ -439,7 +482,6 @@ def grade(job: Job, sandbox, uid=None, checker=None) -> dict:
             if message not in record["flags"]:
                 record["flags"].append(message)
     record["logs"] = session.logs
-    return _finish(record)
 
 
 def _run_case(session, checker, reference, spec, case, number, test, spent, scan, limits):
@@ -472,8 +514,9 @@ def _run_case(session, checker, reference, spec, case, number, test, spent, scan
             verdict = checker(dict(case, function=function), payload, reference.arrays)
             passed, message = bool(verdict.passed), str(verdict.message)
         except Exception as exc:  # a checker bug must not pass as the student's fault
-            end(CRASHED, f"{label}: grader error while checking ({type(exc).__name__})", CRASHED)
-            return
+            raise SandboxError(
+                f"the checker failed on {label} ({type(exc).__name__}: {exc})"
+            ) from exc
         if not visible:
             message = f"{label}: passed" if passed else _hide_call(message, label)
         if passed:
@@ -550,6 +593,8 @@ def _finish(record: dict) -> dict:
         if test["status"] is None:
             test["status"] = FAILED
     record["score"] = float(sum(t["points"] for t in record["tests"]))
+    if any(t["status"] == GRADER_ERROR for t in record["tests"]):
+        record["status"] = RECORD_GRADER_ERROR
     if record["status"] == "graded" and record["flags"]:
         record["status"] = "flagged"
     record.setdefault("logs", [])

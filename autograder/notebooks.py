@@ -13,6 +13,7 @@ IPython syntax (magics, ``!shell``) turned into plain Python.
 from __future__ import annotations
 
 import ast
+import copy
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -385,3 +386,27 @@ def _clean_copy(cell, strip_grade=False):
     if strip_grade:
         cell["metadata"].pop("nbgrader", None)
     return cell
+
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def solved_release(released_nb, source_nb):
+    """The released notebook with the instructor's answers in its answer cells: what a
+    student who solved everything would hand in (the preflight grades it, and it is what
+    ``nbgrader validate`` passes on a student's machine). Answer cells are matched by
+    ``grade_id``; the solution markers are dropped, every other cell stays as released."""
+    answers = {}
+    for cell in source_nb.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution") and meta.get("grade_id"):
+            lines = cell_source(cell).splitlines()
+            answers[meta["grade_id"]] = "\n".join(
+                line for line in lines if line.strip() not in SOLUTION_MARKERS
+            )
+    solved = copy.deepcopy(released_nb)
+    for cell in solved.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution") and meta.get("grade_id") in answers:
+            cell.source = answers[meta["grade_id"]]
+    return solved

@@ -12,8 +12,14 @@ from autograder.job import STATUS_LABELS
 CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "flags", "tests"]
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def grader_error_row(student_id: str, assignment: str) -> dict:
+    """A grades.csv row for a submission the grader failed on: no score (never a 0)."""
+    return {"student_id": student_id, "assignment": assignment, "score": None,
+            "max_score": None, "status": "grader error", "flags": [], "tests": []}  # fmt: skip
 
 
 def grades_csv(records: list[dict]) -> str:
@@ -120,6 +126,11 @@ def summary_table(records: list[dict], counts: Counter, elapsed: float) -> str:
         f"{len(graded)} submissions: "
         + ", ".join(f"{n} {s}" for s, n in sorted(statuses.items()))
         + (f"; {counts['up to date']} already up to date" if counts.get("up to date") else "")
+        + (
+            f"; {counts['grader error']} NOT GRADED (grader error)"
+            if counts.get("grader error")
+            else ""
+        )
         + f" ({elapsed:.1f} s)"
     )
     if not graded:

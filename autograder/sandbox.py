@@ -91,6 +91,24 @@ class OutputTooLarge(Exception):
     pass
 
 
+def _site_dirs(prefix: Path) -> list[Path]:
+    """The package folders of the interpreter installed at ``prefix`` that exist on this
+    machine (only those can be masked: bubblewrap cannot create a mount point inside the
+    read-only system tree). Debian's own Python has ``dist-packages`` folders, pyenv's and
+    python.org's a ``site-packages`` one."""
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    scheme = sysconfig.get_paths(vars={"base": str(prefix), "platbase": str(prefix)})
+    found = [Path(scheme["purelib"]), Path(scheme["platlib"])]
+    for lib in (prefix / "lib", prefix / "local" / "lib"):
+        for name in (version, "python3"):
+            found += [lib / name / "site-packages", lib / name / "dist-packages"]
+    unique = []
+    for path in found:
+        if path.is_dir() and path not in unique and path.is_relative_to(prefix):
+            unique.append(path)
+    return unique
+
+
 def _package_dirs(names) -> list[tuple[str, str]]:
     """(host path, name) of each allowed package and its bundled ``<name>.libs``."""
     found = []
@@ -171,19 +189,16 @@ class Sandbox:
         cmd += ["--perms", "0755", "--dir", "/opt/grader"]
         # The base interpreter, with every site-packages directory masked.
         if str(self.base_prefix).startswith("/usr"):
-            python = str(self.python)
-            prefix = self.base_prefix
-        else:
+            python, prefix = str(self.python), self.base_prefix
+        else:  # an interpreter elsewhere (pyenv, a home directory, /opt): mounted read-only
             cmd += ["--ro-bind", str(self.base_prefix), "/opt/python"]
             python = "/opt/python/" + str(self.python.relative_to(self.base_prefix))
             prefix = Path("/opt/python")
-        for key in ("purelib", "platlib"):
-            lib = Path(
-                sysconfig.get_paths(vars={"base": str(prefix), "platbase": str(prefix)})[key]
-            )
-            cmd += ["--tmpfs", str(lib)]
-        if Path("/usr/lib/python3/dist-packages").is_dir():
-            cmd += ["--tmpfs", "/usr/lib/python3/dist-packages"]
+        masks = [prefix / p.relative_to(self.base_prefix) for p in _site_dirs(self.base_prefix)]
+        if prefix != Path("/usr"):
+            masks += _site_dirs(Path("/usr"))  # the system's own packages, also under /usr
+        for path in masks:
+            cmd += ["--tmpfs", str(path)]
         for host, name in self.packages:
             cmd += ["--ro-bind", host, f"/opt/site/{name}"]
         cmd += ["--ro-bind", str(HARNESS), "/opt/grader/harness.py"]
@@ -418,6 +433,21 @@ class ChildProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             return self.proc.returncode
+
+    def drain(self) -> None:
+        """Read what is left in the child's stdout and stderr (after it has ended)."""
+        for name, stream in (("stdout", self.proc.stdout), ("stderr", self.proc.stderr)):
+            while True:
+                try:
+                    chunk = os.read(stream.fileno(), 1 << 16)
+                except (BlockingIOError, OSError, ValueError):
+                    break
+                if not chunk:
+                    break
+                keep = (self.limits.log_kb << 10) - len(self.logs[name])
+                if keep > 0:
+                    self.logs[name] += chunk[:keep]
+                self.log_total[name] += len(chunk)
 
     def log_text(self, name: str) -> str:
         text = self.logs[name].decode("utf-8", "replace")
