@@ -187,16 +187,16 @@ class Sandbox:
         cmd += ["--perms", "1777", "--size", str(self.limits.tmp_size_mb << 20), "--tmpfs", "/tmp"]
         cmd += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", "/opt/site"]
         cmd += ["--perms", "0755", "--dir", "/opt/grader"]
-        # The base interpreter, with every site-packages directory masked.
-        if str(self.base_prefix).startswith("/usr"):
-            python, prefix = str(self.python), self.base_prefix
-        else:  # an interpreter elsewhere (pyenv, a home directory, /opt): mounted read-only
-            cmd += ["--ro-bind", str(self.base_prefix), "/opt/python"]
-            python = "/opt/python/" + str(self.python.relative_to(self.base_prefix))
-            prefix = Path("/opt/python")
-        masks = [prefix / p.relative_to(self.base_prefix) for p in _site_dirs(self.base_prefix)]
-        if prefix != Path("/usr"):
-            masks += _site_dirs(Path("/usr"))  # the system's own packages, also under /usr
+        # The base interpreter (not the venv), with every package folder masked. One that
+        # lives outside /usr (pyenv, a home directory, /opt) is mounted read-only at its own
+        # path: its binary finds its libpython through a RUNPATH that names that path.
+        python = str(self.python)
+        masks = _site_dirs(self.base_prefix)
+        if not self.base_prefix.is_relative_to("/usr"):
+            for parent in reversed(self.base_prefix.parents[:-1]):  # traversable after the
+                cmd += ["--perms", "0755", "--dir", str(parent)]  # drop to a sandbox uid
+            cmd += ["--ro-bind", str(self.base_prefix), str(self.base_prefix)]
+            masks += _site_dirs(Path("/usr"))  # the system's own packages, also mounted
         for path in masks:
             cmd += ["--tmpfs", str(path)]
         for host, name in self.packages:

@@ -1,0 +1,42 @@
+"""The autograder run by an instructor who is not root (catalogue item 14): the whole
+catalogue suite, the grader-error suite and the bookkeeping suite, run as an ordinary user
+in a venv made from Debian's own ``python3.11`` and from a Python in the user's home
+(pyenv style), each with ``.[grader]`` only (no PyTorch, no Sphinx).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests import installs
+
+SUITES = [
+    "tests/test_autograder_catalogue.py",
+    "tests/test_autograder_grader_errors.py",
+    "tests/test_autograder_bookkeeping.py",
+]
+TEST_TOOLS = ("pytest==9.2.0", "hypothesis==6.170.15")  # as pinned in requirements.txt
+
+
+@pytest.fixture(scope="module")
+def course_copy():
+    return installs.clean_copy("grader-course")
+
+
+@pytest.mark.parametrize("label", ["debian-3.11", "home-3.12"])
+def test_the_catalogue_holds_for_an_ordinary_user(course_copy, label):
+    interp = installs.require(label)
+    venv = installs.make_venv(interp, "grader", course_copy, "grader", TEST_TOOLS)
+    names = {name.lower() for name in installs.installed(venv)}
+    assert "torch" not in names and "nbgrader" in names
+    result = installs.run_as_user(
+        [venv.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *SUITES],
+        cwd=course_copy,
+        timeout=1800,
+    )
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    passed = re.search(r"(\d+) passed", summary)
+    assert passed and int(passed[1]) >= 50 and "skipped" not in summary, summary
