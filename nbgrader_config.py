@@ -8,8 +8,15 @@ and are git-ignored.
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+# nbgrader's gradebook runs `alembic` from PATH; put the running environment's bin/ first,
+# so that `.venv/bin/nbgrader ...` works from a plain shell, without activating anything.
+_bin = os.path.dirname(sys.executable)
+if _bin not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = _bin + os.pathsep + os.environ.get("PATH", "")
 
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "upsampling"
