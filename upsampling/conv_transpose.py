@@ -48,8 +48,8 @@ def conv_transpose2d(
 
     .. math::
 
-        H_\text{out} = (H_\text{in} - 1)\,\text{stride} - 2\,\text{padding}
-        + \text{dilation}\,(k_H - 1) + \text{output\_padding} + 1
+        H_\text{out} &= (H_\text{in} - 1)\,\text{stride} - 2\,\text{padding} \\
+        &\quad + \text{dilation}\,(k_H - 1) + \text{output_padding} + 1
 
     ``output_padding`` adds no zeros: a strided convolution maps ``stride`` different input
     sizes to the same output size, and ``output_padding`` picks which one to return, by

@@ -232,7 +232,7 @@ def interpolate(
 
     .. math::
 
-        \text{out} = \lfloor \text{in} \cdot \text{scale\_factor} \rfloor .
+        \text{out} = \lfloor \text{in} \cdot \text{scale_factor} \rfloor .
 
     ``"nearest"`` and ``"nearest-exact"`` accept 1 to 3 spatial dimensions (3-D to 5-D
     input), ``"bilinear"`` exactly 2 (4-D input). The subtle argument is

@@ -54,7 +54,7 @@ def max_pool2d(
     .. math::
 
         H_\text{out} = \left\lfloor \frac{H + 2\,\text{padding}
-        - \text{dilation}\,(\text{kernel\_size} - 1) - 1}{\text{stride}} \right\rfloor + 1
+        - \text{dilation}\,(\text{kernel_size} - 1) - 1}{\text{stride}} \right\rfloor + 1
 
     (``ceil`` instead of ``floor`` with ``ceil_mode=True``, except that a last window
     that would start in the right padding is dropped); the same for ``W_out``.
@@ -198,7 +198,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
     .. math::
 
-        H_\text{out} = (H - 1)\,\text{stride} - 2\,\text{padding} + \text{kernel\_size}
+        H_\text{out} = (H - 1)\,\text{stride} - 2\,\text{padding} + \text{kernel_size}
 
     and the same for ``W_out``.
 

@@ -28,7 +28,7 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
     .. math::
 
         H_\text{out} = \left\lfloor \frac{H_\text{in} + 2\,\text{padding}
-        - \text{dilation}\,(\text{kernel\_size} - 1) - 1}{\text{stride}} \right\rfloor + 1
+        - \text{dilation}\,(\text{kernel_size} - 1) - 1}{\text{stride}} \right\rfloor + 1
 
     Parameters
     ----------
@@ -75,8 +75,8 @@ def conv_transpose_output_size(
 
     .. math::
 
-        H_\text{out} = (H_\text{in} - 1)\,\text{stride} - 2\,\text{padding}
-        + \text{dilation}\,(\text{kernel\_size} - 1) + \text{output\_padding} + 1
+        H_\text{out} &= (H_\text{in} - 1)\,\text{stride} - 2\,\text{padding} \\
+        &\quad + \text{dilation}\,(\text{kernel_size} - 1) + \text{output_padding} + 1
 
     ``output_padding`` does not add zeros: it picks one of the ``stride`` input sizes that
     a convolution with the same settings maps to ``H_in``, so it must be smaller than
