@@ -157,9 +157,11 @@ def test_api_entries_show_formulas_as_math_and_examples_as_code(site):
     html = (site / "api.html").read_text(encoding="utf-8")
     for name in ("conv2d", "conv_transpose2d", "conv_output_size", "conv_transpose_output_size"):
         start = html.index(f'id="upsampling.{name}"')
-        entry = html[start : html.index("</dl>", start)]
+        end = html.find('<dl class="py ', start)  # the next entry
+        entry = html[start : end if end > 0 else len(html)]
         assert 'class="math notranslate nohighlight"' in entry, f"{name}: no displayed math"
-        assert 'class="highlight-pycon' in entry or "doctest" in entry, f"{name}: no example"
+        assert '<div class="doctest highlight' in entry, f"{name}: no example"
+        assert "&gt;&gt;&gt;" in entry
     assert "H_\\text{out}" in html
 
 
