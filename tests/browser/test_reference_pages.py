@@ -45,8 +45,10 @@ def test_glossary_and_bibliography_render(open_page):
     wait_for_demos(page)
     assert page.locator("dl.glossary > dt").count() >= 30
     page, log_refs = open_page("references.html")
-    assert page.locator("div.citation").count() >= 10
-    assert page.locator('div.citation a[href^="https://doi.org/"]').count() >= 5
+    entries = page.locator("article ul.simple > li[id]")  # the bibliography, a bullet list
+    assert entries.count() >= 10
+    assert entries.locator('a[href^="https://doi.org/"]').count() >= 5
+    assert entries.locator('a[href^="https://arxiv.org/abs/"]').count() >= 10
     assert log.problems() == [] and log_refs.problems() == []
 
 
