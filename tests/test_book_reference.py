@@ -9,6 +9,7 @@ glossary term links to a section of a chapter and is used in one.
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 import sys
@@ -87,8 +88,9 @@ def test_every_entry_is_cited_and_links_to_the_work():
 
 
 def _build_citing(tmp_path: Path, key: str) -> subprocess.CompletedProcess:
-    """Builds a one-page MyST project citing ``key``, with the book's bibliography and
-    citation settings, warnings as errors (as tools/build_book.py does)."""
+    """Builds, from scratch, a MyST project whose page cites ``key``, with the book's
+    bibliography page, .bib file and citation settings, warnings as errors (as
+    tools/build_book.py does)."""
     sphinx_config = CONFIG["sphinx"]["config"]
     src = tmp_path / "src"
     src.mkdir()
@@ -99,8 +101,10 @@ def _build_citing(tmp_path: Path, key: str) -> subprocess.CompletedProcess:
         f"bibtex_default_style = {sphinx_config['bibtex_default_style']!r}\n"
     )
     (src / "index.md").write_text(
-        f"# Page\n\nA claim {{cite:p}}`{key}`.\n\n```{{bibliography}}\n```\n"
+        f"# Page\n\nA claim {{cite:p}}`{key}`.\n\n```{{toctree}}\nreferences\n```\n"
     )
+    # the book's own bibliography page, so that its directive options are tested too
+    (src / "references.md").write_text((BOOK / "references.md").read_text(encoding="utf-8"))
     return subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "-n", "-q", "-b", "html", src, tmp_path / "out"],
         capture_output=True,
@@ -113,7 +117,9 @@ def test_a_known_citation_key_builds(tmp_path):
     result = _build_citing(tmp_path, "ronneberger2015unet")
     assert result.returncode == 0, result.stderr
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert "Ronneberger" in html and "10.1007/978-3-319-24574-4_28" in html
+    assert 'href="references.html#' in html
+    listed = (tmp_path / "out" / "references.html").read_text(encoding="utf-8")
+    assert "Ronneberger" in listed and "10.1007/978-3-319-24574-4_28" in listed
 
 
 def test_an_unknown_citation_key_fails_the_build(tmp_path):
@@ -141,6 +147,18 @@ def site() -> Path:
 def _inventory(site: Path) -> dict:
     with open(site / "objects.inv", "rb") as stream:
         return InventoryFile.load(stream, "", lambda base, uri: uri)
+
+
+def test_all_lists_every_function_the_package_exports():
+    """A function imported into the package's namespace is public: it must be in __all__,
+    which the API check below reads."""
+    exported = {
+        name
+        for name, value in vars(upsampling).items()
+        if callable(value) and not name.startswith("_") and not inspect.ismodule(value)
+    }
+    assert exported == set(upsampling.__all__)
+    assert len(upsampling.__all__) == len(set(upsampling.__all__))
 
 
 def test_every_public_name_has_an_api_entry(site):

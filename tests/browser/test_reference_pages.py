@@ -45,7 +45,7 @@ def test_glossary_and_bibliography_render(open_page):
     wait_for_demos(page)
     assert page.locator("dl.glossary > dt").count() >= 30
     page, log_refs = open_page("references.html")
-    entries = page.locator("article ul.simple > li[id]")  # the bibliography, a bullet list
+    entries = page.locator("div.citation")
     assert entries.count() >= 10
     assert entries.locator('a[href^="https://doi.org/"]').count() >= 5
     assert entries.locator('a[href^="https://arxiv.org/abs/"]').count() >= 10
