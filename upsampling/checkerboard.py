@@ -78,7 +78,7 @@ def checkerboard_score(x, stride, border=0) -> float:
     """How much the ``stride x stride`` output phases of ``x`` differ, relative to ``x``.
 
     ``score = std(phase means) / mean(|x|)``, both over the cropped ``x`` (see
-    :func:`phase_means` for the cropping). 0 means every phase has the same mean, as
+    :func:`.phase_means` for the cropping). 0 means every phase has the same mean, as
     after nearest or bilinear upsampling of a smooth image; a transposed convolution with
     ``kernel_size=3, stride=2`` applied to a constant image gives phases in the ratio
     1 : 2 : 2 : 4 and a score near 0.48. An all-zero ``x`` scores 0.0.
@@ -126,7 +126,7 @@ def stride_frequency_power(x, stride, border=0) -> float:
 
     A pattern that repeats every ``stride`` pixels has all its power at the frequencies
     ``(u * H/s, v * W/s)``; a smooth image has almost none there. This is the spectral
-    twin of :func:`checkerboard_score`: by Parseval's theorem the power at those
+    twin of :func:`.checkerboard_score`: by Parseval's theorem the power at those
     frequencies is the energy of the phase-mean pattern tiled over the image. ``x`` is
     cropped as in :func:`phase_means`. Returns a number in ``[0, 1]``; 0.0 for a constant
     ``x``.

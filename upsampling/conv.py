@@ -9,13 +9,18 @@ from upsampling.sizes import conv_output_size
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D convolution over a batch of images, exactly as ``torch.nn.functional.conv2d``.
+    r"""2-D convolution over a batch of images, exactly as ``torch.nn.functional.conv2d``.
 
     Like every deep-learning framework this is a cross-correlation: the kernel is not
     flipped. ``out[n, o, i, j] = bias[o] + sum_{c, a, b} x[n, c, i*s + a*d - p, j*s + b*d - p]
     * weight[o, c, a, b]`` with ``c`` running over the input channels of ``o``'s group.
 
-    Output size per axis: ``floor((H_in + 2*padding - dilation*(k - 1) - 1) / stride) + 1``.
+    Output size per axis (``k`` the kernel size; the same for ``W_out``):
+
+    .. math::
+
+        H_\text{out} = \left\lfloor \frac{H_\text{in} + 2\,\text{padding}
+        - \text{dilation}\,(k - 1) - 1}{\text{stride}} \right\rfloor + 1
 
     Parameters
     ----------

@@ -37,15 +37,19 @@ def conv_transpose2d(
     *,
     method="gemm",
 ):
-    """2-D transposed convolution, exactly as ``torch.nn.functional.conv_transpose2d``.
+    r"""2-D transposed convolution, exactly as ``torch.nn.functional.conv_transpose2d``.
 
     The adjoint of :func:`conv2d` with the same weight, stride, padding, dilation and
     groups: each input value scales a copy of its kernel, copies are placed ``stride``
     apart (kernel taps ``dilation`` apart), summed where they overlap, and ``padding``
     rows and columns are cropped from every side of that full result.
 
-    Output size per axis:
-    ``H_out = (H_in - 1)*stride - 2*padding + dilation*(kH - 1) + output_padding + 1``.
+    Output size per axis (the same for ``W_out``):
+
+    .. math::
+
+        H_\text{out} &= (H_\text{in} - 1)\,\text{stride} - 2\,\text{padding} \\
+        &\quad + \text{dilation}\,(k_H - 1) + \text{output_padding} + 1
 
     ``output_padding`` adds no zeros: a strided convolution maps ``stride`` different input
     sizes to the same output size, and ``output_padding`` picks which one to return, by

@@ -226,9 +226,13 @@ def interpolate(
     recompute_scale_factor=None,
     antialias=False,
 ):
-    """Resizes the spatial dimensions of an ``(N, C, *spatial)`` array.
+    r"""Resizes the spatial dimensions of an ``(N, C, *spatial)`` array.
 
-    ``out = size`` if given, else ``floor(in * scale_factor)`` per spatial dimension.
+    The output size is ``size`` if given, else, per spatial dimension,
+
+    .. math::
+
+        \text{out} = \lfloor \text{in} \cdot \text{scale_factor} \rfloor .
 
     ``"nearest"`` and ``"nearest-exact"`` accept 1 to 3 spatial dimensions (3-D to 5-D
     input), ``"bilinear"`` exactly 2 (4-D input). The subtle argument is

@@ -49,9 +49,13 @@ def max_pool2d(
     ceil_mode=False,
     return_indices=False,
 ):
-    """2-D max pooling over an ``(N, C, H, W)`` or ``(C, H, W)`` array.
+    r"""2-D max pooling over an ``(N, C, H, W)`` or ``(C, H, W)`` array.
 
-    ``H_out = floor((H + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1``
+    .. math::
+
+        H_\text{out} = \left\lfloor \frac{H + 2\,\text{padding}
+        - \text{dilation}\,(\text{kernel_size} - 1) - 1}{\text{stride}} \right\rfloor + 1
+
     (``ceil`` instead of ``floor`` with ``ceil_mode=True``, except that a last window
     that would start in the right padding is dropped); the same for ``W_out``.
 
@@ -190,9 +194,13 @@ def _check_indices(indices, shape):
 
 
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
-    """Partial inverse of ``max_pool2d``: each value goes back to its remembered position.
+    r"""Partial inverse of ``max_pool2d``: each value goes back to its remembered position.
 
-    ``H_out = (H - 1)*stride - 2*padding + kernel_size``, and the same for ``W_out``.
+    .. math::
+
+        H_\text{out} = (H - 1)\,\text{stride} - 2\,\text{padding} + \text{kernel_size}
+
+    and the same for ``W_out``.
 
     Every other output entry is zero. Max pooling maps several sizes to the same one
     (``floor`` in its size formula), so ``output_size`` may pick any size strictly

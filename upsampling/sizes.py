@@ -23,9 +23,12 @@ def _expand(value, name: str, n: int) -> tuple[int, ...]:
 
 
 def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
-    """Spatial output size of a convolution (``conv2d``, pooling), per axis.
+    r"""Spatial output size of a convolution (``conv2d``, pooling), per axis.
 
-    ``H_out = floor((H_in + 2*padding - dilation*(kernel_size - 1) - 1) / stride) + 1``
+    .. math::
+
+        H_\text{out} = \left\lfloor \frac{H_\text{in} + 2\,\text{padding}
+        - \text{dilation}\,(\text{kernel_size} - 1) - 1}{\text{stride}} \right\rfloor + 1
 
     Parameters
     ----------
@@ -68,9 +71,12 @@ def conv_output_size(input_size, kernel_size, stride=1, padding=0, dilation=1):
 def conv_transpose_output_size(
     input_size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1
 ):
-    """Spatial output size of a transposed convolution, per axis.
+    r"""Spatial output size of a transposed convolution, per axis.
 
-    ``H_out = (H_in - 1)*stride - 2*padding + dilation*(kernel_size - 1) + output_padding + 1``
+    .. math::
+
+        H_\text{out} &= (H_\text{in} - 1)\,\text{stride} - 2\,\text{padding} \\
+        &\quad + \text{dilation}\,(\text{kernel_size} - 1) + \text{output_padding} + 1
 
     ``output_padding`` does not add zeros: it picks one of the ``stride`` input sizes that
     a convolution with the same settings maps to ``H_in``, so it must be smaller than
