@@ -216,6 +216,3 @@ def require(label: str) -> Interpreter:
         pytest.skip(str(exc))
 
 
-def python_of(venv: Venv) -> str:
-    return run_as_user([venv.python, "-c", "import sys; print(sys.version.split()[0])"]).stdout
-
