@@ -3,7 +3,8 @@
     .venv/bin/python autograder/make_reference.py [--out DIR] [--student-out DIR]
                                                   [--salt WORD] [ASSIGNMENT ...]
 
-writes ``autograder/reference/<assignment>.npz`` for the four assignments (every case:
+writes ``autograder/reference/<assignment>.npz`` for the assignments of
+``upsampling/assignments.py`` (every case:
 the grader's copy) and ``upsampling/reference/<assignment>.npz`` (the visible cases only:
 the package data that the notebooks' test cells read on a student's machine). The format
 is in ``docs/grading-contract.md``. Every case below lists the arguments a graded function is
@@ -32,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from upsampling.assignments import ASSIGNMENTS
 
 OUT = Path(__file__).resolve().parent / "reference"
 STUDENT_OUT = Path(__file__).resolve().parent.parent / "upsampling" / "reference"
@@ -94,7 +97,7 @@ def nchw(plane) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------
-# Worked examples (COURSE.md)
+# Worked examples (the chapters' own, see tests/test_worked_examples.py)
 
 SEED001_X = [[0, 1], [2, 3]]
 SEED001_K = [[0, 1], [2, 3]]
@@ -913,17 +916,19 @@ def checkerboard_tests() -> list[Test]:
 
 # ---------------------------------------------------------------------------------------
 
-ASSIGNMENTS = {
-    "01_sizes": ("sizes.ipynb", 1, sizes_tests),
-    "02_unpooling": ("unpooling.ipynb", 2, unpooling_tests),
-    "03_transposed_conv": ("transposed_conv.ipynb", 3, transposed_tests),
-    "04_checkerboard": ("checkerboard.ipynb", 4, checkerboard_tests),
+TESTS = {
+    "01_sizes": sizes_tests,
+    "02_unpooling": unpooling_tests,
+    "03_transposed_conv": transposed_tests,
+    "04_checkerboard": checkerboard_tests,
 }
+assert TESTS.keys() == ASSIGNMENTS.keys(), "one test builder per registered assignment"
 
 
 def build(assignment: str) -> dict[str, np.ndarray]:
     """The arrays of one assignment's reference file, manifest included."""
-    notebook, chapter, make_tests = ASSIGNMENTS[assignment]
+    notebook, chapter = ASSIGNMENTS[assignment].notebook, ASSIGNMENTS[assignment].chapter
+    make_tests = TESTS[assignment]
     arrays: dict[str, np.ndarray] = {}
     tests = {}
     for test in make_tests():

@@ -1,4 +1,5 @@
-"""The GRADING.md catalogue: one crafted submission (at least) per item, graded in one run.
+"""The catalogue of docs/autograder-catalogue.md: one crafted submission (at least) per item,
+graded in one run.
 
 The submissions are made by code from the released ``03_transposed_conv`` notebook
 (``tests/autograder_fixtures/crafted.py``); each asserts its per-test statuses and points.

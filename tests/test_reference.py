@@ -15,15 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from upsampling.assignments import ASSIGNMENTS as REGISTRY
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "autograder" / "reference"
 STUDENT_REFERENCE = ROOT / "upsampling" / "reference"
-ASSIGNMENTS = {
-    "01_sizes": "sizes",
-    "02_unpooling": "unpooling",
-    "03_transposed_conv": "transposed",
-    "04_checkerboard": "checkerboard",
-}
+ASSIGNMENTS = {name: a.topic for name, a in REGISTRY.items()}
 CASE_FIELDS = {"name", "visible", "args", "kwargs", "expected", "check"}
 
 
@@ -220,3 +217,16 @@ def test_grading_never_imports_torch():
         cwd=ROOT,
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_grader_and_the_notebooks_read_the_reference_with_one_reader(assignment):
+    """autograder.job reads through upsampling.checking.read_reference_file: same data."""
+    from autograder.job import load_reference as grader_load
+    from upsampling.checking import load_reference as notebook_load
+
+    grader = grader_load(REFERENCE / f"{assignment}.npz")
+    manifest, arrays = notebook_load(assignment, REFERENCE)
+    assert grader.manifest == manifest
+    assert grader.arrays.keys() == arrays.keys()
+    assert all(np.array_equal(grader.arrays[k], arrays[k]) for k in arrays)
