@@ -529,6 +529,20 @@ def transposed_tests() -> list[Test]:
     def rnd_k(name, shape):
         return quarters(rng_for("matrix", name), shape)
 
+    def small_ints(name, *shapes):
+        """Small integers for visible cases: results a student can check by hand."""
+        rng = rng_for("transposed-visible", name)
+        return [rng.integers(-2, 3, shape).astype(np.float64) for shape in shapes]
+
+    def visible_plane(name, x_shape, k_shape, **kwargs):
+        x, k = small_ints(name, x_shape, k_shape)
+        return Case(name, True, {"input": x, "weight": k}, kwargs)
+
+    def visible_full(name, x_shape, w_shape, bias=False, **kwargs):
+        x, w, b = small_ints(name, x_shape, w_shape, (w_shape[1],))
+        args = {"input": x, "weight": w} | ({"bias": b} if bias else {})
+        return Case(name, True, args, kwargs)
+
     seed002 = {"input": nchw(SEED002_X), "weight": nchw(SEED002_K)}
     seed004 = {"input": SEED004_X[None, None], "weight": np.ones((1, 1, 1, 1))}
     small = rng_for("transposed", "visible-channels")
@@ -550,6 +564,7 @@ def transposed_tests() -> list[Test]:
                 plane("seed002", True, SEED002_X, SEED002_K),
                 plane("d2l-matrix-view", True, D2L_Y, D2L_K),
                 plane("laplacian-back", True, LAPLACIAN_Y, LAPLACIAN),
+                visible_plane("nonsquare-2x3-k3x2", (2, 3), (3, 2)),
                 Case("asym-3x4-k2x3", False, rnd_plane("a", (3, 4), (2, 3))),
                 Case("tall-5x2-k4x1", False, rnd_plane("b", (5, 2), (4, 1))),
                 Case("1x1-k3x2", False, rnd_plane("c", (1, 1), (3, 2))),
@@ -567,6 +582,10 @@ def transposed_tests() -> list[Test]:
                 full("seed002-stride2", True, seed002, stride=2),
                 full("seed002-stride2-padding1", True, seed002, stride=2, padding=1),
                 full("seed004-k1-stride2", True, seed004, stride=2),
+                visible_full(
+                    "nonsquare-2x3-k3x2-s2x3-p1x0", (1, 1, 2, 3), (1, 1, 3, 2),
+                    stride=[2, 3], padding=[1, 0],
+                ),  # fmt: skip
                 full(
                     "asym-4x3-k3x2-s2x3",
                     False,
@@ -613,6 +632,10 @@ def transposed_tests() -> list[Test]:
                     output_padding=1,
                 ),
                 full("seed004-k1-stride2-op1", True, seed004, stride=2, output_padding=1),
+                visible_full(
+                    "nonsquare-2x3-k2x3-s3x2-p1x0-op2x1", (1, 1, 2, 3), (1, 1, 2, 3),
+                    stride=[3, 2], padding=[1, 0], output_padding=[2, 1],
+                ),  # fmt: skip
                 full(
                     "op1x0-4x5-k3x2-s2-p1",
                     False,
@@ -662,6 +685,10 @@ def transposed_tests() -> list[Test]:
             [
                 full("batch2-cin2-cout3", True, channels_small),
                 full("seed002-cout2-bias-stride2", True, bias_small, stride=2),
+                visible_full(
+                    "n2-cin2-cout3-bias-2x3-k3x2-s2x1-p1x0-op1x0", (2, 2, 2, 3), (2, 3, 3, 2),
+                    bias=True, stride=[2, 1], padding=[1, 0], output_padding=[1, 0],
+                ),  # fmt: skip
                 full(
                     "n3-cin4-cout2-bias-s2x1-p1x0-op1x0",
                     False,
@@ -690,6 +717,45 @@ def transposed_tests() -> list[Test]:
             ],
         ),
         Test(
+            "transposed-zero-insertion",
+            "conv_transpose2d_zero_insertion",
+            2,
+            "conv_transpose2d",
+            torch_transpose_plane,
+            [
+                plane("seed002-stride2", True, SEED002_X, SEED002_K, stride=2),
+                plane("seed002-stride2-padding1-op1", True, SEED002_X, SEED002_K, stride=2,
+                      padding=1, output_padding=1),  # fmt: skip
+                visible_plane("nonsquare-2x3-k2x3-s3x2-p1x0-op1x1", (2, 3), (2, 3),
+                              stride=[3, 2], padding=[1, 0], output_padding=[1, 1]),  # fmt: skip
+                Case("stride1-3x4-k3x2", False, rnd_plane("z-a", (3, 4), (3, 2))),
+                Case(
+                    "asym-4x3-k3x2-s3x2-p1",
+                    False,
+                    rnd_plane("z-b", (4, 3), (3, 2)),
+                    {"stride": [3, 2], "padding": 1},
+                ),
+                Case(
+                    "crop-4x5-k2-s3-p2",  # padding > kernel_size - 1: the pad is a crop
+                    False,
+                    rnd_plane("z-c", (4, 5), (2, 2)),
+                    {"stride": 3, "padding": 2},
+                ),
+                Case(
+                    "op2-3x3-k4-s3-p1",
+                    False,
+                    rnd_plane("z-d", (3, 3), (4, 4)),
+                    {"stride": 3, "padding": 1, "output_padding": 2},
+                ),
+                Case(
+                    "k1-5x2-s2-op1",
+                    False,
+                    rnd_plane("z-e", (5, 2), (1, 1)),
+                    {"stride": 2, "output_padding": 1},
+                ),
+            ],
+        ),
+        Test(
             "transposed-matrix",
             "conv_matrix",
             3,
@@ -698,6 +764,10 @@ def transposed_tests() -> list[Test]:
             [
                 mat("d2l-k2-3x3", True, D2L_K, [3, 3]),
                 mat("laplacian-5x5", True, LAPLACIAN, [5, 5]),
+                mat(
+                    "k2x3-s2x1-p1x0-3x4", True, small_ints("matrix", (2, 3))[0], [3, 4],
+                    stride=[2, 1], padding=[1, 0],
+                ),  # fmt: skip
                 mat("asym-k2x3-4x5", False, rnd_k("a", (2, 3)), [4, 5]),
                 mat("k3-s2-p1-5x5", False, rnd_k("b", (3, 3)), [5, 5], stride=2, padding=1),
                 mat(
@@ -721,6 +791,8 @@ def transposed_tests() -> list[Test]:
             [
                 plane("d2l-matrix-view", True, D2L_Y, D2L_K),
                 plane("laplacian-back", True, LAPLACIAN_Y, LAPLACIAN),
+                visible_plane("nonsquare-2x3-k3x2-s2x1-p1x0", (2, 3), (3, 2), stride=[2, 1],
+                              padding=[1, 0]),  # fmt: skip
                 Case("asym-3x2-k2x3-s2", False, rnd_plane("m-a", (3, 2), (2, 3)), {"stride": 2}),
                 Case(
                     "3x3-k3-s2-p1",

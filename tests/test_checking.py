@@ -264,6 +264,25 @@ def test_transposed_convolution_misconceptions_get_their_hint(wrong, grade_id, n
     assert_hint(verdict(wrong, T, grade_id, name), hint)
 
 
+def test_zero_insertion_view_misconceptions_get_their_hint():
+    """The zero-insertion function of one channel: unflipped kernel, one axis flipped."""
+
+    def plane(wrong):
+        def function(input, weight, **kwargs):
+            return wrong(input[None, None], weight[None, None], **kwargs)[0, 0]
+
+        return function
+
+    G = "transposed-zero-insertion"
+    assert verdict(plane(scatter), T, G, "nonsquare-2x3-k2x3-s3x2-p1x0-op1x1").passed
+    assert_hint(verdict(plane(zero_insertion_unflipped), T, G, "seed002-stride2"),
+                "kernel_not_flipped")  # fmt: skip
+    assert_hint(verdict(plane(flipped_rows_only), T, G, "asym-4x3-k3x2-s3x2-p1"),
+                "kernel_flipped_one_axis")  # fmt: skip
+    assert_hint(verdict(plane(output_padding_truncated), T, G, "k1-5x2-s2-op1"),
+                "output_padding_truncated")  # fmt: skip
+
+
 def test_truncating_output_padding_slice_is_right_when_padding_covers_it():
     """With output_padding <= padding the same slice is correct: no hint, a pass."""
     assert verdict(

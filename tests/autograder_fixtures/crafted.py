@@ -22,6 +22,7 @@ TESTS = [
     "transposed-stride",
     "transposed-output-padding",
     "transposed-channels",
+    "transposed-zero-insertion",
     "transposed-matrix",
     "transposed-matrix-transpose",
 ]
