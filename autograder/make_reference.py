@@ -356,6 +356,14 @@ def unpooling_tests() -> list[Test]:
     def up(name, visible, args, scale, **extra):
         return Case(name, visible, args, {"scale_factor": scale, **extra})
 
+    # visible non-square cases with per-axis arguments: small integers, checkable by hand
+    visible_rng = rng_for("unpooling-visible", "2x3")
+    two_by_three = {"input": visible_rng.integers(1, 10, (1, 1, 2, 3)).astype(np.float64)}
+    pool_4x6 = (visible_rng.permutation(24) + 1).astype(np.float64).reshape(1, 1, 4, 6)
+    pool_4x9 = (visible_rng.permutation(36) + 1).astype(np.float64).reshape(1, 1, 4, 9)
+    maxima, switches = F.max_pool2d(t(pool_4x9), (2, 3), (2, 3), return_indices=True)
+    unpool_2x3 = {"input": maxima.numpy(), "indices": switches.numpy()}
+
     return [
         Test(
             "unpooling-nearest",
@@ -366,6 +374,7 @@ def unpooling_tests() -> list[Test]:
             [
                 up("2x2-by-2", True, {"input": nchw(SMALL)}, 2),
                 up("2x2-by-2x3", True, {"input": nchw(SMALL)}, [2, 3]),
+                up("2x3-by-3x2", True, two_by_three, [3, 2]),
                 up("batch2-ch3-5x7-by-3", False, img("n-a", (2, 3, 5, 7)), 3),
                 up("1x1-by-4", False, img("n-b", (1, 1, 1, 1)), 4),
                 up("odd-3x5-by-3x2", False, img("n-c", (1, 2, 3, 5)), [3, 2]),
@@ -380,6 +389,7 @@ def unpooling_tests() -> list[Test]:
             torch_bed_of_nails,
             [
                 up("2x2-by-2", True, {"input": nchw(SMALL)}, 2),
+                up("2x3-by-2x3", True, two_by_three, [2, 3]),
                 up("batch2-ch3-5x7-by-3", False, img("b-a", (2, 3, 5, 7)), 3),
                 up("3x4-by-2x3", False, img("b-b", (1, 2, 3, 4)), [2, 3]),
                 up("4x5-by-3x1", False, img("b-c", (1, 1, 4, 5)), [3, 1]),
@@ -393,6 +403,12 @@ def unpooling_tests() -> list[Test]:
             torch_max_pool,
             [
                 Case("arange16-k2", True, {"input": ARANGE16[None, None]}, {"kernel_size": 2}),
+                Case(
+                    "4x6-k2x3-s2x1",
+                    True,
+                    {"input": pool_4x6},
+                    {"kernel_size": [2, 3], "stride": [2, 1]},
+                ),
                 Case("batch2-ch3-6x8-k2", False, pool_img("p-a", (2, 3, 6, 8)), {"kernel_size": 2}),
                 Case(
                     "overlap-7x9-k3-s2",
@@ -427,6 +443,12 @@ def unpooling_tests() -> list[Test]:
                     {"kernel_size": 2},
                 ),
                 Case(
+                    "2x3-k2x3-s2x3",
+                    True,
+                    unpool_2x3,
+                    {"kernel_size": [2, 3], "stride": [2, 3]},
+                ),
+                Case(
                     "batch2-ch3-6x8-k2", False, pooled("u-a", (2, 3, 6, 8), 2), {"kernel_size": 2}
                 ),
                 Case(
@@ -457,6 +479,7 @@ def unpooling_tests() -> list[Test]:
             torch_bilinear,
             [
                 up("2x2-by-2", True, {"input": nchw(SMALL)}, 2),
+                up("2x3-by-2x3", True, two_by_three, [2, 3], align_corners=False),
                 up("batch2-ch3-5x7-by-2", False, img("l-a", (2, 3, 5, 7)), 2, align_corners=False),
                 up("3x4-by-3", False, img("l-b", (1, 1, 3, 4)), 3, align_corners=False),
                 up("1x5-by-4x2", False, img("l-c", (1, 2, 1, 5)), [4, 2], align_corners=False),
@@ -471,6 +494,7 @@ def unpooling_tests() -> list[Test]:
             torch_bilinear,
             [
                 up("2x2-by-2", True, {"input": nchw(SMALL)}, 2, align_corners=True),
+                up("2x3-by-2x3", True, two_by_three, [2, 3], align_corners=True),
                 up("batch2-ch3-5x7-by-2", False, img("c-a", (2, 3, 5, 7)), 2, align_corners=True),
                 up("3x4-by-3", False, img("c-b", (1, 1, 3, 4)), 3, align_corners=True),
                 up("1x5-by-4x2", False, img("c-c", (1, 2, 1, 5)), [4, 2], align_corners=True),
@@ -852,9 +876,29 @@ def torch_score(args, kwargs):
 
 def torch_resize_conv(args, kwargs):
     x = F.interpolate(t(args[0]), scale_factor=pair(kwargs.get("scale_factor", 2)), mode="nearest")
-    padding = kwargs.get("padding", 0)
+    padding = kwargs.get("padding", "same")
     padding = padding if padding == "same" else pair(padding)
     return F.conv2d(x, *(t(v) for v in args[1:]), padding=padding).numpy()
+
+
+def torch_phase_sums(args, kwargs):
+    """The interior of a transposed convolution (padding 0) of a constant input of ones:
+    output position y gets the taps t with t % s == y % s, so one period of the interior,
+    rearranged by phase, is the table of phase sums."""
+    kernel = t(args[0])
+    kh, kw = kernel.shape
+    sh, sw = pair(kwargs["stride"])
+    size = (-(-kh // sh) + 2, -(-kw // sw) + 2)
+    out = F.conv_transpose2d(torch.ones(1, 1, *size, dtype=torch.float64), kernel[None, None],
+                             stride=(sh, sw))[0, 0]  # fmt: skip
+    rows = [next(y for y in range(kh - 1, kh - 1 + sh) if y % sh == a) for a in range(sh)]
+    cols = [next(y for y in range(kw - 1, kw - 1 + sw) if y % sw == b) for b in range(sw)]
+    return out[rows][:, cols].numpy()
+
+
+def torch_icnr(args, kwargs):
+    r = kwargs["upscale_factor"]
+    return t(args[0]).repeat_interleave(r * r, dim=0).numpy()
 
 
 def checkerboard_tests() -> list[Test]:
@@ -874,6 +918,22 @@ def checkerboard_tests() -> list[Test]:
     def resize(name, visible, args, scale, padding):
         return Case(name, visible, args, {"scale_factor": scale, "padding": padding})
 
+    def small_ints(name, *shapes):
+        """Small integers for visible cases: results a student can check by hand."""
+        rng = rng_for("checkerboard-visible", name)
+        return [rng.integers(-2, 3, shape).astype(np.float64) for shape in shapes]
+
+    def sums(name, visible, kernel, stride):
+        return Case(name, visible, {"weight": kernel}, {"stride": stride})
+
+    def icnr(name, visible, shape, r):
+        weight = (small_ints(name, shape)[0] if visible
+                  else quarters(rng_for("icnr", name), shape))  # fmt: skip
+        return Case(name, visible, {"weight": weight}, {"upscale_factor": r})
+
+    tent = np.outer([0.5, 1, 0.5], [0.5, 1, 0.5])
+    bilinear2 = np.outer([1, 3, 3, 1], [1, 3, 3, 1]) / 16  # FCN's initialisation, factor 2
+    bilinear3 = np.outer([1, 2, 3, 2, 1], [1, 2, 3, 2, 1]) / 9  # factor 3: k = 5
     cross = a([[0, 1, 0], [1, 1, 1], [0, 1, 0]])[None, None]
     small = {"input": nchw(SMALL), "weight": cross}
     small_asym = {"input": nchw(SMALL), "weight": nchw(D2L_K)}
@@ -902,6 +962,7 @@ def checkerboard_tests() -> list[Test]:
             torch_overlap,
             [
                 counts("2x2-k3-s2-layers2", True, [2, 2], 3, 2, layers=2),
+                counts("2x3-k3x2-s2x1-layers2", True, [2, 3], [3, 2], [2, 1], layers=2),
                 counts("3x3-k4-s2-layers3", False, [3, 3], 4, 2, layers=3),
                 counts("2x3-k3-s2x1-p1-layers2", False, [2, 3], 3, [2, 1], padding=1, layers=2),
                 counts("2x2-k3-s3-layers3", False, [2, 2], 3, 3, layers=3),
@@ -916,6 +977,13 @@ def checkerboard_tests() -> list[Test]:
             [
                 score("constant-6x6-s2", True, np.ones((6, 6)), 2),
                 score("tile-1224-s2", True, np.tile(a([[1, 2], [2, 4]]), (3, 3)), 2),
+                score(
+                    "tile-6x9-s2x3-border1x0",
+                    True,
+                    np.tile(a([[1, 2, 3], [2, 4, 6]]), (3, 3)),
+                    [2, 3],
+                    border=[1, 0],
+                ),
                 score(
                     "nchw-2x3x9x10-s2-border1",
                     False,
@@ -947,6 +1015,14 @@ def checkerboard_tests() -> list[Test]:
                 resize("2x2-by2-cross-p1", True, small, 2, 1),
                 resize("2x2-by2-k2-p0", True, small_asym, 2, 0),
                 resize(
+                    "2x3-by2x3-k2x3-p1x0",
+                    True,
+                    dict(zip(("input", "weight"), small_ints("rc", (1, 1, 2, 3), (1, 1, 2, 3)),
+                             strict=True)),
+                    [2, 3],
+                    [1, 0],
+                ),  # fmt: skip
+                resize(
                     "n2-cin3-cout2-bias-5x4-by2-k3-p1",
                     False,
                     rnd("a", (2, 3, 5, 4), (2, 3, 3, 3), bias=True),
@@ -972,6 +1048,13 @@ def checkerboard_tests() -> list[Test]:
             torch_resize_conv,
             [
                 resize("2x2-by2-cross-same", True, small, 2, "same"),
+                Case(
+                    "2x3-by2x1-k3x2-default",  # padding not given: "same" by default
+                    True,
+                    dict(zip(("input", "weight"), small_ints("rcs", (1, 1, 2, 3), (1, 1, 3, 2)),
+                             strict=True)),
+                    {"scale_factor": [2, 1]},
+                ),  # fmt: skip
                 resize("even-k4-same", False, rnd("e", (1, 1, 3, 4), (1, 1, 4, 4)), 2, "same"),
                 resize(
                     "k2x3-bias-same",
@@ -981,6 +1064,38 @@ def checkerboard_tests() -> list[Test]:
                     "same",
                 ),
                 resize("n2-k5-by3-same", False, rnd("g", (2, 1, 2, 3), (1, 1, 5, 5)), 3, "same"),
+            ],
+        ),
+        Test(
+            "checkerboard-phase-sums",
+            "phase_sums",
+            2,
+            "allclose",
+            torch_phase_sums,
+            [
+                sums("tent-k3-s2", True, tent, 2),
+                sums("ones-k3-s2", True, np.ones((3, 3)), 2),
+                sums("fcn-bilinear-k4-s2", True, bilinear2, 2),
+                sums("nonsquare-k2x3-s2x3", True, small_ints("ps", (2, 3))[0], [2, 3]),
+                sums("k5-s3", False, quarters(rng_for("sums", "a"), (5, 5)), 3),
+                sums("gaps-k1-s2", False, quarters(rng_for("sums", "b"), (1, 1)), 2),
+                sums("k4x5-s3x2", False, quarters(rng_for("sums", "c"), (4, 5)), [3, 2]),
+                sums("fcn-bilinear-k5-s3", False, bilinear3, 3),
+                sums("k3x2-s1", False, quarters(rng_for("sums", "d"), (3, 2)), 1),
+            ],
+        ),
+        Test(
+            "checkerboard-icnr",
+            "icnr_weight",
+            2,
+            "icnr_weight",
+            torch_icnr,
+            [
+                icnr("cout1-cin1-k3-r2", True, (1, 1, 3, 3), 2),
+                icnr("cout2-cin3-k2x3-r2", True, (2, 3, 2, 3), 2),
+                icnr("cout3-cin2-k3-r3", False, (3, 2, 3, 3), 3),
+                icnr("cout1-cin4-k1-r4", False, (1, 4, 1, 1), 4),
+                icnr("cout2-cin1-k3x1-r2", False, (2, 1, 3, 1), 2),
             ],
         ),
     ]

@@ -509,6 +509,26 @@ def test_checkerboard_score_misconceptions():
     assert_hint(no_crop, "score_no_crop")
 
 
+
+def test_phase_sums_and_icnr_pass_and_tiled_icnr_gets_its_hint():
+    def phase_sums(weight, stride):
+        sh, sw = pair(stride)
+        return np.array([[weight[a::sh, b::sw].sum() for b in range(sw)] for a in range(sh)])
+
+    for name in ("tent-k3-s2", "nonsquare-k2x3-s2x3", "gaps-k1-s2", "k4x5-s3x2"):
+        assert verdict(phase_sums, C, "checkerboard-phase-sums", name).passed, name
+    for name in ("cout2-cin3-k2x3-r2", "cout3-cin2-k3-r3"):
+        repeated = verdict(lambda w, upscale_factor: np.repeat(w, upscale_factor**2, axis=0),
+                           C, "checkerboard-icnr", name)  # fmt: skip
+        assert repeated.passed, repeated.message
+        tiled = verdict(lambda w, upscale_factor: np.tile(w, (upscale_factor**2, 1, 1, 1)),
+                        C, "checkerboard-icnr", name)  # fmt: skip
+        assert_hint(tiled, "icnr_tiled")
+    # one output channel: tiling and repeating agree, and pass
+    single = verdict(lambda w, upscale_factor: np.tile(w, (upscale_factor**2, 1, 1, 1)),
+                     C, "checkerboard-icnr", "cout1-cin1-k3-r2")  # fmt: skip
+    assert single.passed
+
 S = "01_sizes"
 
 

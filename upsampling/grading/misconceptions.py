@@ -122,6 +122,13 @@ HINTS = {
         "input_size + kernel_size (an erratum of one of the course's sources)."
     ),
     "decoder_order": "order: the first value is for the deepest decoder layer (the first to run).",
+    "icnr_tiled": (
+        "copies in the wrong order. pixel_shuffle builds the r x r block of output channel c "
+        "from the r*r consecutive channels c*r*r, ..., c*r*r + r*r - 1, so each filter must "
+        "be repeated r*r times in a row (np.repeat(weight, r*r, axis=0)); np.tile puts the "
+        "copies C_out channels apart, and the sub-pixels of one block then come from "
+        "different filters: not nearest-neighbour."
+    ),
     "score_no_abs": "the score divides by the mean of |x| (absolute values), not the mean of x.",
     "score_ddof": "std: use the population standard deviation (np.std's default, ddof=0).",
     "score_no_crop": (
@@ -466,6 +473,13 @@ def _diagnose_score(args, kwargs, expected, actual, rtol, atol):
     return hints
 
 
+def _diagnose_icnr(args, kwargs, expected, actual, rtol, atol):
+    w = np.asarray(args[0], dtype=np.float64)
+    r = int(kwargs["upscale_factor"])
+    tiled = np.tile(w, (r * r, 1, 1, 1))
+    return _first_match([("icnr_tiled", tiled)], actual, expected, rtol, atol)
+
+
 SCALAR_CHECKS = {
     "conv_output_size": "int",
     "conv_transpose_output_size": "int",
@@ -486,6 +500,7 @@ DIAGNOSES: dict[str, Callable] = {
     "conv_transpose_output_size": _diagnose_size(transposed=True),
     "decoder_output_padding": _diagnose_decoder,
     "checkerboard_score": _diagnose_score,
+    "icnr_weight": _diagnose_icnr,
 }
 """Named checks that look for misconceptions; each compares like ``"allclose"`` (or like
 ``"int"``, ``"float"``, ``"int_list"`` for the sizes, the score and the decoder plan)."""
