@@ -323,7 +323,7 @@ def _correlate(xt, w, dilation, groups):
         for b in range(kw):
             cols[:, a, b] = xt[:, :, a * dh : a * dh + ho, b * dw : b * dw + wo]
     cols = cols.reshape(groups, c_in_g * kh * kw, n * ho * wo)
-    w_mat = w.reshape(groups, c_out_g, c_in_g * kh * kw)
+    w_mat = np.ascontiguousarray(w.reshape(groups, c_out_g, c_in_g * kh * kw))
     out = np.empty((groups, c_out_g, n * ho * wo), dtype=xt.dtype)
     for g in range(groups):
         np.matmul(w_mat[g], cols[g], out=out[g])
