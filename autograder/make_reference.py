@@ -3,7 +3,8 @@
     .venv/bin/python autograder/make_reference.py [--out DIR] [--student-out DIR]
                                                   [--salt WORD] [ASSIGNMENT ...]
 
-writes ``autograder/reference/<assignment>.npz`` for the four assignments (every case:
+writes ``autograder/reference/<assignment>.npz`` for the assignments of
+``upsampling/assignments.py`` (every case:
 the grader's copy) and ``upsampling/reference/<assignment>.npz`` (the visible cases only:
 the package data that the notebooks' test cells read on a student's machine). The format
 is in ``docs/grading-contract.md``. Every case below lists the arguments a graded function is
@@ -32,6 +33,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from upsampling.assignments import ASSIGNMENTS
 
 OUT = Path(__file__).resolve().parent / "reference"
 STUDENT_OUT = Path(__file__).resolve().parent.parent / "upsampling" / "reference"
@@ -94,7 +97,7 @@ def nchw(plane) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------
-# Worked examples (COURSE.md)
+# Worked examples (the chapters' own, see tests/test_worked_examples.py)
 
 SEED001_X = [[0, 1], [2, 3]]
 SEED001_K = [[0, 1], [2, 3]]
@@ -353,6 +356,14 @@ def unpooling_tests() -> list[Test]:
     def up(name, visible, args, scale, **extra):
         return Case(name, visible, args, {"scale_factor": scale, **extra})
 
+    # visible non-square cases with per-axis arguments: small integers, checkable by hand
+    visible_rng = rng_for("unpooling-visible", "2x3")
+    two_by_three = {"input": visible_rng.integers(1, 10, (1, 1, 2, 3)).astype(np.float64)}
+    pool_4x6 = (visible_rng.permutation(24) + 1).astype(np.float64).reshape(1, 1, 4, 6)
+    pool_4x9 = (visible_rng.permutation(36) + 1).astype(np.float64).reshape(1, 1, 4, 9)
+    maxima, switches = F.max_pool2d(t(pool_4x9), (2, 3), (2, 3), return_indices=True)
+    unpool_2x3 = {"input": maxima.numpy(), "indices": switches.numpy()}
+
     return [
         Test(
             "unpooling-nearest",
@@ -363,6 +374,7 @@ def unpooling_tests() -> list[Test]:
             [
                 up("2x2-by-2", True, {"input": nchw(SMALL)}, 2),
                 up("2x2-by-2x3", True, {"input": nchw(SMALL)}, [2, 3]),
+                up("2x3-by-3x2", True, two_by_three, [3, 2]),
                 up("batch2-ch3-5x7-by-3", False, img("n-a", (2, 3, 5, 7)), 3),
                 up("1x1-by-4", False, img("n-b", (1, 1, 1, 1)), 4),
                 up("odd-3x5-by-3x2", False, img("n-c", (1, 2, 3, 5)), [3, 2]),
@@ -377,6 +389,7 @@ def unpooling_tests() -> list[Test]:
             torch_bed_of_nails,
             [
                 up("2x2-by-2", True, {"input": nchw(SMALL)}, 2),
+                up("2x3-by-2x3", True, two_by_three, [2, 3]),
                 up("batch2-ch3-5x7-by-3", False, img("b-a", (2, 3, 5, 7)), 3),
                 up("3x4-by-2x3", False, img("b-b", (1, 2, 3, 4)), [2, 3]),
                 up("4x5-by-3x1", False, img("b-c", (1, 1, 4, 5)), [3, 1]),
@@ -390,6 +403,12 @@ def unpooling_tests() -> list[Test]:
             torch_max_pool,
             [
                 Case("arange16-k2", True, {"input": ARANGE16[None, None]}, {"kernel_size": 2}),
+                Case(
+                    "4x6-k2x3-s2x1",
+                    True,
+                    {"input": pool_4x6},
+                    {"kernel_size": [2, 3], "stride": [2, 1]},
+                ),
                 Case("batch2-ch3-6x8-k2", False, pool_img("p-a", (2, 3, 6, 8)), {"kernel_size": 2}),
                 Case(
                     "overlap-7x9-k3-s2",
@@ -424,6 +443,12 @@ def unpooling_tests() -> list[Test]:
                     {"kernel_size": 2},
                 ),
                 Case(
+                    "2x3-k2x3-s2x3",
+                    True,
+                    unpool_2x3,
+                    {"kernel_size": [2, 3], "stride": [2, 3]},
+                ),
+                Case(
                     "batch2-ch3-6x8-k2", False, pooled("u-a", (2, 3, 6, 8), 2), {"kernel_size": 2}
                 ),
                 Case(
@@ -454,6 +479,7 @@ def unpooling_tests() -> list[Test]:
             torch_bilinear,
             [
                 up("2x2-by-2", True, {"input": nchw(SMALL)}, 2),
+                up("2x3-by-2x3", True, two_by_three, [2, 3], align_corners=False),
                 up("batch2-ch3-5x7-by-2", False, img("l-a", (2, 3, 5, 7)), 2, align_corners=False),
                 up("3x4-by-3", False, img("l-b", (1, 1, 3, 4)), 3, align_corners=False),
                 up("1x5-by-4x2", False, img("l-c", (1, 2, 1, 5)), [4, 2], align_corners=False),
@@ -468,6 +494,7 @@ def unpooling_tests() -> list[Test]:
             torch_bilinear,
             [
                 up("2x2-by-2", True, {"input": nchw(SMALL)}, 2, align_corners=True),
+                up("2x3-by-2x3", True, two_by_three, [2, 3], align_corners=True),
                 up("batch2-ch3-5x7-by-2", False, img("c-a", (2, 3, 5, 7)), 2, align_corners=True),
                 up("3x4-by-3", False, img("c-b", (1, 1, 3, 4)), 3, align_corners=True),
                 up("1x5-by-4x2", False, img("c-c", (1, 2, 1, 5)), [4, 2], align_corners=True),
@@ -526,6 +553,20 @@ def transposed_tests() -> list[Test]:
     def rnd_k(name, shape):
         return quarters(rng_for("matrix", name), shape)
 
+    def small_ints(name, *shapes):
+        """Small integers for visible cases: results a student can check by hand."""
+        rng = rng_for("transposed-visible", name)
+        return [rng.integers(-2, 3, shape).astype(np.float64) for shape in shapes]
+
+    def visible_plane(name, x_shape, k_shape, **kwargs):
+        x, k = small_ints(name, x_shape, k_shape)
+        return Case(name, True, {"input": x, "weight": k}, kwargs)
+
+    def visible_full(name, x_shape, w_shape, bias=False, **kwargs):
+        x, w, b = small_ints(name, x_shape, w_shape, (w_shape[1],))
+        args = {"input": x, "weight": w} | ({"bias": b} if bias else {})
+        return Case(name, True, args, kwargs)
+
     seed002 = {"input": nchw(SEED002_X), "weight": nchw(SEED002_K)}
     seed004 = {"input": SEED004_X[None, None], "weight": np.ones((1, 1, 1, 1))}
     small = rng_for("transposed", "visible-channels")
@@ -547,6 +588,7 @@ def transposed_tests() -> list[Test]:
                 plane("seed002", True, SEED002_X, SEED002_K),
                 plane("d2l-matrix-view", True, D2L_Y, D2L_K),
                 plane("laplacian-back", True, LAPLACIAN_Y, LAPLACIAN),
+                visible_plane("nonsquare-2x3-k3x2", (2, 3), (3, 2)),
                 Case("asym-3x4-k2x3", False, rnd_plane("a", (3, 4), (2, 3))),
                 Case("tall-5x2-k4x1", False, rnd_plane("b", (5, 2), (4, 1))),
                 Case("1x1-k3x2", False, rnd_plane("c", (1, 1), (3, 2))),
@@ -564,6 +606,10 @@ def transposed_tests() -> list[Test]:
                 full("seed002-stride2", True, seed002, stride=2),
                 full("seed002-stride2-padding1", True, seed002, stride=2, padding=1),
                 full("seed004-k1-stride2", True, seed004, stride=2),
+                visible_full(
+                    "nonsquare-2x3-k3x2-s2x3-p1x0", (1, 1, 2, 3), (1, 1, 3, 2),
+                    stride=[2, 3], padding=[1, 0],
+                ),  # fmt: skip
                 full(
                     "asym-4x3-k3x2-s2x3",
                     False,
@@ -610,6 +656,10 @@ def transposed_tests() -> list[Test]:
                     output_padding=1,
                 ),
                 full("seed004-k1-stride2-op1", True, seed004, stride=2, output_padding=1),
+                visible_full(
+                    "nonsquare-2x3-k2x3-s3x2-p1x0-op2x1", (1, 1, 2, 3), (1, 1, 2, 3),
+                    stride=[3, 2], padding=[1, 0], output_padding=[2, 1],
+                ),  # fmt: skip
                 full(
                     "op1x0-4x5-k3x2-s2-p1",
                     False,
@@ -659,6 +709,10 @@ def transposed_tests() -> list[Test]:
             [
                 full("batch2-cin2-cout3", True, channels_small),
                 full("seed002-cout2-bias-stride2", True, bias_small, stride=2),
+                visible_full(
+                    "n2-cin2-cout3-bias-2x3-k3x2-s2x1-p1x0-op1x0", (2, 2, 2, 3), (2, 3, 3, 2),
+                    bias=True, stride=[2, 1], padding=[1, 0], output_padding=[1, 0],
+                ),  # fmt: skip
                 full(
                     "n3-cin4-cout2-bias-s2x1-p1x0-op1x0",
                     False,
@@ -687,6 +741,45 @@ def transposed_tests() -> list[Test]:
             ],
         ),
         Test(
+            "transposed-zero-insertion",
+            "conv_transpose2d_zero_insertion",
+            2,
+            "conv_transpose2d",
+            torch_transpose_plane,
+            [
+                plane("seed002-stride2", True, SEED002_X, SEED002_K, stride=2),
+                plane("seed002-stride2-padding1-op1", True, SEED002_X, SEED002_K, stride=2,
+                      padding=1, output_padding=1),  # fmt: skip
+                visible_plane("nonsquare-2x3-k2x3-s3x2-p1x0-op1x1", (2, 3), (2, 3),
+                              stride=[3, 2], padding=[1, 0], output_padding=[1, 1]),  # fmt: skip
+                Case("stride1-3x4-k3x2", False, rnd_plane("z-a", (3, 4), (3, 2))),
+                Case(
+                    "asym-4x3-k3x2-s3x2-p1",
+                    False,
+                    rnd_plane("z-b", (4, 3), (3, 2)),
+                    {"stride": [3, 2], "padding": 1},
+                ),
+                Case(
+                    "crop-4x5-k2-s3-p2",  # padding > kernel_size - 1: the pad is a crop
+                    False,
+                    rnd_plane("z-c", (4, 5), (2, 2)),
+                    {"stride": 3, "padding": 2},
+                ),
+                Case(
+                    "op2-3x3-k4-s3-p1",
+                    False,
+                    rnd_plane("z-d", (3, 3), (4, 4)),
+                    {"stride": 3, "padding": 1, "output_padding": 2},
+                ),
+                Case(
+                    "k1-5x2-s2-op1",
+                    False,
+                    rnd_plane("z-e", (5, 2), (1, 1)),
+                    {"stride": 2, "output_padding": 1},
+                ),
+            ],
+        ),
+        Test(
             "transposed-matrix",
             "conv_matrix",
             3,
@@ -695,6 +788,10 @@ def transposed_tests() -> list[Test]:
             [
                 mat("d2l-k2-3x3", True, D2L_K, [3, 3]),
                 mat("laplacian-5x5", True, LAPLACIAN, [5, 5]),
+                mat(
+                    "k2x3-s2x1-p1x0-3x4", True, small_ints("matrix", (2, 3))[0], [3, 4],
+                    stride=[2, 1], padding=[1, 0],
+                ),  # fmt: skip
                 mat("asym-k2x3-4x5", False, rnd_k("a", (2, 3)), [4, 5]),
                 mat("k3-s2-p1-5x5", False, rnd_k("b", (3, 3)), [5, 5], stride=2, padding=1),
                 mat(
@@ -718,6 +815,8 @@ def transposed_tests() -> list[Test]:
             [
                 plane("d2l-matrix-view", True, D2L_Y, D2L_K),
                 plane("laplacian-back", True, LAPLACIAN_Y, LAPLACIAN),
+                visible_plane("nonsquare-2x3-k3x2-s2x1-p1x0", (2, 3), (3, 2), stride=[2, 1],
+                              padding=[1, 0]),  # fmt: skip
                 Case("asym-3x2-k2x3-s2", False, rnd_plane("m-a", (3, 2), (2, 3)), {"stride": 2}),
                 Case(
                     "3x3-k3-s2-p1",
@@ -777,9 +876,29 @@ def torch_score(args, kwargs):
 
 def torch_resize_conv(args, kwargs):
     x = F.interpolate(t(args[0]), scale_factor=pair(kwargs.get("scale_factor", 2)), mode="nearest")
-    padding = kwargs.get("padding", 0)
+    padding = kwargs.get("padding", "same")
     padding = padding if padding == "same" else pair(padding)
     return F.conv2d(x, *(t(v) for v in args[1:]), padding=padding).numpy()
+
+
+def torch_phase_sums(args, kwargs):
+    """The interior of a transposed convolution (padding 0) of a constant input of ones:
+    output position y gets the taps t with t % s == y % s, so one period of the interior,
+    rearranged by phase, is the table of phase sums."""
+    kernel = t(args[0])
+    kh, kw = kernel.shape
+    sh, sw = pair(kwargs["stride"])
+    size = (-(-kh // sh) + 2, -(-kw // sw) + 2)
+    out = F.conv_transpose2d(torch.ones(1, 1, *size, dtype=torch.float64), kernel[None, None],
+                             stride=(sh, sw))[0, 0]  # fmt: skip
+    rows = [next(y for y in range(kh - 1, kh - 1 + sh) if y % sh == a) for a in range(sh)]
+    cols = [next(y for y in range(kw - 1, kw - 1 + sw) if y % sw == b) for b in range(sw)]
+    return out[rows][:, cols].numpy()
+
+
+def torch_icnr(args, kwargs):
+    r = kwargs["upscale_factor"]
+    return t(args[0]).repeat_interleave(r * r, dim=0).numpy()
 
 
 def checkerboard_tests() -> list[Test]:
@@ -799,6 +918,22 @@ def checkerboard_tests() -> list[Test]:
     def resize(name, visible, args, scale, padding):
         return Case(name, visible, args, {"scale_factor": scale, "padding": padding})
 
+    def small_ints(name, *shapes):
+        """Small integers for visible cases: results a student can check by hand."""
+        rng = rng_for("checkerboard-visible", name)
+        return [rng.integers(-2, 3, shape).astype(np.float64) for shape in shapes]
+
+    def sums(name, visible, kernel, stride):
+        return Case(name, visible, {"weight": kernel}, {"stride": stride})
+
+    def icnr(name, visible, shape, r):
+        weight = (small_ints(name, shape)[0] if visible
+                  else quarters(rng_for("icnr", name), shape))  # fmt: skip
+        return Case(name, visible, {"weight": weight}, {"upscale_factor": r})
+
+    tent = np.outer([0.5, 1, 0.5], [0.5, 1, 0.5])
+    bilinear2 = np.outer([1, 3, 3, 1], [1, 3, 3, 1]) / 16  # FCN's initialisation, factor 2
+    bilinear3 = np.outer([1, 2, 3, 2, 1], [1, 2, 3, 2, 1]) / 9  # factor 3: k = 5
     cross = a([[0, 1, 0], [1, 1, 1], [0, 1, 0]])[None, None]
     small = {"input": nchw(SMALL), "weight": cross}
     small_asym = {"input": nchw(SMALL), "weight": nchw(D2L_K)}
@@ -827,6 +962,7 @@ def checkerboard_tests() -> list[Test]:
             torch_overlap,
             [
                 counts("2x2-k3-s2-layers2", True, [2, 2], 3, 2, layers=2),
+                counts("2x3-k3x2-s2x1-layers2", True, [2, 3], [3, 2], [2, 1], layers=2),
                 counts("3x3-k4-s2-layers3", False, [3, 3], 4, 2, layers=3),
                 counts("2x3-k3-s2x1-p1-layers2", False, [2, 3], 3, [2, 1], padding=1, layers=2),
                 counts("2x2-k3-s3-layers3", False, [2, 2], 3, 3, layers=3),
@@ -841,6 +977,13 @@ def checkerboard_tests() -> list[Test]:
             [
                 score("constant-6x6-s2", True, np.ones((6, 6)), 2),
                 score("tile-1224-s2", True, np.tile(a([[1, 2], [2, 4]]), (3, 3)), 2),
+                score(
+                    "tile-6x9-s2x3-border1x0",
+                    True,
+                    np.tile(a([[1, 2, 3], [2, 4, 6]]), (3, 3)),
+                    [2, 3],
+                    border=[1, 0],
+                ),
                 score(
                     "nchw-2x3x9x10-s2-border1",
                     False,
@@ -872,6 +1015,14 @@ def checkerboard_tests() -> list[Test]:
                 resize("2x2-by2-cross-p1", True, small, 2, 1),
                 resize("2x2-by2-k2-p0", True, small_asym, 2, 0),
                 resize(
+                    "2x3-by2x3-k2x3-p1x0",
+                    True,
+                    dict(zip(("input", "weight"), small_ints("rc", (1, 1, 2, 3), (1, 1, 2, 3)),
+                             strict=True)),
+                    [2, 3],
+                    [1, 0],
+                ),  # fmt: skip
+                resize(
                     "n2-cin3-cout2-bias-5x4-by2-k3-p1",
                     False,
                     rnd("a", (2, 3, 5, 4), (2, 3, 3, 3), bias=True),
@@ -897,6 +1048,13 @@ def checkerboard_tests() -> list[Test]:
             torch_resize_conv,
             [
                 resize("2x2-by2-cross-same", True, small, 2, "same"),
+                Case(
+                    "2x3-by2x1-k3x2-default",  # padding not given: "same" by default
+                    True,
+                    dict(zip(("input", "weight"), small_ints("rcs", (1, 1, 2, 3), (1, 1, 3, 2)),
+                             strict=True)),
+                    {"scale_factor": [2, 1]},
+                ),  # fmt: skip
                 resize("even-k4-same", False, rnd("e", (1, 1, 3, 4), (1, 1, 4, 4)), 2, "same"),
                 resize(
                     "k2x3-bias-same",
@@ -908,22 +1066,56 @@ def checkerboard_tests() -> list[Test]:
                 resize("n2-k5-by3-same", False, rnd("g", (2, 1, 2, 3), (1, 1, 5, 5)), 3, "same"),
             ],
         ),
+        Test(
+            "checkerboard-phase-sums",
+            "phase_sums",
+            2,
+            "allclose",
+            torch_phase_sums,
+            [
+                sums("tent-k3-s2", True, tent, 2),
+                sums("ones-k3-s2", True, np.ones((3, 3)), 2),
+                sums("fcn-bilinear-k4-s2", True, bilinear2, 2),
+                sums("nonsquare-k2x3-s2x3", True, small_ints("ps", (2, 3))[0], [2, 3]),
+                sums("k5-s3", False, quarters(rng_for("sums", "a"), (5, 5)), 3),
+                sums("gaps-k1-s2", False, quarters(rng_for("sums", "b"), (1, 1)), 2),
+                sums("k4x5-s3x2", False, quarters(rng_for("sums", "c"), (4, 5)), [3, 2]),
+                sums("fcn-bilinear-k5-s3", False, bilinear3, 3),
+                sums("k3x2-s1", False, quarters(rng_for("sums", "d"), (3, 2)), 1),
+            ],
+        ),
+        Test(
+            "checkerboard-icnr",
+            "icnr_weight",
+            2,
+            "icnr_weight",
+            torch_icnr,
+            [
+                icnr("cout1-cin1-k3-r2", True, (1, 1, 3, 3), 2),
+                icnr("cout2-cin3-k2x3-r2", True, (2, 3, 2, 3), 2),
+                icnr("cout3-cin2-k3-r3", False, (3, 2, 3, 3), 3),
+                icnr("cout1-cin4-k1-r4", False, (1, 4, 1, 1), 4),
+                icnr("cout2-cin1-k3x1-r2", False, (2, 1, 3, 1), 2),
+            ],
+        ),
     ]
 
 
 # ---------------------------------------------------------------------------------------
 
-ASSIGNMENTS = {
-    "01_sizes": ("sizes.ipynb", 1, sizes_tests),
-    "02_unpooling": ("unpooling.ipynb", 2, unpooling_tests),
-    "03_transposed_conv": ("transposed_conv.ipynb", 3, transposed_tests),
-    "04_checkerboard": ("checkerboard.ipynb", 4, checkerboard_tests),
+TESTS = {
+    "01_sizes": sizes_tests,
+    "02_unpooling": unpooling_tests,
+    "03_transposed_conv": transposed_tests,
+    "04_checkerboard": checkerboard_tests,
 }
+assert TESTS.keys() == ASSIGNMENTS.keys(), "one test builder per registered assignment"
 
 
 def build(assignment: str) -> dict[str, np.ndarray]:
     """The arrays of one assignment's reference file, manifest included."""
-    notebook, chapter, make_tests = ASSIGNMENTS[assignment]
+    notebook, chapter = ASSIGNMENTS[assignment].notebook, ASSIGNMENTS[assignment].chapter
+    make_tests = TESTS[assignment]
     arrays: dict[str, np.ndarray] = {}
     tests = {}
     for test in make_tests():

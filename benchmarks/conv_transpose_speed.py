@@ -3,10 +3,11 @@
     .venv/bin/python benchmarks/conv_transpose_speed.py [--repeats 30]
 
 float32, 2 threads for both (OpenBLAS for numpy, ATen/oneDNN for PyTorch), the same
-inputs. The two are timed alternately, repeat by repeat, so that whatever else the
-machine is doing hits both alike; each row prints both medians, the ratio
-(PyTorch time / ours: above 1 means ours is faster) and our throughput in GFLOP/s.
-A plain float32 matrix product of the same size is timed too, as the ceiling.
+inputs. The package's default method ("gemm") and its "polyphase" method are timed
+against PyTorch alternately, repeat by repeat, so that whatever else the machine is doing
+hits all alike; each row prints the medians, the ratios (PyTorch time / ours: above 1
+means ours is faster; gemm time / polyphase time), the gemm method's throughput in
+GFLOP/s, and a plain float32 matrix product of the same size, the ceiling.
 """
 
 import argparse
@@ -54,22 +55,27 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)
-    print(f"{'shape (N, Cin, Cout, H, k, s, p, op)':38} {'ours ms':>8} {'torch ms':>9} "
-          f"{'ratio':>6} {'GFLOP/s':>8} {'gemm ms':>8}")  # fmt: skip
-    ratios = []
+    print(f"{'shape (N, Cin, Cout, H, k, s, p, op)':38} {'gemm ms':>8} {'poly ms':>8} "
+          f"{'torch ms':>9} {'t/gemm':>7} {'t/poly':>7} {'g/poly':>7} {'GFLOP/s':>8} "
+          f"{'matmul ms':>9}")  # fmt: skip
+    ratios, poly_ratios, gemm_over_poly = [], [], []
     for n, c_in, c_out, h, k, s, p, op in SHAPES:
         x = rng.standard_normal((n, c_in, h, h), dtype=np.float32)
         w = rng.standard_normal((c_in, c_out, k, k), dtype=np.float32)
         tx, tw = torch.from_numpy(x), torch.from_numpy(w)
-        ours = conv_transpose2d(x, w, stride=s, padding=p, output_padding=op)
         theirs = F.conv_transpose2d(tx, tw, stride=s, padding=p, output_padding=op).numpy()
-        np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3)
+        for method in ("gemm", "polyphase"):
+            ours = conv_transpose2d(x, w, stride=s, padding=p, output_padding=op, method=method)
+            np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-3, err_msg=method)
         a = rng.standard_normal((c_out * k * k, c_in), dtype=np.float32)
         b = rng.standard_normal((c_in, n * h * h), dtype=np.float32)
-        t_ours, t_torch, t_gemm = median_times(
+        t_ours, t_poly, t_torch, t_gemm = median_times(
             [
                 lambda x=x, w=w, s=s, p=p, op=op: conv_transpose2d(
                     x, w, stride=s, padding=p, output_padding=op
+                ),
+                lambda x=x, w=w, s=s, p=p, op=op: conv_transpose2d(
+                    x, w, stride=s, padding=p, output_padding=op, method="polyphase"
                 ),
                 lambda tx=tx, tw=tw, s=s, p=p, op=op: F.conv_transpose2d(
                     tx, tw, stride=s, padding=p, output_padding=op
@@ -80,10 +86,14 @@ def main():
         )
         flops = 2 * n * c_in * c_out * k * k * h * h
         ratios.append(t_torch / t_ours)
+        poly_ratios.append(t_torch / t_poly)
+        gemm_over_poly.append(t_ours / t_poly)
         shape = str((n, c_in, c_out, h, k, s, p, op))
-        print(f"{shape:38} {t_ours * 1e3:8.2f} {t_torch * 1e3:9.2f} {t_torch / t_ours:6.2f} "
-              f"{flops / t_ours / 1e9:8.1f} {t_gemm * 1e3:8.2f}")  # fmt: skip
-    print(f"median ratio (torch / ours): {np.median(ratios):.2f}")
+        print(f"{shape:38} {t_ours * 1e3:8.2f} {t_poly * 1e3:8.2f} {t_torch * 1e3:9.2f} "
+              f"{t_torch / t_ours:7.2f} {t_torch / t_poly:7.2f} {t_ours / t_poly:7.2f} "
+              f"{flops / t_ours / 1e9:8.1f} {t_gemm * 1e3:9.2f}")  # fmt: skip
+    print(f"median ratio torch / gemm: {np.median(ratios):.2f}, torch / polyphase: "
+          f"{np.median(poly_ratios):.2f}, gemm / polyphase: {np.median(gemm_over_poly):.2f}")
 
 
 if __name__ == "__main__":

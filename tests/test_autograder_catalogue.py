@@ -1,4 +1,5 @@
-"""The GRADING.md catalogue: one crafted submission (at least) per item, graded in one run.
+"""The catalogue of docs/autograder-catalogue.md: one crafted submission (at least) per item,
+graded in one run.
 
 The submissions are made by code from the released ``03_transposed_conv`` notebook
 (``tests/autograder_fixtures/crafted.py``); each asserts its per-test statuses and points.
@@ -85,7 +86,7 @@ def test_catalogue_statuses_and_points(graded, student):
         if test["status"] != "passed":
             assert test["reason"], f"{test['grade_id']}: a zero needs a reason"
     assert record["score"] == sum(t["points"] for t in record["tests"])
-    assert record["max_score"] == 15.0  # fake grade cells add nothing
+    assert record["max_score"] == 17.0  # fake grade cells add nothing
     if "status" in spec:
         assert record["status"] == spec["status"]
     elif any(s == "tampered" for s in spec["expect"].values()):
@@ -121,7 +122,7 @@ def test_nothing_was_read_or_written_outside_the_sandbox(graded):
     assert not list(root.rglob("pwned*"))
     assert not Path("/pwned").exists() and not Path("/tmp/pwned").exists()
     record = json.loads((root / "autograded/writer" / A / "autograder.json").read_text())
-    assert record["score"] == 15.0
+    assert record["score"] == 17.0
     assert "pwned" not in (root / "grades.csv").read_text()
 
 

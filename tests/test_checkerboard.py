@@ -10,10 +10,13 @@ from hypothesis import strategies as st
 from upsampling import conv_transpose2d, overlap_counts
 from upsampling.checkerboard import (
     DECODER_KINDS,
+    bilinear_kernel,
     checkerboard_score,
     icnr_weight,
-    kernel_phase_sums,
+    local_checkerboard_score,
+    local_phase_means,
     phase_means,
+    phase_sums,
     power_spectrum,
     random_decoder,
     resize_conv2d,
@@ -120,22 +123,131 @@ def test_power_spectrum_is_centred_and_averaged():
     assert spectrum.sum() == pytest.approx(64.0**2)
 
 
-def test_kernel_phase_sums_of_a_ones_kernel_are_the_overlap_counts():
+def test_phase_sums_of_a_ones_kernel_are_the_overlap_counts():
     """For a ones kernel the phase sums are the interior overlap counts (4, 2, 2, 1)."""
-    np.testing.assert_array_equal(kernel_phase_sums(np.ones((3, 3)), 2), [[4, 2], [2, 1]])
+    np.testing.assert_array_equal(phase_sums(np.ones((3, 3)), 2), [[4, 2], [2, 1]])
 
 
 @pytest.mark.parametrize("k", [3, 4])
-def test_kernel_phase_sums_are_the_interior_of_a_constant_input(k):
+def test_phase_sums_are_the_interior_of_a_constant_input(k):
     """On a constant input the output interior repeats the kernel's phase sums."""
     w = np.random.default_rng(k).standard_normal((1, 1, k, k))
     y = conv_transpose2d(np.ones((1, 1, 6, 6)), w, stride=2)[0, 0]
-    sums = kernel_phase_sums(w[0, 0], 2)
+    sums = phase_sums(w[0, 0], 2)
     interior = y[k - 1 : 2 * 5 + 1, k - 1 : 2 * 5 + 1]  # reached by every tap
     for a in range(2):
         for b in range(2):
             phase = interior[(a - (k - 1)) % 2 :: 2, (b - (k - 1)) % 2 :: 2]
             np.testing.assert_allclose(phase, sums[a, b])
+
+
+def test_tent_kernel_k3_s2_has_equal_phase_sums_and_a_flat_interior():
+    """k=3 is not divisible by s=2, yet the tent [1/2, 1, 1/2] (x) [1/2, 1, 1/2] has equal
+    phase sums (1/2 + 1/2 = 1 and 1): on a constant input the interior is exactly flat."""
+    tent = np.outer([0.5, 1, 0.5], [0.5, 1, 0.5])
+    np.testing.assert_array_equal(phase_sums(tent, 2), np.ones((2, 2)))
+    y = conv_transpose2d(np.full((1, 1, 5, 4), 3.0), tent[None, None], stride=2, padding=1)
+    assert y.shape == (1, 1, 9, 7)
+    np.testing.assert_array_equal(y[0, 0, 1:-1, 1:-1], 3.0)  # the border misses a tap
+    # the uneven ones kernel of the same size: phases 4 : 2 : 2 : 1, no flat interior
+    ones = conv_transpose2d(np.full((1, 1, 5, 4), 3.0), np.ones((1, 1, 3, 3)), stride=2)
+    assert np.unique(ones[0, 0, 2:-2, 2:-2]).tolist() == [3.0, 6.0, 12.0]
+
+
+def test_tent_transposed_convolution_is_linear_interpolation_with_align_corners():
+    """With padding 1 the tent's transposed convolution is PyTorch's bilinear
+    interpolation from (h, w) to (2h - 1, 2w - 1) with align_corners=True."""
+    x = np.random.default_rng(8).standard_normal((2, 3, 4, 6))
+    tent = np.outer([0.5, 1, 0.5], [0.5, 1, 0.5])
+    weight = np.eye(3)[:, :, None, None] * tent  # channel by channel
+    got = conv_transpose2d(x, weight, stride=2, padding=1)
+    expected = F.interpolate(torch.from_numpy(x), size=(7, 11), mode="bilinear",
+                             align_corners=True).numpy()  # fmt: skip
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4])
+def test_fcn_bilinear_kernel_has_equal_phase_sums_and_a_flat_interior(factor):
+    """FCN's bilinear initialisation: every phase sums to 1, for odd k = 5 at factor 3 too."""
+    kernel = bilinear_kernel(factor)
+    assert kernel.shape == (2 * factor - factor % 2,) * 2
+    np.testing.assert_allclose(phase_sums(kernel, factor), np.ones((factor, factor)))
+    y = conv_transpose2d(np.ones((1, 1, 6, 5)), kernel[None, None], stride=factor)[0, 0]
+    k = kernel.shape[0]
+    np.testing.assert_allclose(y[k - 1 : -(k - 1), k - 1 : -(k - 1)], 1.0, rtol=1e-12)
+
+
+def test_phase_sums_of_a_layer_weight_sum_over_input_channels():
+    """A (C_in, C_out, k, k) weight: phase sums per (C_in, C_out); summed over C_in they
+    are the interior of the output on an input equal to 1 in every channel."""
+    w = np.random.default_rng(9).standard_normal((3, 2, 4, 5))
+    sums = phase_sums(w, (2, 3))
+    assert sums.shape == (3, 2, 2, 3)
+    y = conv_transpose2d(np.ones((1, 3, 6, 6)), w, stride=(2, 3))[0]
+    interior = y[:, 3 : 3 + 6, 4 : 4 + 9]  # rows 3.. and columns 4.. get every tap
+    for a in range(2):
+        for b in range(3):
+            phase = interior[:, (a - 3) % 2 :: 2, (b - 4) % 3 :: 3]
+            expected = np.broadcast_to(sums.sum(axis=0)[:, a, b, None, None], phase.shape)
+            np.testing.assert_allclose(phase, expected)
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        phase_sums(np.ones(3), 2)
+
+
+def _modulated_wave(size=32):
+    """A 50 % checkerboard (gains 1.5, 0.5) multiplying a wave that has zero mean on
+    every phase."""
+    i, j = np.mgrid[:size, :size]
+    wave = np.cos(2 * np.pi * i / size)
+    return (1 + 0.5 * (-1.0) ** (i + j)) * wave, wave
+
+
+def test_global_score_and_its_spectral_twin_miss_a_multiplied_checkerboard():
+    """Every phase mean of the modulated wave is 0: the global measures score 0."""
+    x, _ = _modulated_wave()
+    np.testing.assert_allclose(phase_means(x, 2), np.zeros((2, 2)), atol=1e-15)
+    assert checkerboard_score(x, 2) < 1e-12
+    assert stride_frequency_power(x, 2) < 1e-12
+
+
+def test_local_score_catches_a_multiplied_checkerboard():
+    """Locally the wave is nearly a plane, and the tile's phase means follow the gains."""
+    x, wave = _modulated_wave()
+    assert local_checkerboard_score(x, 2) > 0.4
+    assert local_checkerboard_score(wave, 2) < 0.01
+
+
+def test_local_score_of_a_pure_pattern_and_of_a_plane():
+    """(-1)**(i + j) scores 1 like the global score; a plane scores 0; an additive
+    pattern of size eps on a plane scores eps / mean|x| (the plane is removed exactly and
+    the pattern is orthogonal to it on even tiles)."""
+    i, j = np.mgrid[:16, :24]
+    checker = (-1.0) ** (i + j)
+    assert local_checkerboard_score(checker, 2) == pytest.approx(1.0)
+    assert checkerboard_score(checker, 2) == pytest.approx(1.0)
+    plane = 5 + 0.1 * i - 0.2 * j
+    assert local_checkerboard_score(plane + 7, 2) < 1e-12
+    x = plane + 7 + 0.25 * checker
+    assert local_checkerboard_score(x, 2) == pytest.approx(0.25 / x.mean())
+
+
+def test_local_score_keeps_images_apart():
+    """Opposite patterns in two images cancel in the global phase means, not locally."""
+    i, j = np.mgrid[:16, :16]
+    x = np.stack([(-1.0) ** (i + j), -((-1.0) ** (i + j))])
+    assert checkerboard_score(x, 2) == 0.0
+    assert local_checkerboard_score(x, 2) == pytest.approx(1.0)
+    assert local_phase_means(x, 2, window=(2, 4)).shape == (2, 4, 2, 2, 2)
+
+
+def test_local_score_crops_to_whole_tiles_and_rejects_too_small_inputs():
+    """A border and a partial tile at the end are left out; less than a tile is an error."""
+    i, j = np.mgrid[:16, :16]
+    checker = (-1.0) ** (i + j)
+    padded = np.pad(checker, ((2, 5), (2, 3)), constant_values=100.0)
+    assert local_checkerboard_score(padded, 2, border=2) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="tile"):
+        local_checkerboard_score(np.ones((6, 6)), 2, window=4)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")

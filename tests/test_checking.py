@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
+from upsampling.assignments import ASSIGNMENTS
 from upsampling.checking import (
     HINTS,
     CheckResult,
@@ -24,8 +25,6 @@ from upsampling.checking import (
     load_reference,
     run_case,
 )
-
-ASSIGNMENTS = ("01_sizes", "02_unpooling", "03_transposed_conv", "04_checkerboard")
 
 
 def pair(value):
@@ -134,6 +133,20 @@ def output_padding_as_zeros(input, weight, bias=None, stride=1, padding=0, outpu
     return np.pad(out, ((0, 0), (0, 0), (0, oh), (0, ow)))
 
 
+def output_padding_truncated(input, weight, bias=None, stride=1, padding=0, output_padding=0):
+    """A full result without room for output_padding, cropped to the right size: the slice
+    silently stops at its end when output_padding > padding."""
+    sh, sw = pair(stride)
+    ph, pw = pair(padding)
+    oh, ow = pair(output_padding)
+    full = scatter(input, weight, None, stride)
+    h, w = (input.shape[2] - 1) * sh - 2 * ph + weight.shape[2] + oh, (
+        input.shape[3] - 1
+    ) * sw - 2 * pw + weight.shape[3] + ow
+    out = full[:, :, ph : ph + h, pw : pw + w]
+    return out if bias is None else out + bias[None, :, None, None]
+
+
 def output_padding_at_top(input, weight, bias=None, stride=1, padding=0, output_padding=0):
     """Puts the output_padding zeros at the top and the left."""
     out = scatter(input, weight, bias, stride, padding)
@@ -228,6 +241,18 @@ def test_correct_transposed_convolution_passes_every_case():
             "op2-3x3-k4-s3-p1",
             "output_padding_side",
         ),
+        (
+            output_padding_truncated,
+            "transposed-output-padding",
+            "seed004-k1-stride2-op1",
+            "output_padding_truncated",
+        ),
+        (
+            output_padding_truncated,
+            "transposed-output-padding",
+            "op0x1-4x4-k2x3-s1x2",
+            "output_padding_truncated",
+        ),
         (spacing_stride_plus_one, "transposed-stride", "seed002-stride2", "stride_spacing"),
         (spacing_stride_minus_one, "transposed-stride", "gaps-3x3-k2-s3", "stride_spacing"),
         (spacing_stride_plus_one, "transposed-stride", "seed004-k1-stride2", "stride_spacing"),
@@ -237,6 +262,32 @@ def test_correct_transposed_convolution_passes_every_case():
 )
 def test_transposed_convolution_misconceptions_get_their_hint(wrong, grade_id, name, hint):
     assert_hint(verdict(wrong, T, grade_id, name), hint)
+
+
+def test_zero_insertion_view_misconceptions_get_their_hint():
+    """The zero-insertion function of one channel: unflipped kernel, one axis flipped."""
+
+    def plane(wrong):
+        def function(input, weight, **kwargs):
+            return wrong(input[None, None], weight[None, None], **kwargs)[0, 0]
+
+        return function
+
+    G = "transposed-zero-insertion"
+    assert verdict(plane(scatter), T, G, "nonsquare-2x3-k2x3-s3x2-p1x0-op1x1").passed
+    assert_hint(verdict(plane(zero_insertion_unflipped), T, G, "seed002-stride2"),
+                "kernel_not_flipped")  # fmt: skip
+    assert_hint(verdict(plane(flipped_rows_only), T, G, "asym-4x3-k3x2-s3x2-p1"),
+                "kernel_flipped_one_axis")  # fmt: skip
+    assert_hint(verdict(plane(output_padding_truncated), T, G, "k1-5x2-s2-op1"),
+                "output_padding_truncated")  # fmt: skip
+
+
+def test_truncating_output_padding_slice_is_right_when_padding_covers_it():
+    """With output_padding <= padding the same slice is correct: no hint, a pass."""
+    assert verdict(
+        output_padding_truncated, T, "transposed-output-padding", "seed002-stride2-padding1-op1"
+    ).passed
 
 
 def test_correlation_instead_of_convolution_gets_its_hint():
@@ -457,6 +508,26 @@ def test_checkerboard_score_misconceptions():
     )
     assert_hint(no_crop, "score_no_crop")
 
+
+
+def test_phase_sums_and_icnr_pass_and_tiled_icnr_gets_its_hint():
+    def phase_sums(weight, stride):
+        sh, sw = pair(stride)
+        return np.array([[weight[a::sh, b::sw].sum() for b in range(sw)] for a in range(sh)])
+
+    for name in ("tent-k3-s2", "nonsquare-k2x3-s2x3", "gaps-k1-s2", "k4x5-s3x2"):
+        assert verdict(phase_sums, C, "checkerboard-phase-sums", name).passed, name
+    for name in ("cout2-cin3-k2x3-r2", "cout3-cin2-k3-r3"):
+        repeated = verdict(lambda w, upscale_factor: np.repeat(w, upscale_factor**2, axis=0),
+                           C, "checkerboard-icnr", name)  # fmt: skip
+        assert repeated.passed, repeated.message
+        tiled = verdict(lambda w, upscale_factor: np.tile(w, (upscale_factor**2, 1, 1, 1)),
+                        C, "checkerboard-icnr", name)  # fmt: skip
+        assert_hint(tiled, "icnr_tiled")
+    # one output channel: tiling and repeating agree, and pass
+    single = verdict(lambda w, upscale_factor: np.tile(w, (upscale_factor**2, 1, 1, 1)),
+                     C, "checkerboard-icnr", "cout1-cin1-k3-r2")  # fmt: skip
+    assert single.passed
 
 S = "01_sizes"
 

@@ -159,3 +159,62 @@ def test_bed_of_nails_is_a_transposed_convolution_with_a_corner_kernel():
     nails = conv_transpose2d(x, np.array([[[[1.0, 0.0], [0.0, 0.0]]]]), stride=2)
     expected = [[1, 0, 2, 0], [0, 0, 0, 0], [3, 0, 4, 0], [0, 0, 0, 0]]  # by hand
     np.testing.assert_array_equal(nails[0, 0], expected)
+
+
+def test_polyphase_phases_are_stride_one_transposed_convolutions_with_sub_kernels():
+    """Phase (a, b) of a stride-s transposed convolution (padding 0) is PyTorch's stride-1
+    transposed convolution with the sub-kernel w[..., a::s, b::s]; interleaving the s*s
+    phases with pixel_shuffle gives the whole output (sub-pixel convolution)."""
+    rng = np.random.default_rng(3)
+    s, k = 2, 4  # k divisible by s: every sub-kernel is 2x2, every phase the same size
+    x = rng.standard_normal((2, 3, 5, 6))
+    w = rng.standard_normal((3, 2, k, k))
+    tx = torch.from_numpy(x)
+    phases = [
+        F.conv_transpose2d(tx, torch.from_numpy(w[:, :, a::s, b::s].copy()))
+        for a in range(s)
+        for b in range(s)
+    ]
+    # channel c*s*s + a*s + b of the stack goes to pixel (a, b) of channel c's blocks
+    stacked = torch.stack(phases, dim=2).flatten(1, 2)
+    expected = F.pixel_shuffle(stacked, s).numpy()
+    got = conv_transpose2d(x, w, stride=s, method="polyphase")
+    assert got.shape == expected.shape == (2, 2, 12, 14)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(stride=(3, 2), padding=(2, 1), output_padding=(1, 1)),
+        dict(stride=(2, 3), dilation=(3, 2), output_padding=(2, 1)),  # gcd(d, s) = 1
+        dict(stride=(4, 2), dilation=(2, 2), padding=(1, 3)),  # gcd(d, s) = 2: empty phases
+    ],
+)
+def test_polyphase_with_pair_arguments_non_square_and_kernel_smaller_than_stride(kwargs):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((1, 2, 3, 5))
+    for kernel in [(1, 1), (2, 3), (5, 4)]:
+        w = rng.standard_normal((2, 3, *kernel))
+        bias = rng.standard_normal(3)
+        expected = torch_conv_transpose2d(x, w, bias, kwargs)
+        got = conv_transpose2d(x, w, bias, **kwargs, method="polyphase")
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=str(kernel))
+
+
+def test_polyphase_multiplies_no_inserted_zero():
+    """Every product the polyphase method forms uses an input value or a border zero of a
+    stride-1 convolution: on an input of NaNs, zero insertion (NaN * 0 = NaN in the
+    inserted zeros' products too) and polyphase agree on which outputs are NaN only if no
+    inserted zero is multiplied by a NaN tap. Here the kernel has a NaN tap that meets
+    only inserted zeros in the zero-insertion view: polyphase never forms that product."""
+    x = np.ones((1, 1, 3, 3))
+    w = np.ones((1, 1, 3, 3))
+    w[0, 0, 1, 1] = np.nan  # tap (1, 1) lands on the odd phases only (stride 2)
+    got = conv_transpose2d(x, w, stride=2, method="polyphase")[0, 0]
+    # NaN exactly where tap (1, 1) lands: odd rows and odd columns of the output
+    expected_nan = np.zeros((7, 7), dtype=bool)
+    expected_nan[1::2, 1::2] = True
+    np.testing.assert_array_equal(np.isnan(got), expected_nan)
+    zero_inserted = conv_transpose2d(x, w, stride=2, method="zero_insertion")[0, 0]
+    assert np.isnan(zero_inserted).sum() > expected_nan.sum()  # it multiplies 0 * NaN

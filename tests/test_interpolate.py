@@ -55,7 +55,7 @@ def torch_interpolate(x, **kwargs):
     return F.interpolate(torch.from_numpy(x), **kwargs).numpy()
 
 
-# --- worked examples (COURSE.md, hand-checked) --------------------------------------------
+# --- worked examples (docs/worked-examples.md, hand-checked) ------------------------------
 
 
 def test_worked_example_bilinear_times_two():

@@ -25,12 +25,13 @@ import nbformat
 import numpy as np
 import pytest
 
+from upsampling.assignments import ASSIGNMENTS as REGISTRY
+from upsampling.assignments import assignments_table
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSIGNMENTS = {
-    "01_sizes": ("sizes", "sizes.ipynb", "01_"),
-    "02_unpooling": ("unpooling", "unpooling.ipynb", "02_"),
-    "03_transposed_conv": ("transposed", "transposed_conv.ipynb", "03_"),
-    "04_checkerboard": ("checkerboard", "checkerboard.ipynb", "04_"),
+    name: (a.topic, a.notebook, a.chapter_page.split("_")[0] + "_")
+    for name, a in REGISTRY.items()
 }
 VALIDATE_SECONDS = 20
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
@@ -376,3 +377,24 @@ def test_regenerating_the_release_gives_the_committed_files(assignment, nbgrader
 def test_exercises_readme_says_generated():
     text = (ROOT / "exercises" / "README.md").read_text()
     assert "generate_assignment" in text and "solutions/" in text
+
+
+@pytest.mark.parametrize("name, folders", [("exercises/README.md", True),
+                                           ("docs/grading-contract.md", False)])  # fmt: skip
+def test_assignment_tables_come_from_the_registry(name, folders):
+    """The tables list exactly upsampling/assignments.py (python -m tools.assignment_tables
+    rewrites them)."""
+    from tools.assignment_tables import table_block
+
+    text = (ROOT / name).read_text(encoding="utf-8")
+    assert table_block(text, folders).group(0).rstrip("\n") == assignments_table(folders)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_registry_names_existing_files(assignment):
+    entry = REGISTRY[assignment]
+    assert (ROOT / entry.source).is_file() and (ROOT / entry.release).is_file()
+    assert (ROOT / "book" / entry.chapter_page).is_file()
+    assert entry.chapter_page.startswith(f"0{entry.chapter}_")
+    header = read(source(assignment)).cells[0].source
+    assert f"../../book/{entry.chapter_page}" in header

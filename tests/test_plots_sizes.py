@@ -59,7 +59,7 @@ def test_mirrored_decoder_is_always_fixed_by_output_padding(n, depth, k, s, p):
 
 
 def test_course_round_trip_example():
-    """16 -> 8 -> 15, and output_padding=1 gives 16 back (COURSE.md)."""
+    """16 -> 8 -> 15, and output_padding=1 gives 16 back (docs/worked-examples.md)."""
     plan = size_plan(16, depth=1, kernel_size=3, stride=2, padding=1)
     assert plan.encoder == [16, 8]
     (step,) = plan.decoder

@@ -160,7 +160,8 @@ def test_plot_max_unpool_matches_pytorch(shape, k, s):
 
 
 def test_plot_max_unpool_course_example():
-    """arange(1, 17) as 4x4: maxima 6, 8, 14, 16 at indices 5, 7, 13, 15 (COURSE.md)."""
+    """arange(1, 17) as 4x4: maxima 6, 8, 14, 16 at indices 5, 7, 13, 15
+    (docs/worked-examples.md)."""
     _, ax_pool, ax_out = plot_max_unpool(np.arange(1, 17).reshape(4, 4))
     np.testing.assert_array_equal(ax_pool.images[0].get_array(), [[6, 8], [14, 16]])
     expected = np.zeros((4, 4))

@@ -62,7 +62,7 @@ def pool_args(draw):
     )
 
 
-# --- worked example (COURSE.md, hand-checked) -------------------------------------------
+# --- worked example (docs/worked-examples.md, hand-checked) -----------------------------
 
 
 def test_worked_example_pool_and_unpool():

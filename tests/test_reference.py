@@ -15,15 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from upsampling.assignments import ASSIGNMENTS as REGISTRY
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "autograder" / "reference"
 STUDENT_REFERENCE = ROOT / "upsampling" / "reference"
-ASSIGNMENTS = {
-    "01_sizes": "sizes",
-    "02_unpooling": "unpooling",
-    "03_transposed_conv": "transposed",
-    "04_checkerboard": "checkerboard",
-}
+ASSIGNMENTS = {name: a.topic for name, a in REGISTRY.items()}
 CASE_FIELDS = {"name", "visible", "args", "kwargs", "expected", "check"}
 
 
@@ -220,3 +217,33 @@ def test_grading_never_imports_torch():
         cwd=ROOT,
     )
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_the_grader_and_the_notebooks_read_the_reference_with_one_reader(assignment):
+    """autograder.job reads through upsampling.checking.read_reference_file: same data."""
+    from autograder.job import load_reference as grader_load
+    from upsampling.checking import load_reference as notebook_load
+
+    grader = grader_load(REFERENCE / f"{assignment}.npz")
+    manifest, arrays = notebook_load(assignment, REFERENCE)
+    assert grader.manifest == manifest
+    assert grader.arrays.keys() == arrays.keys()
+    assert all(np.array_equal(grader.arrays[k], arrays[k]) for k in arrays)
+
+
+def test_icnr_reference_weights_make_pixel_shuffle_nearest():
+    """The expected ICNR weights do what the notebook says (checked with PyTorch): after
+    pixel_shuffle the sub-pixel convolution is conv2d then nearest upsampling by r."""
+    import torch
+    import torch.nn.functional as F
+
+    manifest, arrays = load(REFERENCE / "04_checkerboard.npz")
+    for case in manifest["tests"]["checkerboard-icnr"]["cases"]:
+        w = torch.from_numpy(arrays[case["args"][0]])
+        icnr = torch.from_numpy(arrays[case["expected"]])
+        r = case["kwargs"]["upscale_factor"]
+        x = torch.randn(2, w.shape[1], 4, 5, dtype=torch.float64)
+        shuffled = F.pixel_shuffle(F.conv2d(x, icnr), r)
+        nearest = F.interpolate(F.conv2d(x, w), scale_factor=r, mode="nearest")
+        torch.testing.assert_close(shuffled, nearest, rtol=1e-12, atol=1e-12)

@@ -1,4 +1,4 @@
-"""Every worked example of the course (shared/COURSE.md), exactly.
+"""Every worked example of the course (docs/worked-examples.md), exactly.
 
 The expected values are the course's hand-checked figures (verified with PyTorch 2.13),
 typed here from the course text, not produced by this package.

@@ -3,9 +3,12 @@
 A layer that upsamples by ``stride`` leaves a periodic fingerprint when the output
 positions of its ``stride x stride`` *phases* (``y[..., a::s, b::s]``) are treated
 differently: different numbers of kernel copies land on them (uneven overlap), or
-different kernel taps do (uneven weights). The measures here look for exactly that
-pattern; the upsamplers are the two fixes the book compares with the transposed
-convolution (resize-convolution and sub-pixel convolution with ICNR initialisation).
+different kernel taps do (uneven weights: unequal :func:`phase_sums`). The measures here
+look for exactly that pattern, globally (:func:`checkerboard_score` sees only the phase
+means of the whole image) and locally (:func:`local_checkerboard_score`, tile by tile,
+also sees a pattern that multiplies zero-mean content); the upsamplers are the two fixes
+the book compares with the transposed convolution (resize-convolution and sub-pixel
+convolution with ICNR initialisation).
 """
 
 from __future__ import annotations
@@ -20,17 +23,21 @@ from upsampling.shuffle import pixel_shuffle
 
 __all__ = [
     "checkerboard_score",
+    "local_checkerboard_score",
     "phase_means",
+    "local_phase_means",
     "stride_frequency_power",
     "power_spectrum",
+    "phase_sums",
     "kernel_phase_sums",
+    "bilinear_kernel",
     "resize_conv2d",
     "subpixel_conv2d",
     "icnr_weight",
 ]
 
 
-def _crop(x, stride, border, name="x") -> tuple[np.ndarray, tuple[int, int]]:
+def _crop(x, stride, border, name="x", unit="stride") -> tuple[np.ndarray, tuple[int, int]]:
     """``x`` cropped by ``border`` on every side, then to a multiple of ``stride``."""
     arr = _args.as_float_array(x, name)
     if arr.ndim < 2:
@@ -43,7 +50,7 @@ def _crop(x, stride, border, name="x") -> tuple[np.ndarray, tuple[int, int]]:
     if min(kept) < 1:
         raise ValueError(
             f"{name} of spatial size {(h, w)} with border {b} leaves {inner}, "
-            f"less than one stride {s}: nothing to measure"
+            f"less than one {unit} {s}: nothing to measure"
         )
     return arr[..., b[0] : b[0] + kept[0], b[1] : b[1] + kept[1]], s
 
@@ -82,6 +89,11 @@ def checkerboard_score(x, stride, border=0) -> float:
     after nearest or bilinear upsampling of a smooth image; a transposed convolution with
     ``kernel_size=3, stride=2`` applied to a constant image gives phases in the ratio
     1 : 2 : 2 : 4 and a score near 0.48. An all-zero ``x`` scores 0.0.
+
+    The score sees only the *global* phase means. A checkerboard that multiplies
+    content whose mean is zero on every phase (``(1 + 0.5 * (-1)**(i + j)) * g`` with
+    ``g`` a zero-mean wave, say) leaves every phase mean at 0 and scores 0, however
+    strong it is; :func:`local_checkerboard_score` catches it.
 
     Parameters
     ----------
@@ -127,7 +139,8 @@ def stride_frequency_power(x, stride, border=0) -> float:
     A pattern that repeats every ``stride`` pixels has all its power at the frequencies
     ``(u * H/s, v * W/s)``; a smooth image has almost none there. This is the spectral
     twin of :func:`.checkerboard_score`: by Parseval's theorem the power at those
-    frequencies is the energy of the phase-mean pattern tiled over the image. ``x`` is
+    frequencies is the energy of the phase-mean pattern tiled over the image, so it is
+    the same statistic (up to normalisation) and has the same blind spot. ``x`` is
     cropped as in :func:`phase_means`. Returns a number in ``[0, 1]``; 0.0 for a constant
     ``x``.
     """
@@ -142,24 +155,140 @@ def stride_frequency_power(x, stride, border=0) -> float:
     return float(at_stride / total)
 
 
-def kernel_phase_sums(weight, stride) -> np.ndarray:
+def _tiles(x, stride, window, border):
+    """``x`` cropped and cut into tiles of ``window`` stride cells:
+    ``(*leading, tiles_h, tiles_w, tile_h * tile_w)``, with the stride pair and the
+    window pair."""
+    s = _args.positive_pair(stride, "stride")
+    n = _args.positive_pair(window, "window")
+    tile = (s[0] * n[0], s[1] * n[1])
+    cropped, _ = _crop(x, tile, border, unit="tile (window * stride)")
+    *lead, h, w = cropped.shape
+    grid = cropped.reshape(*lead, h // tile[0], tile[0], w // tile[1], tile[1])
+    k = len(lead)
+    return np.moveaxis(grid, k + 1, k + 2).reshape(*grid.shape[:k], h // tile[0],
+                                                   w // tile[1], -1), s, n  # fmt: skip
+
+
+def local_phase_means(x, stride, window=4, border=0) -> np.ndarray:
+    """Phase means of the detrended ``window x window``-cell tiles of every image.
+
+    ``x`` is cropped by ``border`` on every side, then to a whole number of tiles of
+    ``window*s_h x window*s_w`` pixels from the end. From each tile its least-squares
+    plane ``c0 + c1*row + c2*col`` is subtracted (smooth content is locally a plane, and
+    a plane's phase means differ by its slope), then the mean of each phase
+    ``[a::s_h, b::s_w]`` of the tile is taken. Leading axes (batch, channels) are kept
+    apart, not averaged: a pattern may have opposite signs in two images.
+
+    Returns
+    -------
+    ndarray of shape ``(*leading, tiles_h, tiles_w, s_h, s_w)``
+        Entry ``[..., i, j, a, b]`` is the mean of phase ``(a, b)`` in tile ``(i, j)``.
+
+    Examples
+    --------
+    >>> ramp = np.add.outer(np.arange(8.0), np.zeros(8))  # a plane: nothing left
+    >>> bool(np.abs(local_phase_means(ramp, 2, window=2)).max() < 1e-12)
+    True
+    """
+    tiles, (sh, sw), (nh, nw) = _tiles(x, stride, window, border)
+    rows, cols = np.mgrid[: sh * nh, : sw * nw]
+    plane = np.stack([np.ones(rows.size), rows.ravel(), cols.ravel()], axis=1)
+    residual = tiles - tiles @ (plane @ np.linalg.pinv(plane)).T
+    residual = residual.reshape(*tiles.shape[:-1], nh, sh, nw, sw)
+    return residual.mean(axis=(-4, -2))
+
+
+def local_checkerboard_score(x, stride, window=4, border=0) -> float:
+    """How much the output phases differ *locally*, relative to ``x``.
+
+    ``score = sqrt(mean over tiles of var(phase means in the tile)) / mean(|x|)``: the
+    image (each image and channel separately) is cut into tiles of
+    ``window x window`` stride cells, each tile's least-squares plane is removed (see
+    :func:`local_phase_means`), the spread of its ``s_h * s_w`` phase means is measured,
+    and the root-mean-square spread over all tiles is divided by the mean ``|x|`` of the
+    same cropped pixels. A pure pattern ``(-1)**(i + j)`` scores 1, as it does with
+    :func:`checkerboard_score`; a plane scores 0.
+
+    Unlike the global score it sees a checkerboard that *multiplies* the content: where
+    the content is locally about ``g``, the phase means of a tile are about ``g`` times
+    the pattern's gains, so they differ in every tile even when all the global phase
+    means vanish (a zero-mean ``g``). An additive pattern shows in every tile, as in the
+    global score.
+
+    ``window`` trades locality for noise. The content must be smooth at the scale of a
+    tile (close to a plane in it): content that oscillates within a tile averages the
+    multiplied pattern away, as it does globally, and edges or fine texture add to the
+    score. White noise of standard deviation ``sigma`` gives phase means that spread by
+    about ``sigma / window``, so a pattern must be stronger than that to show.
+
+    Parameters
+    ----------
+    x : array_like, at least 2-D
+        The last two axes are (H, W); leading axes are measured separately and pooled.
+    stride : int or pair of int
+    window : int or pair of int, default 4
+        Tile size in stride cells along (H, W).
+    border : int or pair of int, default 0
+        Pixels to ignore on every side.
+
+    Examples
+    --------
+    >>> i, j = np.mgrid[:32, :32]
+    >>> wave = np.cos(2 * np.pi * i / 32)  # zero mean on every phase
+    >>> pattern = 1 + 0.5 * (-1.0) ** (i + j)  # gains 1.5, 0.5, 0.5, 1.5
+    >>> round(checkerboard_score(pattern * wave, 2), 6)
+    0.0
+    >>> round(local_checkerboard_score(pattern * wave, 2), 2)
+    0.5
+    >>> round(local_checkerboard_score(wave, 2), 3)
+    0.004
+    """
+    means = local_phase_means(x, stride, window, border)
+    tiles, _, _ = _tiles(x, stride, window, border)
+    scale = np.abs(tiles).mean()
+    if scale == 0:
+        return 0.0
+    spread = means.reshape(-1, means.shape[-2] * means.shape[-1]).var(axis=1)
+    return float(np.sqrt(spread.mean()) / scale)
+
+
+def phase_sums(weight, stride) -> np.ndarray:
     """Sum of the kernel taps that land on each output phase of a transposed convolution.
 
-    With ``padding=0``, output position ``y`` of ``conv_transpose2d`` receives tap
-    ``t = y - stride * i`` from input ``i``, so the taps that reach phase ``a`` are those
-    with ``t % stride == a``. On a constant input the interior of the output therefore
-    repeats these sums: the layer is free of a checkerboard on constant inputs only when
-    they are all equal, whether or not ``kernel_size`` is divisible by ``stride``.
+    Tap ``t`` of input ``i`` lands on (uncropped) output position ``stride * i + t``, so
+    phase ``a`` gets the taps ``t = a, a + s, a + 2s, ...``: ``w[..., a::s_h, b::s_w]``,
+    the sub-kernel of the polyphase view (``conv_transpose2d(..., method="polyphase")``).
+    On a constant input ``c`` every output position that all its taps reach equals
+    ``c`` times its phase's sum, so the interior is flat exactly when the sums are equal,
+    whether or not ``kernel_size`` is divisible by ``stride``: the tent
+    ``[1/2, 1, 1/2]`` at ``k=3, s=2`` has sums ``1/2 + 1/2`` and ``1``; a ones kernel at
+    ``k=3, s=2`` has the uneven ``2`` and ``1`` of its overlap counts. ``padding`` only
+    shifts which output position is which phase.
 
     Parameters
     ----------
     weight : array_like of shape (..., kH, kW)
-        For example a ``conv_transpose2d`` weight ``(C_in, C_out/groups, kH, kW)``.
+        A kernel, or a ``conv_transpose2d`` weight ``(C_in, C_out/groups, kH, kW)``:
+        leading axes are kept (sum over ``C_in`` for the output of a constant input
+        equal in every channel).
     stride : int or pair of int
 
     Returns
     -------
     ndarray of shape ``(..., s_h, s_w)``
+        Entry ``[..., a, b]`` is ``weight[..., a::s_h, b::s_w].sum()``; 0 for a phase no
+        tap reaches (a kernel smaller than the stride).
+
+    Examples
+    --------
+    >>> tent = np.outer([0.5, 1, 0.5], [0.5, 1, 0.5])
+    >>> phase_sums(tent, 2)
+    array([[1., 1.],
+           [1., 1.]])
+    >>> phase_sums(np.ones((3, 3)), 2)
+    array([[4., 2.],
+           [2., 1.]])
     """
     w = _args.as_float_array(weight, "weight")
     if w.ndim < 2:
@@ -170,6 +299,31 @@ def kernel_phase_sums(weight, stride) -> np.ndarray:
         for b in range(sw):
             out[..., a, b] = w[..., a::sh, b::sw].sum(axis=(-2, -1))
     return out
+
+
+kernel_phase_sums = phase_sums  # the name chapter 4 has used
+
+
+def bilinear_kernel(scale_factor):
+    """The ``(k, k)`` bilinear-interpolation kernel for an integer factor (FCN's init).
+
+    ``k = 2 * scale_factor - scale_factor % 2``; each weight is the product of the
+    1-D tent ``1 - |i - centre| / scale_factor`` along both axes. For a factor of 2 the
+    1-D tent is ``[1, 3, 3, 1] / 4``. Its phase sums (:func:`phase_sums` with
+    ``stride=scale_factor``) are all 1: a transposed convolution initialised with it
+    starts free of checkerboard artifacts, though ``k`` need not be a multiple of the
+    stride (``k = 5`` for a factor of 3).
+
+    Examples
+    --------
+    >>> bilinear_kernel(2)[0]
+    array([0.0625, 0.1875, 0.1875, 0.0625])
+    """
+    s = _args.positive_int(scale_factor, "scale_factor")
+    k = 2 * s - s % 2
+    centre = s - 1 if k % 2 else s - 0.5
+    tent = 1 - np.abs(np.arange(k) - centre) / s
+    return np.outer(tent, tent)
 
 
 def resize_conv2d(input, weight, bias=None, scale_factor=2, mode="nearest", padding="same"):

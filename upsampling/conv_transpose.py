@@ -1,6 +1,6 @@
-"""The transposed convolution, four ways.
+"""The transposed convolution, five ways.
 
-All four compute exactly ``torch.nn.functional.conv_transpose2d`` and are tested against
+All five compute exactly ``torch.nn.functional.conv_transpose2d`` and are tested against
 each other and against PyTorch:
 
 - ``"scatter"``: the definition, as a loop. Every input value scales a copy of the kernel,
@@ -12,6 +12,12 @@ each other and against PyTorch:
   position), then col2im: add the ``kH*kW`` taps into the output phase by phase
   (position modulo stride), so that each tap is a single strided add; a batch is done a
   few images at a time, which bounds the memory the products take.
+- ``"polyphase"``: ``stride_h * stride_w`` stride-1 convolutions, one per output phase,
+  each with the sub-kernel of the taps that land on that phase (``w[..., a::s, b::s]``
+  when ``dilation`` is 1), interleaved into the output as ``pixel_shuffle`` interleaves
+  channels. No product ever involves an inserted zero (only the border zeros that any
+  convolution pads with); this is the sub-pixel convolution of Shi et al. (2016) read
+  backwards, see :func:`_polyphase`.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from upsampling import _args
 from upsampling.conv import _bias, _conv_weight, conv2d, conv_matrix
 from upsampling.sizes import check_output_padding, conv_output_size, conv_transpose_output_size
 
-METHODS = ("gemm", "scatter", "zero_insertion", "matrix")
+METHODS = ("gemm", "scatter", "zero_insertion", "matrix", "polyphase")
 
 
 def conv_transpose2d(
@@ -64,7 +70,7 @@ def conv_transpose2d(
     stride, padding, output_padding, dilation : int or pair of int
     groups : int
         ``C_in`` is split into ``groups`` independent transposed convolutions.
-    method : {"gemm", "scatter", "zero_insertion", "matrix"}
+    method : {"gemm", "scatter", "zero_insertion", "matrix", "polyphase"}
         How to compute it (all give the same result; see the module docstring).
 
     Returns
@@ -162,15 +168,20 @@ def _zero_insertion(x, w, out_size, stride, padding, output_padding, dilation, g
         q = d * (k - 1) - p
         edges.append((q, q + op))
     spread = _pad_or_crop(spread, edges)
-    # The equivalent convolution's weight: channels swapped within each group, kernel flipped.
-    flipped = (
+    out = conv2d(spread, _flipped_conv_weight(w, groups), dilation=dilation, groups=groups)
+    assert out.shape[2:] == tuple(out_size)
+    return out
+
+
+def _flipped_conv_weight(w, groups):
+    """The equivalent convolution's weight: channels swapped within each group, kernel
+    flipped. ``(C_in, C_out/g, kH, kW) -> (C_out, C_in/g, kH, kW)``."""
+    c_in, c_out_g, kh, kw = w.shape
+    return (
         w.reshape(groups, c_in // groups, c_out_g, kh, kw)
         .swapaxes(1, 2)
         .reshape(groups * c_out_g, c_in // groups, kh, kw)[:, :, ::-1, ::-1]
     )
-    out = conv2d(spread, flipped, dilation=dilation, groups=groups)
-    assert out.shape[2:] == tuple(out_size)
-    return out
 
 
 def _pad_or_crop(x, edges):
@@ -242,9 +253,105 @@ def _gemm(x, w, out_size, stride, padding, output_padding, dilation, groups):
     return _crop(full, padding, out_size)
 
 
+def _phase_taps(kernel, stride, dilation, full_phase):
+    """The taps of one axis that land on phase ``full_phase`` of the uncropped output.
+
+    Tap ``a`` of input ``i`` lands on full position ``i*s + a*d``: phase ``(a*d) % s``,
+    cell ``i + (a*d) // s``. With ``g = gcd(d, s)`` the taps of a phase ``r`` (none
+    unless ``g`` divides ``r``) are ``a0, a0 + s/g, a0 + 2s/g, ...`` for the smallest
+    such ``a0``, and tap ``a0 + m*s/g`` is shifted by ``(a0*d) // s + m*d/g`` cells: the
+    phase is a stride-1 transposed convolution with the sub-kernel ``w[a0::s/g]``,
+    dilation ``d/g``, shifted by ``(a0*d) // s`` cells.
+
+    Returns ``(taps, sub_dilation, shift)`` with ``taps`` a slice of the kernel axis, or
+    None when no tap lands on the phase (kernel smaller than the stride, say).
+    """
+    first = next((a for a in range(kernel) if (a * dilation) % stride == full_phase), None)
+    if first is None:
+        return None
+    g = np.gcd(dilation, stride)
+    return slice(first, kernel, stride // g), dilation // g, (first * dilation) // stride
+
+
+def _polyphase(x, w, out_size, stride, padding, output_padding, dilation, groups):
+    """One stride-1 convolution per output phase, interleaved.
+
+    Per axis: output position ``o = r + q*s`` (output phase ``r``, cell ``q``) is full
+    position ``o + p``, so it is cell ``q0 + q`` of full phase ``(r + p) % s``, with
+    ``q0 = (r + p) // s``. That full phase has (see :func:`_phase_taps`) the sub-kernel
+    ``v = w[a0::s/g]``, dilation ``e = d/g`` and shift ``t``:
+    ``y[r + q*s] = sum_m x[q0 + q - t - m*e] * v[m]``, a stride-1 transposed convolution:
+    the stride-1 correlation with the flipped ``v`` of ``x`` padded by
+    ``L = e*(len(v) - 1) - q0 + t`` at the start (cropped if negative) and to the length
+    that gives the phase's ``ceil((H_out - r) / s)`` cells. Writing phase ``(r_h, r_w)``
+    into ``y[..., r_h::s_h, r_w::s_w]`` is ``pixel_shuffle``'s interleave (exactly
+    ``pixel_shuffle`` of the phases stacked as channels when ``s_h == s_w`` divides the
+    output size). ``output_padding`` only adds cells to the bottom/right phases.
+
+    Each phase is one matrix product per group, over the taps of its sub-kernel only.
+    """
+    n, c_in, h, wd = x.shape
+    c_out = w.shape[1] * groups
+    out = np.zeros((n, c_out, *out_size), dtype=x.dtype)
+    axes = [
+        [plan for r in range(axis[2]) if (plan := _phase_plan(*axis, r)) is not None]
+        for axis in zip((h, wd), w.shape[2:], stride, padding, dilation, out_size, strict=True)
+    ]
+    if not axes[0] or not axes[1]:
+        return out
+    # Channels first, padded once for every phase: a phase reads a window of it.
+    margins = [
+        (max(0, *(plan[3][0] for plan in plans)), max(0, *(plan[3][1] for plan in plans)))
+        for plans in axes
+    ]
+    xt = np.pad(x.transpose(1, 0, 2, 3), [(0, 0), (0, 0), *margins])
+    for r, taps_h, e_h, (top, bottom) in axes[0]:
+        rows = slice(margins[0][0] - top, margins[0][0] + h + bottom)
+        for c, taps_w, e_w, (left, right) in axes[1]:
+            cols = slice(margins[1][0] - left, margins[1][0] + wd + right)
+            sub = _flipped_conv_weight(w[:, :, taps_h, taps_w], groups)
+            phase = _correlate(xt[:, :, rows, cols], sub, (e_h, e_w), groups)
+            out[:, :, r :: stride[0], c :: stride[1]] = phase.transpose(1, 0, 2, 3)
+    return out
+
+
+def _correlate(xt, w, dilation, groups):
+    """Stride-1 ``conv2d`` without padding of a channels-first input ``(C_in, N, H, W)``,
+    one matrix product per group; returns ``(C_out, N, H_out, W_out)``."""
+    c_in, n, h, wd = xt.shape
+    c_out, c_in_g, kh, kw = w.shape
+    (dh, dw), c_out_g = dilation, c_out // groups
+    ho, wo = h - dh * (kh - 1), wd - dw * (kw - 1)
+    cols = np.empty((c_in, kh, kw, n, ho, wo), dtype=xt.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            cols[:, a, b] = xt[:, :, a * dh : a * dh + ho, b * dw : b * dw + wo]
+    cols = cols.reshape(groups, c_in_g * kh * kw, n * ho * wo)
+    w_mat = np.ascontiguousarray(w.reshape(groups, c_out_g, c_in_g * kh * kw))
+    out = np.empty((groups, c_out_g, n * ho * wo), dtype=xt.dtype)
+    for g in range(groups):
+        np.matmul(w_mat[g], cols[g], out=out[g])
+    return out.reshape(c_out, n, ho, wo)
+
+
+def _phase_plan(size, kernel, stride, padding, dilation, out_size, out_phase):
+    """For output phase ``out_phase`` of one axis: ``(out_phase, taps, sub_dilation,
+    (pad_before, pad_after))``, or None when the phase is empty or gets no tap."""
+    cells = -(-(out_size - out_phase) // stride)
+    full_phase, first_cell = (out_phase + padding) % stride, (out_phase + padding) // stride
+    plan = _phase_taps(kernel, stride, dilation, full_phase)
+    if cells < 1 or plan is None:
+        return None
+    taps, sub_dilation, shift = plan
+    reach = sub_dilation * (len(range(kernel)[taps]) - 1)
+    before = reach - first_cell + shift
+    return out_phase, taps, sub_dilation, (before, cells + reach - size - before)
+
+
 _IMPLEMENTATIONS = {
     "gemm": _gemm,
     "scatter": _scatter,
     "zero_insertion": _zero_insertion,
     "matrix": _matrix,
+    "polyphase": _polyphase,
 }

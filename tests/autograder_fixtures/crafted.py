@@ -1,4 +1,4 @@
-"""Crafted submissions for the GRADING.md catalogue, on ``03_transposed_conv``.
+"""Crafted submissions for docs/autograder-catalogue.md, on ``03_transposed_conv``.
 
 Each entry: student id -> (how to make the submission, expected per-test statuses). The
 submissions are made from the released notebook by :func:`course.make_submission`; the
@@ -22,6 +22,7 @@ TESTS = [
     "transposed-stride",
     "transposed-output-padding",
     "transposed-channels",
+    "transposed-zero-insertion",
     "transposed-matrix",
     "transposed-matrix-transpose",
 ]

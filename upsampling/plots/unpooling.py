@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from upsampling import _args
+from upsampling.checkerboard import bilinear_kernel
 from upsampling.conv_transpose import conv_transpose2d
 from upsampling.interpolate import interpolate, linear_source_weights, nearest_source_index
 from upsampling.plots._common import HIGHLIGHT, axes_row
@@ -90,20 +91,6 @@ def bed_of_nails(input, scale_factor):
     out = np.zeros((n, c, h * s, w * s), dtype=x.dtype)
     out[:, :, ::s, ::s] = x
     return out[0] if unbatched else out
-
-
-def bilinear_kernel(scale_factor):
-    """The ``(k, k)`` bilinear-interpolation kernel for an integer factor (FCN's init).
-
-    ``k = 2 * scale_factor - scale_factor % 2``; each weight is the product of the
-    1-D tent ``1 - |i - centre| / scale_factor`` along both axes. For a factor of 2 the
-    1-D tent is ``[1, 3, 3, 1] / 4``.
-    """
-    s = _args.positive_int(scale_factor, "scale_factor")
-    k = 2 * s - s % 2
-    centre = s - 1 if k % 2 else s - 0.5
-    tent = 1 - np.abs(np.arange(k) - centre) / s
-    return np.outer(tent, tent)
 
 
 def fixed_kernel(method, scale_factor=2):
