@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import job as jobs
-from autograder import notebooks, report
+from autograder import late, notebooks, report
 from autograder.sandbox import Limits, Sandbox, UidPool
 
 RECORD = "autograder.json"
@@ -400,7 +400,13 @@ def grade_assignment(
         bar.close()
         pool.close()
         writer.close()
-        atomic_write(course.root / "grades.csv", report.grades_csv(course.all_records()))
+        penalties = {}
+        try:  # nbgrader's late-submission plugin, as `nbgrader autograde` would run it
+            late.assign_late_penalties(course, assignment)
+            penalties = late.gradebook_penalties(course)
+        except Exception as exc:
+            errors.append(f"late penalties were not assigned: {exc!r}")
+        atomic_write(course.root / "grades.csv", report.grades_csv(course.all_records(), penalties))
     counts.update(r["status"] for r in results)
     elapsed = time.monotonic() - started
     print(report.summary_table(results, counts, elapsed), file=out)
