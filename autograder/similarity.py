@@ -97,7 +97,8 @@ def released_lines(released_nb) -> set[str]:
 def student_code(released: notebooks.Released, cells: list, starter: set[str]) -> str:
     """The code a student wrote: answer cells and added code cells, without test cells
     (by grade_id or by their released text), read-only cells or any line of the released
-    code (``starter``)."""
+    code (``starter``; a released ``def`` line stays as a comment, which the fingerprints
+    ignore, so that the report shows which function a body belongs to)."""
     tests = {notebooks.normalise(t.source) for t in released.tests.values()}
     kept = []
     for cell in cells:
@@ -109,10 +110,17 @@ def student_code(released: notebooks.Released, cells: list, starter: set[str]) -
             continue
         if notebooks.normalise(source) in tests:
             continue
-        lines = [line for line in source.splitlines() if line.strip() not in starter]
-        text = "\n".join(line for line in lines if line.strip())
-        if text:
-            kept.append(text)
+        lines, own = [], False
+        for line in source.splitlines():
+            if not line.strip():
+                continue
+            if line.strip() not in starter:
+                lines.append(line)
+                own = True
+            elif line.startswith("def "):  # kept as a comment, to show whose body follows
+                lines.append(f"# {line}")
+        if own:
+            kept.append("\n".join(lines))
     return "\n\n".join(kept) + ("\n" if kept else "")
 
 
@@ -370,7 +378,7 @@ h1{font-size:1.5rem}
 h2{font-size:1.15rem;margin-top:2rem;border-top:1px solid #ccc;padding-top:1rem}
 .note{background:#fff6d6;padding:.6rem .8rem;border-left:4px solid #e0b400}
 table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}
-.sides{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
+.sides{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1rem}
 .sides h3{font-size:1rem;margin:.4rem 0}
 pre{background:#f6f6f6;padding:.6rem;font-size:.8rem;overflow-x:auto;white-space:pre;margin:0}
 mark{background:#ffd27a;color:inherit}
