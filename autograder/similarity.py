@@ -449,7 +449,7 @@ def report_html(result: SimilarityResult, unflagged_shown: int = 10) -> str:
         parts.append("</table>")
     else:
         parts.append("<p>No pair reaches the threshold.</p>")
-    rest = [p for p in result.pairs if not p.flagged][:unflagged_shown]
+    rest = [p for p in result.pairs if not p.flagged and p.score > 0][:unflagged_shown]
     if rest:
         parts.append("<p>The highest pairs under the threshold, for comparison:</p><table>")
         parts.append("<tr><th>students</th><th>score</th></tr>")
