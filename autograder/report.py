@@ -14,8 +14,8 @@ CSV_COLUMNS = [
     "assignment",
     "score",
     "max_score",
-    "late_penalty",
     "status",
+    "late_penalty",
     "flags",
     "tests",
 ]
@@ -48,8 +48,8 @@ def grades_csv(records: list[dict], penalties: dict | None = None) -> str:
                 r["assignment"],
                 _number(max(0.0, r["score"] - penalty)),
                 _number(r["max_score"]),
-                _number(penalty),
                 r["status"],
+                _number(penalty),
                 len(r["flags"]),
                 tests,
             ]
