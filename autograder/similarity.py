@@ -31,7 +31,9 @@ import html
 import io
 import json
 import keyword
+import os
 import tokenize
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +49,7 @@ DEFAULT_THRESHOLD = 0.5
 DEFAULT_K = 25
 MIN_FINGERPRINTS = 20  # below this a submission has too little code of its own to compare
 CHUNK = 4096  # fingerprints per block of the incidence matrix
+PARALLEL_FROM = 100  # submissions per worker process worth starting one for
 
 
 @dataclass
@@ -172,17 +175,23 @@ class Fingerprint:
     """copydetect's fingerprint of one submission's code, on our token stream.
 
     ``filtered`` is the normalised text (one character per name, string, operator or
-    keyword letter, as copydetect makes it); ``starts``/``ends`` give, for each of its
+    keyword letter, as copydetect makes it); :meth:`spans` gives, for each of its
     characters, the span of the raw code it came from (to mark matches in the report).
     """
 
     raw_code: str
     filtered: str
-    starts: np.ndarray
-    ends: np.ndarray
     hashes: set
     hash_idx: dict
     k: int
+
+    def spans(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(starts, ends)``: the raw-code span of every character of ``filtered``."""
+        tokens = list(normalised_tokens(self.raw_code))
+        lengths = [len(text) for text, _, _ in tokens]
+        starts = np.repeat(np.array([t[1] for t in tokens], dtype=np.int64), lengths)
+        ends = np.repeat(np.array([t[2] for t in tokens], dtype=np.int64), lengths)
+        return starts, ends
 
 
 def _line_offsets(code: str) -> list[int]:
@@ -245,28 +254,30 @@ _SKIPPED = {
 _BUILTINS = frozenset(dir(builtins))
 
 
-def fingerprint(code: str, k: int = DEFAULT_K) -> Fingerprint:
+def normalised(code: str) -> str:
+    """The normalised text of ``code`` (see :func:`normalised_tokens`)."""
+    return "".join(text for text, _, _ in normalised_tokens(code))
+
+
+def fingerprint(code: str, k: int = DEFAULT_K, filtered: str | None = None) -> Fingerprint:
     """Every k-gram of the normalised code, hashed by copydetect (window size 1: for
     answers this short every fingerprint is kept, which also makes the scores exact and
-    the same from run to run)."""
+    the same from run to run). ``filtered``: the normalised text, if already made."""
     from copydetect.utils import get_document_fingerprints
 
-    pieces, starts, ends = [], [], []
-    for text, start, end in normalised_tokens(code):
-        pieces.append(text)
-        starts += [start] * len(text)
-        ends += [end] * len(text)
-    filtered = "".join(pieces)
+    filtered = normalised(code) if filtered is None else filtered
     hashes, idx = get_document_fingerprints(filtered, k, 1)
-    return Fingerprint(
-        code,
-        filtered,
-        np.array(starts, dtype=np.int64),
-        np.array(ends, dtype=np.int64),
-        hashes,
-        idx,
-        k,
-    )
+    return Fingerprint(code, filtered, hashes, idx, k)
+
+
+def normalise_all(codes: list[str]) -> list[str]:
+    """:func:`normalised` of every text, on every core for a large class (the tokenizer
+    is the slow step; only text crosses between processes, hashing stays here)."""
+    workers = min(os.cpu_count() or 1, len(codes) // PARALLEL_FROM)
+    if workers < 2:
+        return [normalised(code) for code in codes]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(normalised, codes, chunksize=64))
 
 
 def matching_regions(left: Fingerprint, right: Fingerprint):
@@ -284,7 +295,8 @@ def matching_regions(left: Fingerprint, right: Fingerprint):
             out.append((np.zeros((2, 0), dtype=np.int64), 0.0))
             continue
         share = float(np.sum(slices[1] - slices[0])) / max(len(fp.filtered), 1)
-        raw = _merged(fp.starts[slices[0]], fp.ends[slices[1] - 1])
+        starts, ends = fp.spans()
+        raw = _merged(starts[slices[0]], ends[slices[1] - 1])
         out.append((raw, min(share, 1.0)))
     return out
 
@@ -345,7 +357,11 @@ def compare(
         raise ValueError(f"threshold ({threshold}) must be in (0, 1]")
     if k < 1:
         raise ValueError(f"k ({k}) must be a positive number of tokens")
-    prints = {s.student_id: fingerprint(s.code, k) for s in submissions}
+    texts = normalise_all([s.code for s in submissions])
+    prints = {
+        s.student_id: fingerprint(s.code, k, text)
+        for s, text in zip(submissions, texts, strict=True)
+    }
     ids = [s.student_id for s in submissions]
     shared, sizes = shared_counts([prints[i].hashes for i in ids])
     scores = pair_scores(shared, sizes)

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import random
 import re
+import resource
 import shutil
 import sys
 import tempfile
@@ -76,6 +78,15 @@ def make_course(root: Path, n: int, seed: int = 0) -> None:
         nbformat.write(nb, folder / "transposed_conv.ipynb")
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the tokenizer's workers)."""
+    me, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--submissions", type=int, default=1000)
@@ -89,13 +100,16 @@ def main() -> None:
         read = time.perf_counter()
         result = similarity.compare(subs, A)
         scored = time.perf_counter()
+        cpu_before = _cpu_seconds()
         similarity.run(root, A)  # the whole command, as an instructor runs it
         whole = time.perf_counter() - scored
+        cpu = _cpu_seconds() - cpu_before
         n = len(subs)
         print(f"{n} submissions, {len(result.pairs)} pairs, {len(result.flagged)} flagged")
         print(f"read and extract the students' code: {read - started:6.1f} s")
         print(f"fingerprint and score every pair:     {scored - read:6.1f} s")
-        print(f"whole command (also CSV and report):  {whole:6.1f} s")
+        print(f"whole command (also CSV and report):  {whole:6.1f} s wall clock, {cpu:.1f} s CPU")
+        print(f"({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)")
 
 
 if __name__ == "__main__":

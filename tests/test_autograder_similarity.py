@@ -220,3 +220,24 @@ def test_unreadable_and_missing_notebooks_are_listed_not_compared(tmp_path):
     assert all(p.score == 0.0 for p in result.pairs)
     page = (root / "similarity.html").read_text(encoding="utf-8")
     assert "broken" in page and "not valid JSON" in page
+
+
+def test_all_pairs_product_counts_what_set_intersections_count(monkeypatch):
+    """The incidence-matrix product (in blocks) against plain set intersections."""
+    import numpy as np
+
+    monkeypatch.setattr(similarity, "CHUNK", 7)  # many blocks, boundaries crossed
+    rng = np.random.default_rng(3)
+    sets = [set(rng.integers(-40, 40, size=rng.integers(0, 30)).tolist()) for _ in range(9)]
+    shared, sizes = similarity.shared_counts(sets)
+    for i, j in combinations(range(len(sets)), 2):
+        assert shared[i, j] == len(sets[i] & sets[j])
+    assert sizes.tolist() == [len(s) for s in sets]
+
+
+def test_a_large_class_is_tokenized_in_worker_processes_with_the_same_result(monkeypatch):
+    codes = [hs.LOOPS[hs.CONV].replace("result", f"r{i}") for i in range(12)]
+    serial = [similarity.normalised(c) for c in codes]
+    monkeypatch.setattr(similarity, "PARALLEL_FROM", 4)
+    monkeypatch.setattr(similarity.os, "cpu_count", lambda: 2)
+    assert similarity.normalise_all(codes) == serial
