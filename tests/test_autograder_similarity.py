@@ -241,3 +241,13 @@ def test_a_large_class_is_tokenized_in_worker_processes_with_the_same_result(mon
     monkeypatch.setattr(similarity, "PARALLEL_FROM", 4)
     monkeypatch.setattr(similarity.os, "cpu_count", lambda: 2)
     assert similarity.normalise_all(codes) == serial
+
+
+def test_spans_point_back_into_the_raw_code():
+    """Line breaks the tokenizer does not split on (form feed, U+2028) and CRLF endings."""
+    code = 'x = 1\x0c\ny = "a\u2028b"  # c\r\nz = (x +\n y)\n'
+    fp = similarity.fingerprint(code)
+    starts, ends = fp.spans()
+    pieces = [code[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    assert fp.filtered == "V=1V=SV=(V+V)"
+    assert pieces == ["x", "=", "1", "y", "=", '"a\u2028b"', "z", "=", "(", "x", "+", "y", ")"]
