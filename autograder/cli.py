@@ -1,5 +1,9 @@
 """Command line: ``python -m autograder grade <assignment> [--jobs N] [--course-root PATH]``.
 
+``python -m autograder similarity <assignment>`` compares the code every pair of students
+wrote (:mod:`autograder.similarity`); ``python -m autograder export <assignment> --format
+canvas|moodle`` writes grades an LMS imports (:mod:`autograder.lms_export`).
+
 ``python -m autograder job SPEC.json`` grades a single submission described by a JSON job
 spec (the fields of :class:`autograder.job.Job`) and prints its record: the unit of work
 to hand to a distributed engine.
@@ -51,7 +55,58 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("spec", help="JSON file with the fields of autograder.job.Job ('-' = stdin)")
     job.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     _limit_options(job)
+    _similarity_options(sub)
+    _export_options(sub)
     return parser
+
+
+def _export_options(sub):
+    export = sub.add_parser(
+        "export", help="write an assignment's grades as a CSV that Canvas or Moodle imports"
+    )
+    export.add_argument("assignment", help="assignment name, e.g. 03_transposed_conv")
+    export.add_argument("--format", required=True, choices=("canvas", "moodle"), dest="lms")
+    export.add_argument("--course-root", default=".", help="nbgrader course root (default: .)")
+    export.add_argument("--roster", help="CSV of the class (e.g. the LMS's own grade export)")
+    export.add_argument(
+        "--roster-id",
+        default="student_id",
+        help="roster column holding the nbgrader student ids (default %(default)s)",
+    )
+    export.add_argument(
+        "--column",
+        help="name of the grade column (default: the assignment; for Canvas, copy the "
+        "'Name (id)' header of its export to update that assignment)",
+    )
+    export.add_argument(
+        "--zeros", action="store_true", help="0 for students without a submission (default: empty)"
+    )
+    export.add_argument(
+        "--to", help="output file (default: <course root>/<assignment>_<format>.csv)"
+    )
+
+
+def _similarity_options(sub):
+    from autograder.similarity import DEFAULT_K, DEFAULT_THRESHOLD
+
+    sim = sub.add_parser(
+        "similarity",
+        help="compare the code every pair of students wrote; similarity.csv and .html",
+    )
+    sim.add_argument("assignment", help="assignment name, e.g. 03_transposed_conv")
+    sim.add_argument("--course-root", default=".", help="nbgrader course root (default: .)")
+    sim.add_argument(
+        "--threshold",
+        type=float,
+        default=DEFAULT_THRESHOLD,
+        help="flag pairs scoring at least this (default %(default)s)",
+    )
+    sim.add_argument(
+        "-k",
+        type=int,
+        default=DEFAULT_K,
+        help="length of the token k-grams compared (default %(default)s)",
+    )
 
 
 def _limit_options(parser):
@@ -100,6 +155,37 @@ def main(argv=None) -> int:
     from autograder.course import CourseError, grade_assignment
 
     try:
+        if args.command == "similarity":
+            from autograder import similarity
+
+            try:
+                similarity.run(
+                    Path(args.course_root), args.assignment, args.threshold, args.k, out=sys.stdout
+                )
+            except ValueError as exc:
+                print(f"autograder similarity: {exc}", file=sys.stderr)
+                return 2
+            return 0
+        if args.command == "export":
+            from autograder import lms_export
+
+            try:
+                path = lms_export.export(
+                    Path(args.course_root),
+                    args.assignment,
+                    args.lms,
+                    roster=args.roster,
+                    roster_id=args.roster_id,
+                    column=args.column,
+                    zeros=args.zeros,
+                    to=args.to,
+                    warn=sys.stderr,
+                )
+            except lms_export.ExportError as exc:
+                print(f"autograder export: {exc}", file=sys.stderr)
+                return 2
+            print(f"{args.lms} grades: {path}")
+            return 0
         if args.command == "grade":
             result = grade_assignment(
                 Path(args.course_root),

@@ -44,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import job as jobs
-from autograder import notebooks, report
+from autograder import late, notebooks, report
 from autograder.sandbox import Limits, Sandbox, UidPool
 
 RECORD = "autograder.json"
@@ -533,6 +533,12 @@ def grade_assignment(
         bar.close()
         pool.close()
         writer.close()
+        penalties = {}
+        try:  # nbgrader's late-submission plugin, as `nbgrader autograde` would run it
+            late.assign_late_penalties(course, assignment)
+            penalties = late.gradebook_penalties(course)
+        except Exception as exc:
+            errors.append(f"late penalties were not assigned: {exc!r}")
         rows = course.all_records()
         graded = {(r["student_id"], r["assignment"]) for r in rows}
         rows += [
@@ -540,7 +546,7 @@ def grade_assignment(
             for sid in sorted(grader_errors)
             if (sid, assignment) not in graded
         ]
-        atomic_write(course.root / "grades.csv", report.grades_csv(rows))
+        atomic_write(course.root / "grades.csv", report.grades_csv(rows, penalties))
     counts.update(r["status"] for r in results)
     if grader_errors:
         counts[jobs.RECORD_GRADER_ERROR] = len(grader_errors)

@@ -9,7 +9,16 @@ from collections import Counter
 
 from autograder.job import STATUS_LABELS
 
-CSV_COLUMNS = ["student_id", "assignment", "score", "max_score", "status", "flags", "tests"]
+CSV_COLUMNS = [
+    "student_id",
+    "assignment",
+    "score",
+    "max_score",
+    "status",
+    "late_penalty",
+    "flags",
+    "tests",
+]
 
 
 def _number(value: float | None) -> str:
@@ -22,8 +31,13 @@ def grader_error_row(student_id: str, assignment: str) -> dict:
             "max_score": None, "status": "grader error", "flags": [], "tests": []}  # fmt: skip
 
 
-def grades_csv(records: list[dict]) -> str:
-    """One row per (student, assignment), quoted by the csv module whatever the ids hold."""
+def grades_csv(records: list[dict], penalties: dict | None = None) -> str:
+    """One row per (student, assignment), quoted by the csv module whatever the ids hold.
+
+    ``penalties`` maps (assignment, student id) to the late penalty in the gradebook;
+    ``score`` is then what ``nbgrader export`` reports: max(0, raw score - penalty).
+    """
+    penalties = penalties or {}
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -33,13 +47,16 @@ def grades_csv(records: list[dict]) -> str:
             f"{_number(t['points'])}/{_number(t['max_points'])}"
             for t in r["tests"]
         )
+        penalty = penalties.get((r["assignment"], r["student_id"]), 0.0)
+        score = None if r["score"] is None else max(0.0, r["score"] - penalty)
         writer.writerow(
             [
                 r["student_id"],
                 r["assignment"],
-                _number(r["score"]),
+                _number(score),
                 _number(r["max_score"]),
                 r["status"],
+                _number(penalty),
                 len(r["flags"]),
                 tests,
             ]
