@@ -56,7 +56,7 @@ def grades_csv(records: list[dict], penalties: dict | None = None) -> str:
                 _number(score),
                 _number(r["max_score"]),
                 r["status"],
-                _number(penalty),
+                _number(None if score is None else penalty),
                 len(r["flags"]),
                 tests,
             ]
