@@ -66,7 +66,7 @@ def test_npm_packages_are_pinned_and_locked():
     assert lock["packages"][""]["dependencies"] == package["dependencies"]
 
 
-def test_vendor_files_come_from_pinned_packages():
+def test_vendor_files_come_from_pinned_packages(site):  # the build installs node_modules
     files = build_book.vendor_files()
     names = {path.as_posix() for path in files}
     assert {
