@@ -242,7 +242,7 @@ def train_unet(
     x_all = torch.from_numpy(np.asarray(images, np.float32))
     y_all = torch.from_numpy(np.asarray(masks, np.float32))
     order = np.random.default_rng(seed).integers(0, len(x_all), (steps, batch_size))
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # fused: faster on CPU
     probe = None if probe is None else torch.from_numpy(np.asarray(probe, np.float32))
     snapshots = {}
 
@@ -336,7 +336,7 @@ def train_photo_decoder(kind, photo, steps=40, lr=0.005, seed=0):
     small = F.avg_pool2d(target, 4)
     torch.manual_seed(seed)
     model = photo_decoder(kind)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # fused: faster on CPU
     losses = []
     for _ in range(steps):
         loss = F.mse_loss(model(small), target)
