@@ -211,7 +211,7 @@ def train_unet(
     upsampler,
     images,
     masks,
-    steps=100,
+    steps=80,
     batch_size=8,
     lr=0.01,
     seed=0,
