@@ -44,12 +44,13 @@ UPSAMPLERS = {
 def bilinear_init_(layer: nn.ConvTranspose2d) -> nn.ConvTranspose2d:
     """Gives a stride-2, 4x4 transposed convolution FCN's bilinear starting point, in place.
 
-    Each ``(C_in, C_out)`` kernel of the layer's default random weight is replaced by its
-    own sum times the bilinear kernel ``[1, 3, 3, 1]^T [1, 3, 3, 1] / 16``, so that at
-    initialisation the layer is a random 1x1 mixing of the channels followed by bilinear
-    x2 upsampling: every kernel has four equal phase sums, and a constant input gives a
-    flat interior. (FCN maps class scores to themselves, an identity mixing; a U-Net's
-    decoder changes the number of channels, so the mixing stays random.)
+    Each ``(C_in, C_out)`` kernel of the layer's default random weight is replaced by the
+    bilinear kernel ``[1, 3, 3, 1]^T [1, 3, 3, 1] / 16`` scaled to the same sum ``S``, so
+    that at initialisation the layer is a random 1x1 mixing of the channels (weights
+    ``S / 4``) followed by bilinear x2 upsampling: every kernel has four equal phase sums,
+    and a constant input gives a flat interior. (FCN maps class scores to themselves, an
+    identity mixing; a U-Net's decoder changes the number of channels, so the mixing stays
+    random.)
     """
     if layer.kernel_size != (4, 4) or layer.stride != (2, 2):
         raise ValueError(
@@ -59,7 +60,7 @@ def bilinear_init_(layer: nn.ConvTranspose2d) -> nn.ConvTranspose2d:
     tent = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 4
     with torch.no_grad():
         sums = layer.weight.sum(dim=(-2, -1), keepdim=True)
-        layer.weight.copy_(sums * torch.outer(tent, tent) / 4)
+        layer.weight.copy_(sums * torch.outer(tent, tent) / 4)  # the outer product sums to 4
     return layer
 
 
