@@ -158,3 +158,51 @@ def test_figures_are_drawn_not_printed(site):
         if "&lt;Figure size" in page.read_text(encoding="utf-8")
     ]
     assert printed == []
+
+
+def _code_cells(text: str):
+    """(header, code) of each ``{code-cell}`` of a MyST notebook's text."""
+    for match in re.finditer(r"```\{code-cell\}[^\n]*\n(.*?)\n```\n", text, re.S):
+        body = match.group(1)
+        if body.startswith("---\n"):  # a YAML block of cell options
+            header, _, code = body[4:].partition("\n---\n")
+        else:
+            lines = body.split("\n")
+            options = [line for line in lines if line.startswith(":")]
+            header, code = "\n".join(options), "\n".join(lines[len(options) :])
+        yield header, code
+
+
+def _last_statement(code: str) -> str:
+    """The first line of the cell's last top-level statement (what the cell displays)."""
+    lines = [line for line in code.strip().split("\n") if line and not line.startswith("#")]
+    starts = [line for line in lines if not line[0].isspace() and not line.startswith(")")]
+    return starts[-1] if starts else ""
+
+
+def test_demo_and_figure_cells_hide_their_code():
+    """A cell whose result is a demo or a figure is tagged hide-input: the page shows the
+    figure, and the code stays one click away."""
+    shown = []
+    for name in toc_files():
+        text = (ROOT / "book" / f"{name}.md").read_text()
+        for header, code in _code_cells(text):
+            last = _last_statement(code)
+            draws = last.startswith(("frame_demo(", "figure_of(", "fig")) or last.endswith(
+                ".figure"
+            )
+            if draws and "hide-input" not in header:
+                shown.append(f"{name}: {last}")
+    assert shown == []
+
+
+def test_every_figure_has_alt_text(site):
+    """Every image a chapter shows has a description as alt text, not its file name."""
+    missing = []
+    for name in toc_files():
+        html = (site / f"{name}.html").read_text(encoding="utf-8")
+        for tag in re.findall(r'<img[^>]*src="_images/[^"]*"[^>]*>', html):
+            alt = re.search(r'alt="([^"]*)"', tag)
+            if alt is None or alt.group(1).startswith("_images/") or len(alt.group(1)) < 30:
+                missing.append(f"{name}: {tag[:80]}")
+    assert missing == []

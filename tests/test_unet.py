@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from torch.nn import functional as F
 
 from upsampling.checkerboard import checkerboard_score
 from upsampling.plots.unet import (
+    plot_artifact_and_fix,
     plot_example,
     plot_training_curves,
     plot_training_snapshot,
@@ -13,10 +15,13 @@ from upsampling.plots.unet import (
 from upsampling.unet import (
     UPSAMPLERS,
     TinyUNet,
+    bilinear_init_,
     evaluate,
+    icnr_init_,
     iou,
     make_shapes,
     make_upsampler,
+    train_photo_decoder,
     train_unet,
 )
 
@@ -154,3 +159,64 @@ def test_plot_training_snapshot_draws_blank_logits_and_probabilities():
     assert axes[0].get_title() == f"blank input\nscore {score:.3f}"
     np.testing.assert_allclose(axes[2].get_images()[0].get_array(), 1 / (1 + np.exp(-logits[2])))
     assert axes[0].figure.get_suptitle() == "resize-conv: step 10"
+
+
+def test_bilinear_init_gives_a_flat_response_and_equals_bilinear_upsampling():
+    """At initialisation: a constant input gives a flat interior, and the layer equals a
+    1x1 channel mixing (by each kernel's sum) followed by bilinear x2 (PyTorch's)."""
+    torch.manual_seed(0)
+    layer = make_upsampler("transposed_bilinear", 3, 2)
+    with torch.no_grad():
+        flat = layer(torch.ones(1, 3, 8, 8))[..., 2:-2, 2:-2]
+        assert torch.allclose(flat, flat[..., :1, :1].expand_as(flat), atol=1e-6)
+        x = torch.randn(1, 3, 6, 5)
+        mixing = layer.weight.sum(dim=(-2, -1)) / 4  # (C_in, C_out)
+        mixed = torch.einsum("nchw,co->nohw", x, mixing) + layer.bias[:, None, None]
+        bilinear = F.interpolate(mixed, scale_factor=2, mode="bilinear", align_corners=False)
+        out = layer(x)
+    # equal away from the border (the transposed convolution sees zeros beyond the edge)
+    assert torch.allclose(out[..., 1:-1, 1:-1], bilinear[..., 1:-1, 1:-1], atol=1e-5)
+    with pytest.raises(ValueError, match="kernel_size"):
+        bilinear_init_(torch.nn.ConvTranspose2d(3, 2, kernel_size=3, stride=2))
+
+
+def test_icnr_init_makes_the_subpixel_layer_a_nearest_upsampled_convolution():
+    """At initialisation each 2x2 block holds one value: PyTorch's nearest x2 of a conv."""
+    torch.manual_seed(0)
+    layer = make_upsampler("subpixel_icnr", 3, 2)
+    conv = layer[0]
+    x = torch.randn(2, 3, 5, 4)
+    with torch.no_grad():
+        one_filter = F.conv2d(x, conv.weight[::4], conv.bias[::4], padding=1)
+        expected = F.interpolate(one_filter, scale_factor=2, mode="nearest")
+        assert torch.allclose(layer(x), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="divisible"):
+        icnr_init_(torch.nn.Conv2d(3, 6, 3), upscale_factor=2)
+
+
+def test_train_photo_decoder_rebuilds_the_photo_shape_and_learns():
+    """The output has the photo's shape, the loss falls, the same seed repeats itself."""
+    rng = np.random.default_rng(0)
+    photo = np.kron(rng.random((4, 4)), np.ones((8, 8)))  # 32 x 32, blocky
+    out, losses = train_photo_decoder("resize", photo, steps=15)
+    again, _ = train_photo_decoder("resize", photo, steps=15)
+    assert out.shape == photo.shape and losses.shape == (15,)
+    assert losses[-1] < losses[0]
+    np.testing.assert_array_equal(out, again)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        train_photo_decoder("resize", np.zeros((30, 32)))
+
+
+def test_plot_artifact_and_fix_shows_whole_images_and_crops():
+    """Top row the images with their scores, bottom row the crops, on one grey scale."""
+    rng = np.random.default_rng(1)
+    original = rng.random((16, 16))
+    grid = original * np.tile([[1.0, 0.5], [0.5, 0.25]], (8, 8))
+    axes = plot_artifact_and_fix(original, {"grid": grid}, crop=(2, 3, 8))
+    assert axes.shape == (2, 2)
+    assert axes[0, 0].get_title() == "original"
+    assert axes[0, 1].get_title() == f"grid\nscore {checkerboard_score(grid, 4, border=4):.3f}"
+    np.testing.assert_array_equal(axes[1, 1].get_images()[0].get_array(), grid[2:10, 3:11])
+    assert axes[1, 1].get_images()[0].get_clim() == (original.min(), original.max())
+    with pytest.raises(ValueError, match="crop"):
+        plot_artifact_and_fix(original, {"grid": grid}, crop=(10, 0, 8))

@@ -1,7 +1,7 @@
 """The capstone's tiny U-Net (PyTorch) and its synthetic segmentation task.
 
 Small enough to train on a laptop CPU in seconds: 32x32 grey images, two
-down-sampling steps, 8-16-32 channels. Only the decoder's upsampler changes between
+down-sampling steps, 4-8-16 channels. Only the decoder's upsampler changes between
 variants (``UPSAMPLERS``), so that their accuracy (IoU) and artifacts (checkerboard score)
 can be compared with everything else held fixed: data, seed, steps, optimiser.
 """
@@ -20,19 +20,72 @@ from upsampling.checkerboard import checkerboard_score
 __all__ = [
     "UPSAMPLERS",
     "make_upsampler",
+    "bilinear_init_",
+    "icnr_init_",
     "TinyUNet",
     "make_shapes",
     "iou",
     "train_unet",
     "evaluate",
+    "photo_decoder",
+    "train_photo_decoder",
 ]
 
 UPSAMPLERS = {
     "transposed": "transposed conv (k=2, s=2, as in U-Net)",
     "transposed_k3": "transposed conv (k=3, s=2)",
+    "transposed_bilinear": "transposed conv (k=4, s=2), bilinear init",
     "resize": "resize-conv (nearest, then 3×3 conv)",
     "bilinear": "bilinear, then 3×3 conv",
+    "subpixel_icnr": "sub-pixel conv (3×3, pixel shuffle), ICNR init",
 }
+
+
+def bilinear_init_(layer: nn.ConvTranspose2d) -> nn.ConvTranspose2d:
+    """Gives a stride-2, 4x4 transposed convolution FCN's bilinear starting point, in place.
+
+    Each ``(C_in, C_out)`` kernel of the layer's default random weight is replaced by the
+    bilinear kernel ``[1, 3, 3, 1]^T [1, 3, 3, 1] / 16`` scaled to the same sum ``S``, so
+    that at initialisation the layer is a random 1x1 mixing of the channels (weights
+    ``S / 4``) followed by bilinear x2 upsampling: every kernel has four equal phase sums,
+    and a constant input gives a flat interior. (FCN maps class scores to themselves, an
+    identity mixing; a U-Net's decoder changes the number of channels, so the mixing stays
+    random.)
+    """
+    if layer.kernel_size != (4, 4) or layer.stride != (2, 2):
+        raise ValueError(
+            f"bilinear_init_ needs kernel_size (4, 4) and stride (2, 2), "
+            f"got {layer.kernel_size} and {layer.stride}"
+        )
+    tent = torch.tensor([1.0, 3.0, 3.0, 1.0]) / 4
+    with torch.no_grad():
+        sums = layer.weight.sum(dim=(-2, -1), keepdim=True)
+        layer.weight.copy_(sums * torch.outer(tent, tent) / 4)  # the outer product sums to 4
+    return layer
+
+
+def icnr_init_(conv: nn.Conv2d, upscale_factor: int = 2) -> nn.Conv2d:
+    """ICNR initialisation (Aitken et al. 2017) of the convolution before a pixel shuffle,
+    in place.
+
+    The ``C_out * r**2`` filters are replaced by ``C_out`` filters of the layer's default
+    initialisation, each repeated ``r**2`` times (and so is the bias): the ``r x r``
+    sub-pixels that ``pixel_shuffle`` gathers into one block then come from one filter,
+    and at initialisation the layer is a convolution followed by nearest-neighbour
+    upsampling (``upsampling.checkerboard.icnr_weight`` is the numpy version).
+    """
+    r2 = upscale_factor**2
+    if conv.out_channels % r2:
+        raise ValueError(
+            f"out_channels ({conv.out_channels}) must be divisible by upscale_factor**2 ({r2})"
+        )
+    with torch.no_grad():
+        weight = conv.weight[: conv.out_channels // r2].clone()
+        conv.weight.copy_(weight.repeat_interleave(r2, dim=0))
+        if conv.bias is not None:
+            bias = conv.bias[: conv.out_channels // r2].clone()
+            conv.bias.copy_(bias.repeat_interleave(r2))
+    return conv
 
 
 def make_upsampler(kind: str, in_channels: int, out_channels: int) -> nn.Module:
@@ -43,6 +96,13 @@ def make_upsampler(kind: str, in_channels: int, out_channels: int) -> nn.Module:
         return nn.ConvTranspose2d(
             in_channels, out_channels, kernel_size=3, stride=2, padding=1, output_padding=1
         )
+    if kind == "transposed_bilinear":
+        return bilinear_init_(
+            nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1)
+        )
+    if kind == "subpixel_icnr":
+        conv = nn.Conv2d(in_channels, 4 * out_channels, kernel_size=3, padding=1)
+        return nn.Sequential(icnr_init_(conv), nn.PixelShuffle(2))
     if kind in ("resize", "bilinear"):
         mode = "nearest" if kind == "resize" else "bilinear"
         return nn.Sequential(
@@ -78,7 +138,7 @@ class TinyUNet(nn.Module):
         Channels at full, half and quarter resolution.
     """
 
-    def __init__(self, upsampler: str = "transposed", channels=(8, 16, 32), in_channels=1):
+    def __init__(self, upsampler: str = "transposed", channels=(4, 8, 16), in_channels=1):
         super().__init__()
         c1, c2, c3 = channels
         self.upsampler = upsampler
@@ -152,11 +212,11 @@ def train_unet(
     upsampler,
     images,
     masks,
-    steps=300,
+    steps=80,
     batch_size=8,
     lr=0.01,
     seed=0,
-    channels=(8, 16, 32),
+    channels=(4, 8, 16),
     probe=None,
     snapshot_steps=(),
 ):
@@ -183,7 +243,7 @@ def train_unet(
     x_all = torch.from_numpy(np.asarray(images, np.float32))
     y_all = torch.from_numpy(np.asarray(masks, np.float32))
     order = np.random.default_rng(seed).integers(0, len(x_all), (steps, batch_size))
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # fused: faster on CPU
     probe = None if probe is None else torch.from_numpy(np.asarray(probe, np.float32))
     snapshots = {}
 
@@ -238,3 +298,53 @@ def evaluate(model, images, masks, blank_level=0.0):
         "probabilities": probabilities,
         "blank_logits": blank_logits[0, 0],
     }
+
+
+def photo_decoder(kind: str, hidden: int = 8) -> nn.Sequential:
+    """A x4 decoder for one grey image: a 3x3 convolution to ``hidden`` channels, then two
+    x2 upsamplers of the given ``kind`` (a key of ``UPSAMPLERS``) with ReLUs between."""
+    return nn.Sequential(
+        nn.Conv2d(1, hidden, kernel_size=3, padding=1),
+        nn.ReLU(),
+        make_upsampler(kind, hidden, hidden),
+        nn.ReLU(),
+        make_upsampler(kind, hidden, 1),
+    )
+
+
+def train_photo_decoder(kind, photo, steps=40, lr=0.005, seed=0):
+    """Trains :func:`photo_decoder` to rebuild ``photo`` from its 4x average-pooled copy.
+
+    Adam on the mean squared error, full batch (the one image), ``steps`` updates from
+    the initialisation that ``seed`` gives. Short training is the point: it is where a
+    generator's output still shows what its upsampler does on its own.
+
+    Parameters
+    ----------
+    photo : array_like of shape (H, W), H and W divisible by 4
+
+    Returns
+    -------
+    output : float64 ndarray of shape (H, W), the decoder's reconstruction
+    losses : ndarray of shape (steps,)
+    """
+    target = torch.tensor(np.asarray(photo), dtype=torch.float32)
+    if target.ndim != 2 or target.shape[0] % 4 or target.shape[1] % 4:
+        raise ValueError(
+            f"photo must be 2-D with sizes divisible by 4, got shape {tuple(target.shape)}"
+        )
+    target = target[None, None]
+    small = F.avg_pool2d(target, 4)
+    torch.manual_seed(seed)
+    model = photo_decoder(kind)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # fused: faster on CPU
+    losses = []
+    for _ in range(steps):
+        loss = F.mse_loss(model(small), target)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    with torch.no_grad():
+        output = model(small)[0, 0].numpy().astype(np.float64)
+    return output, np.array(losses)

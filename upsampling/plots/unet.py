@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from upsampling.checkerboard import checkerboard_score
 from upsampling.unet import iou
 
-__all__ = ["plot_example", "plot_training_curves", "plot_training_snapshot"]
+__all__ = [
+    "plot_artifact_and_fix",
+    "plot_example",
+    "plot_training_curves",
+    "plot_training_snapshot",
+]
 
 
 def plot_training_curves(losses, smooth=20, ax=None):
@@ -87,4 +93,42 @@ def plot_training_snapshot(step, upsampler, snapshots, label=None, axes=None):
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0].figure.suptitle(f"{label or upsampler}: step {step}", fontsize=10)
+    return axes
+
+
+def plot_artifact_and_fix(original, outputs, crop, axes=None):
+    """A photograph and its reconstructions, whole and zoomed: the artifact beside its fix.
+
+    Top row: ``original`` and each of ``outputs`` (name -> image of the same shape), all
+    on the original's grey scale, with the crop outlined; bottom row: the crop
+    ``(top, left, size)`` of each, enlarged, where a stride pattern is visible pixel by
+    pixel. Titles carry the checkerboard score of each output (period 4, 4-pixel border).
+    """
+    original = np.asarray(original, dtype=float)
+    top, left, size = crop
+    if not (0 <= top and 0 <= left and top + size <= original.shape[0]
+            and left + size <= original.shape[1]):  # fmt: skip
+        raise ValueError(f"crop {crop} does not fit an image of shape {original.shape}")
+    panels = {"original": original, **{k: np.asarray(v, float) for k, v in outputs.items()}}
+    if axes is None:
+        n = len(panels)
+        fig = Figure(figsize=(2.3 * n, 4.9))
+        fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9, wspace=0.05, hspace=0.2)
+        axes = fig.subplots(2, n, squeeze=False)
+    axes = np.asarray(axes).reshape(2, -1)
+    vmin, vmax = original.min(), original.max()
+    for (name, image), whole, zoom in zip(panels.items(), axes[0], axes[1], strict=True):
+        whole.imshow(image, cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
+        whole.add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False,
+                                  edgecolor="#d62728", linewidth=1.2))  # fmt: skip
+        title = name if name == "original" else (
+            f"{name}\nscore {checkerboard_score(image, 4, border=4):.3f}"
+        )
+        whole.set_title(title, fontsize=9)
+        zoom.imshow(image[top : top + size, left : left + size], cmap="gray", vmin=vmin,
+                    vmax=vmax, interpolation="nearest")  # fmt: skip
+        zoom.set_title(f"{size}×{size} crop", fontsize=8)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
     return axes
