@@ -518,13 +518,15 @@ def _stub_docstring(stub: str) -> list[str]:
 
 def answers(style: dict, released_nb) -> dict:
     """``style`` as answer cells: each function keeps the released signature's docstring,
-    as a student who writes under the stub does."""
+    as a student who writes under the stub does; an answer cell the style does not fill
+    keeps its released stub (not the instructor's solution, which every style would then
+    share)."""
     stubs = {
         c.metadata["nbgrader"]["grade_id"]: c.source
         for c in released_nb.cells
         if c.get("metadata", {}).get("nbgrader", {}).get("solution")
     }
-    cells = {}
+    cells = dict(stubs)
     for gid, code in style.items():
         name = stubs[gid].splitlines()[0].split("(")[0]  # "def conv_matrix"
         lines = code.strip("\n").splitlines()
