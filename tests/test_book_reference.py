@@ -203,8 +203,20 @@ def test_chapters_link_the_functions_they_name(site):
     for chapter, names in {
         "01_why_upsample.html": ["pixel_shuffle", "conv_output_size"],
         "02_unpooling.html": ["conv_transpose2d", "interpolate"],
-        "03_transposed_convolution.html": ["conv_transpose2d", "conv2d", "conv_matrix"],
-        "04_checkerboard.html": ["overlap_counts", "checkerboard_score", "resize_conv2d"],
+        "03_transposed_convolution.html": [
+            "conv_transpose2d",
+            "conv2d",
+            "conv_matrix",
+            "pixel_shuffle",
+            "checkerboard.phase_sums",
+        ],
+        "04_checkerboard.html": [
+            "overlap_counts",
+            "checkerboard_score",
+            "resize_conv2d",
+            "checkerboard.local_checkerboard_score",
+            "checkerboard.phase_sums",
+        ],
     }.items():
         html = (site / chapter).read_text(encoding="utf-8")
         for name in names:

@@ -4,7 +4,7 @@ A layer that upsamples by ``stride`` leaves a periodic fingerprint when the outp
 positions of its ``stride x stride`` *phases* (``y[..., a::s, b::s]``) are treated
 differently: different numbers of kernel copies land on them (uneven overlap), or
 different kernel taps do (uneven weights: unequal :func:`phase_sums`). The measures here
-look for exactly that pattern, globally (:func:`checkerboard_score` sees only the phase
+look for exactly that pattern, globally (:func:`~upsampling.checkerboard_score` sees only the phase
 means of the whole image) and locally (:func:`local_checkerboard_score`, tile by tile,
 also sees a pattern that multiplies zero-mean content); the upsamplers are the two fixes
 the book compares with the transposed convolution (resize-convolution and sub-pixel
@@ -29,7 +29,6 @@ __all__ = [
     "stride_frequency_power",
     "power_spectrum",
     "phase_sums",
-    "kernel_phase_sums",
     "bilinear_kernel",
     "resize_conv2d",
     "subpixel_conv2d",
@@ -93,7 +92,7 @@ def checkerboard_score(x, stride, border=0) -> float:
     The score sees only the *global* phase means. A checkerboard that multiplies
     content whose mean is zero on every phase (``(1 + 0.5 * (-1)**(i + j)) * g`` with
     ``g`` a zero-mean wave, say) leaves every phase mean at 0 and scores 0, however
-    strong it is; :func:`local_checkerboard_score` catches it.
+    strong it is; :func:`~upsampling.checkerboard.local_checkerboard_score` catches it.
 
     Parameters
     ----------
@@ -208,7 +207,7 @@ def local_checkerboard_score(x, stride, window=4, border=0) -> float:
     :func:`local_phase_means`), the spread of its ``s_h * s_w`` phase means is measured,
     and the root-mean-square spread over all tiles is divided by the mean ``|x|`` of the
     same cropped pixels. A pure pattern ``(-1)**(i + j)`` scores 1, as it does with
-    :func:`checkerboard_score`; a plane scores 0.
+    :func:`~upsampling.checkerboard_score`; a plane scores 0.
 
     Unlike the global score it sees a checkerboard that *multiplies* the content: where
     the content is locally about ``g``, the phase means of a tile are about ``g`` times
@@ -299,9 +298,6 @@ def phase_sums(weight, stride) -> np.ndarray:
         for b in range(sw):
             out[..., a, b] = w[..., a::sh, b::sw].sum(axis=(-2, -1))
     return out
-
-
-kernel_phase_sums = phase_sums  # the name chapter 4 has used
 
 
 def bilinear_kernel(scale_factor):
