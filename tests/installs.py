@@ -171,8 +171,8 @@ def make_venv(interp: Interpreter, purpose: str, project: Path, extras: str, mor
     path = home() / "venvs" / f"{purpose}-{interp.label}-{key}"
     created = None
     if not (path / ".complete").exists():
-        if path.exists():
-            shutil.rmtree(path)
+        for old in path.parent.glob(f"{purpose}-{interp.label}-*"):  # earlier metadata
+            shutil.rmtree(old)
         started = time.monotonic()
         _check(run_as_user([interp.python, "-m", "venv", path]), "python -m venv")
         _check(
