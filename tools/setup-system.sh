@@ -6,7 +6,8 @@
 #   tools/setup-system.sh book   the book: npm (the pages' JavaScript comes from npm)
 #   tools/setup-system.sh test   the tests: also Chromium and ChromeDriver (browser tests),
 #                                bubblewrap (the grading sandbox), patchelf (a test installs
-#                                a Python in a user's home, as pyenv does)
+#                                a Python in a user's home, as pyenv does), and Debian's own
+#                                python3.11 with venv (the install tests use what users have)
 set -uo pipefail
 
 mode=${1:-test}
@@ -17,6 +18,7 @@ if [ "$mode" = test ]; then
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
   command -v patchelf >/dev/null 2>&1 || need+=(patchelf)
+  /usr/bin/python3.11 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3.11 python3.11-venv)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 
