@@ -334,17 +334,20 @@ def preflight(course, assignment, released_path, sandbox, uids, checker=None) ->
     with tempfile.TemporaryDirectory(prefix="autograder-preflight-") as tmp:
         solved_path = Path(tmp) / released_path.name
         solved_path.write_text(nbformat.writes(solved), encoding="utf-8")
-        runs = {"solution": solved_path, "release": released_path}
 
-        def run(item):
-            (what, path), uid = item
+        def run(path: Path, uid):
             job = jobs.Job(assignment, PREFLIGHT_STUDENT, released_path.stem, str(path),
                            str(released_path), str(reference))  # fmt: skip
-            return what, jobs.grade(job, sandbox, uid, checker)
+            return jobs.grade(job, sandbox, uid, checker)
 
-        items = list(zip(runs.items(), (uids * 2)[:2], strict=True))
+        # With two uids the two run at once; with one they take turns (a uid's sandbox
+        # is swept whole when it ends, so two children never share one).
         with ThreadPoolExecutor(max_workers=len(set(uids))) as executor:
-            records = dict(executor.map(run, items))
+            futures = {
+                "solution": executor.submit(run, solved_path, uids[0]),
+                "release": executor.submit(run, released_path, uids[-1]),
+            }
+            records = {what: future.result() for what, future in futures.items()}
     problems = _preflight_problems(records)
     if problems:
         raise PreflightError(

@@ -391,11 +391,8 @@ def _clean_copy(cell, strip_grade=False):
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
-def solved_release(released_nb, source_nb):
-    """The released notebook with the instructor's answers in its answer cells: what a
-    student who solved everything would hand in (the preflight grades it, and it is what
-    ``nbgrader validate`` passes on a student's machine). Answer cells are matched by
-    ``grade_id``; the solution markers are dropped, every other cell stays as released."""
+def solution_answers(source_nb) -> dict[str, str]:
+    """grade_id -> the instructor's answer code of each answer cell (markers dropped)."""
     answers = {}
     for cell in source_nb.cells:
         meta = nbgrader_meta(cell)
@@ -404,6 +401,15 @@ def solved_release(released_nb, source_nb):
             answers[meta["grade_id"]] = "\n".join(
                 line for line in lines if line.strip() not in SOLUTION_MARKERS
             )
+    return answers
+
+
+def solved_release(released_nb, source_nb):
+    """The released notebook with the instructor's answers in its answer cells: what a
+    student who solved everything would hand in (the preflight grades it, and it is what
+    ``nbgrader validate`` passes on a student's machine). Answer cells are matched by
+    ``grade_id``; every other cell stays as released."""
+    answers = solution_answers(source_nb)
     solved = copy.deepcopy(released_nb)
     for cell in solved.cells:
         meta = nbgrader_meta(cell)

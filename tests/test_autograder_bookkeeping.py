@@ -19,6 +19,7 @@ from tests.autograder_fixtures.course import (
     FIXTURE,
     REPO,
     fixture_course,
+    fresh_copy,
     make_submission,
     venv_env,
 )
@@ -43,11 +44,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def course(template, tmp_path):
-    import shutil
-
-    root = tmp_path / "course"
-    shutil.copytree(template, root)
-    return root
+    return fresh_copy(template, tmp_path)
 
 
 def _grader(root: Path, *extra: str) -> subprocess.Popen:

@@ -12,7 +12,6 @@ import copy
 import csv
 import dataclasses
 import json
-import shutil
 import subprocess
 import sys
 
@@ -27,6 +26,7 @@ from tests.autograder_fixtures.course import (
     FIXTURE,
     REPO,
     fixture_course,
+    fresh_copy,
     make_submission,
     venv_env,
 )
@@ -46,9 +46,7 @@ def template(tmp_path_factory):
 
 @pytest.fixture
 def course(template, tmp_path):
-    root = tmp_path / "course"
-    shutil.copytree(template, root)
-    return root
+    return fresh_copy(template, tmp_path)
 
 
 def _gradebook_students(root) -> list[str]:

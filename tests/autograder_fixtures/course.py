@@ -24,6 +24,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from autograder.notebooks import solution_answers
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = "00_fixture"
 CONFIG = """\
@@ -169,6 +171,13 @@ def fixture_course(root: Path) -> Path:
     return root
 
 
+def fresh_copy(template: Path, tmp_path: Path) -> Path:
+    """A copy of a prepared course, for a test that changes or grades it."""
+    root = tmp_path / "course"
+    shutil.copytree(template, root)
+    return root
+
+
 def real_course(root: Path, assignments) -> Path:
     """A copy of the repository's course (graded notebooks, references) with a fresh gradebook."""
     root.mkdir(parents=True, exist_ok=True)
@@ -199,20 +208,8 @@ def released_notebook(root: Path, assignment: str):
 
 def solution_code(root: Path, assignment: str) -> dict:
     """grade_id -> the instructor's answer code (solution markers removed)."""
-    folder = root / "solutions" / assignment
-    (path,) = folder.glob("*.ipynb")
-    nb = nbformat.read(path, as_version=4)
-    answers = {}
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
-            lines = [
-                line
-                for line in cell.source.splitlines()
-                if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
-            ]
-            answers[meta["grade_id"]] = "\n".join(lines)
-    return answers
+    (path,) = (root / "solutions" / assignment).glob("*.ipynb")
+    return solution_answers(nbformat.read(path, as_version=4))
 
 
 def make_submission(
