@@ -5,7 +5,7 @@ wrote (:mod:`autograder.similarity`); ``python -m autograder export <assignment>
 canvas|moodle`` writes grades an LMS imports (:mod:`autograder.lms_export`).
 
 ``python -m autograder job SPEC.json`` grades a single submission described by a JSON job
-spec (the fields of :class:`autograder.job.Job`) and prints its record: the unit of work
+spec (the files named by :class:`JobSpec`) and prints its record: the unit of work
 to hand to a distributed engine.
 """
 
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
     _limit_options(grade)
     job = sub.add_parser("job", help="grade one submission from a JSON job spec, print the record")
-    job.add_argument("spec", help="JSON file with the fields of autograder.job.Job ('-' = stdin)")
+    job.add_argument("spec", help="JSON file: the fields of autograder.cli.JobSpec ('-' = stdin)")
     job.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     _limit_options(job)
     _similarity_options(sub)
@@ -199,20 +199,46 @@ def main(argv=None) -> int:
                 reference_dir=args.reference_dir,
             )
             return 1 if result["errors"] or result["grader_errors"] else 0
-        from autograder import job as jobs
-        from autograder.sandbox import Sandbox, UidPool
-
-        text = sys.stdin.read() if args.spec == "-" else Path(args.spec).read_text()
-        spec = jobs.Job(**json.loads(text))
-        sandbox = Sandbox(args.sandbox, _limits(args))
-        pool = UidPool(1, enabled=sandbox.root and sandbox.mode == "bwrap")
-        try:
-            record = jobs.grade(spec, sandbox, pool.free[0])
-        finally:
-            pool.close()
-        record.pop("logs", None)
-        print(json.dumps(record, indent=1, sort_keys=True))
-        return 0
+        return _grade_one(args)
     except (CourseError, SandboxError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 2
+
+
+def _grade_one(args) -> int:
+    """``job SPEC.json``: the spec names files (the fields of :class:`JobSpec`)."""
+    from autograder import job as jobs
+    from autograder.sandbox import Sandbox, UidPool
+
+    text = sys.stdin.read() if args.spec == "-" else Path(args.spec).read_text()
+    try:
+        spec = JobSpec(**json.loads(text))
+    except (TypeError, ValueError) as exc:
+        fields = ", ".join(f.name for f in dataclasses.fields(JobSpec))
+        print(f"autograder job: {args.spec} is not a job spec ({exc}); it is a JSON object "
+              f"with the fields {fields}", file=sys.stderr)  # fmt: skip
+        return 2
+    sandbox = Sandbox(args.sandbox, _limits(args))
+    materials = jobs.Materials.from_files(spec.released, spec.reference)
+    submission = Path(spec.submission).read_bytes() if spec.submission else None
+    job = jobs.Job.make(spec.assignment, spec.student_id, spec.notebook, submission, materials,
+                        sandbox.limits, sandbox.mode)  # fmt: skip
+    pool = UidPool(1, enabled=sandbox.root and sandbox.mode == "bwrap")
+    try:
+        record = jobs.grade(job, materials, sandbox, pool.free[0])
+    finally:
+        pool.close()
+    print(record.dumps(), end="")
+    return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSpec:
+    """One submission named by files, for ``python -m autograder job SPEC.json``."""
+
+    assignment: str
+    student_id: str
+    notebook: str  # notebook name without .ipynb
+    submission: str | None  # path of the submitted notebook (null: nothing submitted)
+    released: str  # path of the released notebook
+    reference: str  # path of the reference .npz

@@ -33,19 +33,17 @@ import fcntl
 import hashlib
 import json
 import os
-import queue
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from autograder import job as jobs
 from autograder import late, notebooks, report
-from autograder.sandbox import Limits, Sandbox, UidPool
+from autograder.records import Record, RecordStatus, TestStatus
+from autograder.sandbox import Limits, Sandbox
 
 RECORD = "autograder.json"
 GRADER_ERROR_RECORD = "grader-error.json"
@@ -138,28 +136,19 @@ class Course:
             return []
         return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir())
 
-    def make_jobs(self, assignment: str, student: str) -> list[jobs.Job]:
-        out = []
-        for released in self.released_notebooks(assignment):
-            sub = self.path("submitted", student, assignment) / released.name
-            out.append(
-                jobs.Job(
-                    assignment=assignment,
-                    student_id=student,
-                    notebook=released.stem,
-                    submission=str(sub) if sub.is_file() else None,
-                    released=str(released),
-                    reference=str(self.reference(assignment)),
-                )
-            )
-        return out
-
-    def record_path(self, j: jobs.Job) -> Path:
-        return self.path("autograded", j.student_id, j.assignment) / RECORD
-
-    def read_record(self, j: jobs.Job) -> dict | None:
+    def submission(self, student: str, assignment: str, notebook: str) -> bytes | None:
+        path = self.path("submitted", student, assignment) / f"{notebook}.ipynb"
         try:
-            return json.loads(self.record_path(j).read_text(encoding="utf-8"))
+            return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+
+    def record_path(self, student: str, assignment: str) -> Path:
+        return self.path("autograded", student, assignment) / RECORD
+
+    def read_record(self, student: str, assignment: str) -> dict | None:
+        try:
+            return json.loads(self.record_path(student, assignment).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
 
@@ -171,25 +160,38 @@ class Course:
                 records.append(json.loads(path.read_text(encoding="utf-8")))
         return records
 
-    @contextlib.contextmanager
-    def lock(self, name: str, blocking: bool):
-        """An exclusive lock file under ``autograded/.autograder/locks`` (``None`` if busy)."""
+    def try_lock(self, name: str) -> int | None:
+        """Take the exclusive lock file ``autograded/.autograder/locks/<name>`` if it is
+        free (its descriptor, for :meth:`unlock`), else ``None``."""
         folder = self.state / "locks"
         folder.mkdir(parents=True, exist_ok=True)
         fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-            except BlockingIOError:
-                yield None
-                return
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    @staticmethod
+    def unlock(fd: int) -> None:
+        os.close(fd)
+
+    @contextlib.contextmanager
+    def lock(self, name: str):
+        """Hold the lock file ``name``, waiting for another grader if needed."""
+        folder = self.state / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
             yield fd
         finally:
             os.close(fd)
 
 
-def submission_lock_name(j: jobs.Job) -> str:
-    key = f"{j.assignment}\0{j.student_id}\0{j.notebook}".encode()
+def submission_lock_name(student: str, assignment: str, notebook: str) -> str:
+    key = f"{assignment}\0{student}\0{notebook}".encode()
     return "submission-" + hashlib.sha256(key).hexdigest()[:24] + ".lock"
 
 
@@ -233,10 +235,10 @@ class GradebookWriter:
                     f"reference {spec['points']}; regenerate one of them"
                 )
 
-    def write(self, record: dict, timestamp) -> None:
+    def write(self, record: Record, timestamp) -> None:
         for attempt in range(20):
             try:
-                with self.course.lock("gradebook.lock", blocking=True), warnings.catch_warnings():
+                with self.course.lock("gradebook.lock"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
                     self._write(record, timestamp)
                 return
@@ -246,50 +248,50 @@ class GradebookWriter:
                     raise
                 time.sleep(0.2 * (attempt + 1))
 
-    def _write(self, record: dict, timestamp) -> None:
+    def _write(self, record: Record, timestamp) -> None:
         from nbgrader.api import MissingEntry
 
-        gb, sid, aid = self.gb, record["student_id"], record["assignment"]
+        gb, sid, aid = self.gb, record.student_id, record.assignment
         try:
             gb.find_student(sid)
         except MissingEntry:
             gb.add_student(sid)
         kwargs = {"timestamp": timestamp} if timestamp else {}
         gb.update_or_create_submission(aid, sid, **kwargs)
-        nb = gb.find_submission_notebook(record["notebook"], aid, sid)
-        for test in record["tests"]:
-            grade = gb.find_grade(test["grade_id"], record["notebook"], aid, sid)
-            grade.auto_score = float(test["points"])
-            review = test["status"] == jobs.TAMPERED or bool(test["flags"])
+        nb = gb.find_submission_notebook(record.notebook, aid, sid)
+        for test in record.tests:
+            grade = gb.find_grade(test.grade_id, record.notebook, aid, sid)
+            grade.auto_score = float(test.points)
+            review = test.status is TestStatus.TAMPERED or bool(test.flags)
             grade.needs_manual_grade = grade.manual_score is not None or review
-        nb.flagged = bool(record["flags"])
+        nb.flagged = bool(record.flags)
         gb.db.commit()
 
 
 # ----------------------------------------------------------------------------- a run
 
 
-def _timestamp(course: Course, j: jobs.Job):
-    folder = course.path("submitted", j.student_id, j.assignment)
+
+def _timestamp(course: Course, student: str, assignment: str):
+    folder = course.path("submitted", student, assignment)
     try:
         return course.coursedir.get_existing_timestamp(str(folder))
     except Exception:  # an unparsable timestamp.txt: no timestamp rather than no grade
         return None
 
 
-def save_results(course: Course, record: dict, released) -> None:
+def save_results(course: Course, record: Record, released) -> None:
     """Steps 3 and 4 of recording (see the module docstring)."""
-    sid, aid, name = record["student_id"], record["assignment"], record["notebook"]
+    sid, aid, name = record.student_id, record.assignment, record.notebook
     auto = course.path("autograded", sid, aid)
     feedback = course.path("feedback", sid, aid)
-    logs = record.pop("logs", [])
-    view = jobs.student_view(record)
+    view = record.student_view()
     sub_path = course.path("submitted", sid, aid) / f"{name}.ipynb"
     nb = None
     if sub_path.is_file():
         with contextlib.suppress(notebooks.UnreadableNotebook, OSError):
             nb = notebooks.read_notebook(sub_path.read_bytes())
-    texts = {t["grade_id"]: report.test_result_text(t) for t in record["tests"]}
+    texts = {t["grade_id"]: report.test_result_text(t) for t in view["tests"]}
     graded_nb = notebooks.autograded_notebook(released, nb, texts)
     import nbformat
 
@@ -300,54 +302,44 @@ def save_results(course: Course, record: dict, released) -> None:
     atomic_write(feedback / f"{name}.html", report.feedback_html(view))
     atomic_write(feedback / "results.json", json.dumps(view, indent=1, sort_keys=True) + "\n")
     log = []
-    for number, (out, err) in enumerate(logs, start=1):
+    for number, (out, err) in enumerate(record.logs, start=1):
         log.append(f"=== run {number}: stdout ===\n{out}\n=== run {number}: stderr ===\n{err}\n")
     atomic_write(auto / "autograder.log", "".join(log))
-    atomic_write(auto / RECORD, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    atomic_write(auto / RECORD, record.dumps())
 
 
-def save_grader_error(course: Course, record: dict) -> None:
+def save_grader_error(course: Course, record: Record) -> None:
     """Keep why the grader failed on a submission (for the instructor; not a grade)."""
-    record = dict(record)
-    logs = record.pop("logs", [])
-    record["logs"] = [{"stdout": out, "stderr": err} for out, err in logs]
-    folder = course.path("autograded", record["student_id"], record["assignment"])
-    atomic_write(folder / GRADER_ERROR_RECORD, json.dumps(record, indent=1, sort_keys=True) + "\n")
+    folder = course.path("autograded", record.student_id, record.assignment)
+    atomic_write(folder / GRADER_ERROR_RECORD, record.dumps(logs=True))
 
 
-def clear_grader_error(course: Course, record: dict) -> None:
-    folder = course.path("autograded", record["student_id"], record["assignment"])
+def clear_grader_error(course: Course, record: Record) -> None:
+    folder = course.path("autograded", record.student_id, record.assignment)
     with contextlib.suppress(FileNotFoundError):
         (folder / GRADER_ERROR_RECORD).unlink()
 
 
-def preflight(course, assignment, released_path, sandbox, uids, checker=None) -> None:
+def preflight(course, assignment, released_path, materials, runner, make_job) -> None:
     """Grade the solution (must score full marks) and the unmodified release (must score
-    0) in the sandbox before grading a class; raise :class:`PreflightError` if either is
-    off. ``uids`` are one or two sandbox uids (the two run at once when there are two)."""
+    0) with ``runner`` (the one that then grades the class: on a cluster, its workers)
+    before grading a class; raise :class:`PreflightError` if either is off."""
     import nbformat
 
-    reference = course.reference(assignment)
-    released_nb = nbformat.read(released_path, as_version=4)
+    released_nb = nbformat.reads(materials.released.decode("utf-8"), as_version=4)
     source_nb = nbformat.read(course.source_notebook(assignment, released_path.name), 4)
-    solved = notebooks.solved_release(released_nb, source_nb)
-    with tempfile.TemporaryDirectory(prefix="autograder-preflight-") as tmp:
-        solved_path = Path(tmp) / released_path.name
-        solved_path.write_text(nbformat.writes(solved), encoding="utf-8")
-
-        def run(path: Path, uid):
-            job = jobs.Job(assignment, PREFLIGHT_STUDENT, released_path.stem, str(path),
-                           str(released_path), str(reference))  # fmt: skip
-            return jobs.grade(job, sandbox, uid, checker)
-
-        # With two uids the two run at once; with one they take turns (a uid's sandbox
-        # is swept whole when it ends, so two children never share one).
-        with ThreadPoolExecutor(max_workers=len(set(uids))) as executor:
-            futures = {
-                "solution": executor.submit(run, solved_path, uids[0]),
-                "release": executor.submit(run, released_path, uids[-1]),
-            }
-            records = {what: future.result() for what, future in futures.items()}
+    solved = nbformat.writes(notebooks.solved_release(released_nb, source_nb)).encode()
+    wanted = {"solution": make_job(PREFLIGHT_STUDENT, solved),
+              "release": make_job(PREFLIGHT_STUDENT, materials.released)}  # fmt: skip
+    for job in wanted.values():
+        runner.submit(job)
+    records = {}
+    while len(records) < len(wanted):
+        for job, outcome in runner.finished(timeout=1.0):
+            what = next(w for w, j in wanted.items() if j is job)
+            if isinstance(outcome, BaseException):
+                outcome = _failed_record(job, f"grader error: {outcome!r}")
+            records[what] = outcome
     problems = _preflight_problems(records)
     if problems:
         raise PreflightError(
@@ -357,22 +349,23 @@ def preflight(course, assignment, released_path, sandbox, uids, checker=None) ->
         )
 
 
+def _failed_record(job: jobs.Job, reason: str) -> Record:
+    """A grader-error record for a job whose grading raised (nothing is known of it)."""
+    return Record(job.assignment, job.student_id, job.notebook, job.key, job.sandbox,
+                  0.0, RecordStatus.GRADER_ERROR, notes=[reason])  # fmt: skip
+
+
 def _preflight_problems(records: dict) -> list[str]:
     problems = []
     for what, record in records.items():
-        if record["status"] == jobs.RECORD_GRADER_ERROR:
-            problems.append(f"the {what} could not be graded: {record['notes'][-1]}")
+        if record.is_grader_error:
+            problems.append(f"the {what} could not be graded: {record.notes[-1]}")
             continue
-        want = record["max_score"] if what == "solution" else 0.0
-        wrong = [
-            t for t in record["tests"]
-            if (t["status"] != jobs.PASSED if what == "solution" else t["status"] != jobs.FAILED)
-        ]  # fmt: skip
-        if record["score"] != want or wrong:
-            got = "; ".join(
-                f"{t['grade_id']}: {jobs.STATUS_LABELS.get(t['status'], t['status'])}"
-                f" ({t['reason']})" for t in wrong[:4]
-            )  # fmt: skip
+        want = record.max_score if what == "solution" else 0.0
+        expected = TestStatus.PASSED if what == "solution" else TestStatus.FAILED
+        wrong = [t for t in record.tests if t.status is not expected]
+        if record.score != want or wrong:
+            got = "; ".join(f"{t.grade_id}: {t.status.label} ({t.reason})" for t in wrong[:4])
             hint = (
                 "the instructor's solution must pass every test: check that the reference "
                 "outputs match the notebooks (autograder/make_reference.py) and that the "
@@ -383,15 +376,15 @@ def _preflight_problems(records: dict) -> list[str]:
                 "NotImplementedError"
             )
             problems.append(
-                f"the {what} scored {record['score']:g}/{record['max_score']:g}, expected "
-                f"{want:g}: {got or record['status']}. {hint}"
+                f"the {what} scored {record.score:g}/{record.max_score:g}, expected "
+                f"{want:g}: {got or record.status.value}. {hint}"
             )
     return problems
 
 
-def up_to_date(course: Course, j: jobs.Job, fp: str) -> bool:
-    old = course.read_record(j)
-    return bool(old) and old.get("fingerprint") == fp
+def up_to_date(course: Course, job: jobs.Job) -> bool:
+    old = course.read_record(job.student_id, job.assignment)
+    return bool(old) and old.get("fingerprint") == job.key
 
 
 def grade_assignment(
@@ -407,174 +400,207 @@ def grade_assignment(
     checker=None,
     out=sys.stdout,
     run_preflight: bool = True,
+    runner=None,
 ) -> dict:
-    """Grade every submission of ``assignment``; returns counts, the records, and the
-    errors and grader errors (a non-empty list of either means the run is not complete)."""
+    """Grade every submission of ``assignment``; returns counts, the records (their JSON
+    form), and the errors and grader errors (a non-empty list of either means the run is
+    not complete).
+
+    ``runner`` is where the jobs run (default: a :class:`~autograder.runners.LocalRunner`
+    with ``n_jobs`` threads; :class:`autograder.cluster.ClusterRunner` for a cluster); this
+    process alone writes the gradebook and the course folder.
+    """
     started = time.monotonic()
     n_jobs = n_jobs or os.cpu_count() or 1
     course = Course(root, reference_dir)
-    sandbox = Sandbox(sandbox_mode, limits or Limits())
-    print(f"autograder: {assignment}: {sandbox.description}; {n_jobs} worker(s)", file=out)
+    limits = limits or Limits()
     released_paths = course.released_notebooks(assignment)
     if len(released_paths) != 1:
         names = ", ".join(p.name for p in released_paths)
         raise CourseError(f"{assignment} must have exactly one graded notebook, found {names}")
+    released_path = released_paths[0]
+    materials = jobs.Materials.from_files(released_path, course.reference(assignment))
     reference = jobs.load_reference(course.reference(assignment))
-    released, _ = jobs.load_released(released_paths[0])
+    released, _ = jobs.load_released(released_path)
     missing = set(reference.tests) ^ set(released.tests)
     if missing:
         raise CourseError(
             f"the reference and the released notebook disagree on the tests: {sorted(missing)}"
         )
     writer = GradebookWriter(course)
-    writer.check_assignment(assignment, released_paths[0].stem, reference)
+    try:
+        writer.check_assignment(assignment, released_path.stem, reference)
+        if runner is None:
+            from autograder.runners import LocalRunner
+
+            sandbox = Sandbox(sandbox_mode, limits)
+            runner = LocalRunner(sandbox, materials, n_jobs, checker)
+            description = f"{sandbox.description}; {n_jobs} worker(s)"
+        else:
+            description = runner.description
+    except BaseException:
+        writer.close()
+        raise
+    print(f"autograder: {assignment}: {description}", file=out)
+
+    def make_job(student: str, submission: bytes | None) -> jobs.Job:
+        return jobs.Job.make(assignment, student, released_path.stem, submission, materials,
+                             limits, runner.mode)  # fmt: skip
+
+    def job_of(student: str) -> jobs.Job:
+        return make_job(student, course.submission(student, assignment, released_path.stem))
 
     wanted = course.students(assignment) if students is None else list(students)
-    all_jobs = [j for s in wanted for j in course.make_jobs(assignment, s)]
     counts: Counter = Counter()
     todo = []
-    for j in all_jobs:
-        if not force and up_to_date(course, j, jobs.fingerprint(j, sandbox.limits, sandbox.mode)):
+    for student in wanted:
+        if not force and up_to_date(course, job_of(student)):
             counts["up to date"] += 1
         else:
-            todo.append(j)
-
-    pool = UidPool(n_jobs, enabled=sandbox.root and sandbox.mode == "bwrap")
+            todo.append(student)
     if todo and run_preflight:
         try:
-            preflight(course, assignment, released_paths[0], sandbox, pool.free[:2], checker)
-        except BaseException:
-            pool.close()
+            preflight(course, assignment, released_path, materials, runner, make_job)
+        except BaseException:  # nothing was graded: nothing is written
+            runner.close()
             writer.close()
             raise
         print("autograder: preflight passed (solution full marks, release 0)", file=out)
-    uids: queue.Queue = queue.Queue()
-    for uid in pool.free:
-        uids.put(uid)
-    bar = _progress(len(todo), assignment, progress)
-    finished: queue.Queue = queue.Queue()  # (job, record, event) from workers to the main thread
-
-    def work(j: jobs.Job, blocking: bool):
-        """Grade one submission in a worker thread; it is recorded by the main thread
-        while this worker still holds the submission's lock."""
-        with course.lock(submission_lock_name(j), blocking=blocking) as held:
-            if held is None:
-                return "busy", j
-            if not force and up_to_date(
-                course, j, jobs.fingerprint(j, sandbox.limits, sandbox.mode)
-            ):
-                return "up to date", j
-            uid = uids.get()
-            try:
-                record = jobs.grade(j, sandbox, uid, checker)
-            finally:
-                uids.put(uid)
-            if record["status"] == jobs.RECORD_GRADER_ERROR:
-                grader_error(j, record, record["notes"][-1])
-                bar.update(1)
-                return "grader error", j
-            recorded = threading.Event()
-            finished.put((j, record, recorded))  # the main thread writes the gradebook
-            recorded.wait()
-            if record.get("_gradebook_error"):
-                grader_error(j, record, record.pop("_gradebook_error"))
-                return "grader error", j
-            save_results(course, record, released)  # the record file last: commit point
-            clear_grader_error(course, record)
-            results.append(record)
-            return "graded", j
-
-    results: list[dict] = []
-    errors: list[str] = []
-    grader_errors: dict[str, str] = {}  # student -> why (nothing recorded for them)
-
-    def grader_error(j, record, reason):
-        grader_errors[j.student_id] = reason
-        record["status"] = jobs.RECORD_GRADER_ERROR
-        record.setdefault("notes", []).append(reason)
-        with contextlib.suppress(OSError):
-            save_grader_error(course, record)
-
-    def record_one(j, record, recorded):
-        try:
-            writer.write(record, _timestamp(course, j))
-        except Exception as exc:  # keep draining: workers wait for their record
-            record["_gradebook_error"] = f"grader error: could not write the gradebook: {exc!r}"
-        finally:
-            recorded.set()
-            bar.update(1)
-
+    run = _Recorder(course, writer, released, counts)
     try:
-        with ThreadPoolExecutor(max_workers=n_jobs) as executor:
-            busy = todo
-            for blocking in (False, True):
-                futures_jobs = {executor.submit(work, j, blocking): j for j in busy}
-                futures = set(futures_jobs)
-                busy = []
-                while futures:
-                    try:
-                        record_one(*finished.get(timeout=0.05))
-                    except queue.Empty:
-                        pass
-                    for f in [f for f in futures if f.done()]:
-                        futures.discard(f)
-                        try:
-                            state, j = f.result()
-                        except Exception as exc:  # the grader's own bug: not a grade
-                            j = futures_jobs[f]
-                            grader_errors[j.student_id] = f"grader error: {exc!r}"
-                            bar.update(1)
-                            continue
-                        if state == "busy":
-                            busy.append(j)
-                        elif state == "error":
-                            pass
-                        elif state == "up to date":
-                            counts["up to date"] += 1
-                            bar.update(1)
+        bar = _progress(len(todo), assignment, progress)
+        try:
+            _drive(course, runner, todo, job_of, force, run, bar)
+        finally:
+            bar.close()
     finally:
-        bar.close()
-        pool.close()
+        runner.close()
         writer.close()
-        penalties = {}
-        try:  # nbgrader's late-submission plugin, as `nbgrader autograde` would run it
-            late.assign_late_penalties(course, assignment)
-            penalties = late.gradebook_penalties(course)
-        except Exception as exc:
-            errors.append(f"late penalties were not assigned: {exc!r}")
-        rows = course.all_records()
-        graded = {(r["student_id"], r["assignment"]) for r in rows}
-        rows += [
-            report.grader_error_row(sid, assignment)
-            for sid in sorted(grader_errors)
-            if (sid, assignment) not in graded
-        ]
-        atomic_write(course.root / "grades.csv", report.grades_csv(rows, penalties))
-    counts.update(r["status"] for r in results)
-    if grader_errors:
-        counts[jobs.RECORD_GRADER_ERROR] = len(grader_errors)
+        _write_grades_csv(course, assignment, run)
+    counts.update(r["status"] for r in run.results)
+    if run.grader_errors:
+        counts[RecordStatus.GRADER_ERROR.value] = len(run.grader_errors)
     elapsed = time.monotonic() - started
-    print(report.summary_table(results, counts, elapsed), file=out)
-    for error in errors:
-        print(f"ERROR: {error}", file=out)
-    if grader_errors:
-        print(
-            f"GRADER ERROR: {len(grader_errors)} submission(s) were not graded because the "
-            "grader itself failed (nothing was recorded for them; the next run grades them "
-            "again):",
-            file=out,
-        )
-        for sid, reason in sorted(grader_errors.items()):
-            print(f"  {sid}: {reason}", file=out)
-    print(f"grades: {course.root / 'grades.csv'}", file=out)
+    _print_summary(course, run, counts, elapsed, out)
     return {
         "counts": counts,
-        "records": results,
+        "records": run.results,
         "elapsed": elapsed,
-        "sandbox": sandbox.mode,
-        "errors": errors,
-        "grader_errors": grader_errors,
+        "sandbox": runner.mode,
+        "errors": run.errors,
+        "grader_errors": run.grader_errors,
     }
+
+
+class _Recorder:
+    """Records finished jobs (the gradebook, then the files, the record file last)."""
+
+    def __init__(self, course: Course, writer: GradebookWriter, released, counts: Counter):
+        self.course, self.writer, self.released, self.counts = course, writer, released, counts
+        self.results: list[dict] = []  # JSON form of the records written in this run
+        self.errors: list[str] = []
+        self.grader_errors: dict[str, str] = {}  # student -> why (nothing recorded for them)
+
+    def grader_error(self, record: Record, reason: str) -> None:
+        self.grader_errors[record.student_id] = reason
+        record.status = RecordStatus.GRADER_ERROR
+        if not record.notes or record.notes[-1] != reason:
+            record.notes.append(reason)
+        with contextlib.suppress(OSError):
+            save_grader_error(self.course, record)
+
+    def record(self, job: jobs.Job, outcome) -> None:
+        if isinstance(outcome, BaseException):  # the grader's own failure: not a grade
+            outcome = _failed_record(job, f"grader error: {outcome!r}")
+        record = outcome
+        if record.is_grader_error:
+            self.grader_error(record, record.notes[-1] if record.notes else "grader error")
+            return
+        try:
+            self.writer.write(record, _timestamp(self.course, job.student_id, job.assignment))
+        except Exception as exc:
+            self.grader_error(record, f"grader error: could not write the gradebook: {exc!r}")
+            return
+        save_results(self.course, record, self.released)  # the record file last: commit
+        clear_grader_error(self.course, record)
+        self.results.append(record.to_json())
+
+
+def _drive(course: Course, runner, todo: list[str], job_of, force: bool, run, bar) -> None:
+    """Keep ``runner`` fed with jobs and record each as it finishes.
+
+    A submission is graded under its lock file (two graders on one course share the
+    work); one that another grader holds is tried again later. At most
+    ``runner.capacity`` jobs are in flight, which bounds memory and open files however
+    large the class.
+    """
+    pending = list(reversed(todo))  # popped from the end: in the order given
+    held: dict[str, int] = {}  # student -> lock descriptor, while their job is in flight
+    busy: list[str] = []
+    try:
+        while pending or held or busy:
+            while pending and len(held) < runner.capacity:
+                student = pending.pop()
+                job = job_of(student)
+                fd = course.try_lock(submission_lock_name(student, job.assignment, job.notebook))
+                if fd is None:
+                    busy.append(student)
+                elif not force and up_to_date(course, job):  # another grader just did it
+                    course.unlock(fd)
+                    run.counts["up to date"] += 1
+                    bar.update(1)
+                else:
+                    held[student] = fd
+                    runner.submit(job)
+            if not held:
+                if busy:  # all that is left is being graded by someone else: wait
+                    time.sleep(0.2)
+                    pending, busy = list(reversed(busy)), []
+                continue
+            for job, outcome in runner.finished(timeout=0.2):
+                try:
+                    run.record(job, outcome)
+                finally:
+                    course.unlock(held.pop(job.student_id))
+                    bar.update(1)
+            if not pending and busy:
+                pending, busy = list(reversed(busy)), []
+    finally:
+        for fd in held.values():
+            course.unlock(fd)
+
+
+def _write_grades_csv(course: Course, assignment: str, run: _Recorder) -> None:
+    penalties = {}
+    try:  # nbgrader's late-submission plugin, as `nbgrader autograde` would run it
+        late.assign_late_penalties(course, assignment)
+        penalties = late.gradebook_penalties(course)
+    except Exception as exc:
+        run.errors.append(f"late penalties were not assigned: {exc!r}")
+    rows = course.all_records()
+    graded = {(r["student_id"], r["assignment"]) for r in rows}
+    rows += [
+        report.grader_error_row(sid, assignment)
+        for sid in sorted(run.grader_errors)
+        if (sid, assignment) not in graded
+    ]
+    atomic_write(course.root / "grades.csv", report.grades_csv(rows, penalties))
+
+
+def _print_summary(course: Course, run: _Recorder, counts: Counter, elapsed, out) -> None:
+    print(report.summary_table(run.results, counts, elapsed), file=out)
+    for error in run.errors:
+        print(f"ERROR: {error}", file=out)
+    if run.grader_errors:
+        print(
+            f"GRADER ERROR: {len(run.grader_errors)} submission(s) were not graded because "
+            "the grader itself failed (nothing was recorded for them; the next run grades "
+            "them again):",
+            file=out,
+        )
+        for sid, reason in sorted(run.grader_errors.items()):
+            print(f"  {sid}: {reason}", file=out)
+    print(f"grades: {course.root / 'grades.csv'}", file=out)
 
 
 class _NoBar:

@@ -4,13 +4,10 @@ This file is executed, on its own, by a fresh interpreter inside the sandbox
 (``python -I -S harness.py ...``). It needs only the standard library and numpy, and it
 never sees reference outputs, hidden test code, the gradebook or the course folder.
 
-It talks to the trusted parent over two pipes with length-prefixed frames (a JSON header
-followed by ``.npy`` blobs written with ``allow_pickle=False``):
-
-parent -> child  ``setup`` (cells to run), then ``call`` (one test case), ... ``exit``
-child -> parent  ``hello`` (the sandbox and the interpreter started, numpy imports under
-                 the limits: before any student code runs), ``cell_start`` / ``cell_end``
-                 per cell, ``ready``, then ``result`` or ``error`` per call
+It talks to the trusted parent over two pipes (the messages are listed in ``wire.py``):
+``setup`` runs the cells, each ``call`` runs one test case. Its first message, ``hello``,
+says that the sandbox and the interpreter started and numpy imports under the limits,
+before any student code runs.
 
 A child that dies before its ``hello`` failed for the grader's reasons (bubblewrap, the
 interpreter, limits too small to start it), never for the student's: the parent reports
@@ -18,80 +15,36 @@ it as a grader error, not as the student's fault.
 
 Only data crosses: a value returned by the student's function is turned into plain arrays
 and JSON scalars here; the parent rebuilds it and compares it in its own interpreter.
-The parent also imports the frame helpers below (``write_frame``, ``encode_frame``,
-``decode_header``), so both sides share one definition of the wire format.
+The frames, the messages and the value encoding are defined once, in ``wire.py``, which
+both sides import.
 """
 
 from __future__ import annotations
 
 import builtins
 import errno as _errno
-import io
 import json
 import os
 import signal
-import struct
 import sys
 import traceback
 import types
 
-HEADER = struct.Struct("<II")  # JSON length, number of arrays
-BLOB = struct.Struct("<Q")  # length of one .npy blob
-MAX_JSON = 1 << 20
-MAX_MESSAGE = 2000  # characters kept of an exception message
-MAX_ITEMS = 64  # items kept of a returned tuple or list
-MAX_DEPTH = 4
+
+def _load_wire():
+    """``wire.py`` from this file's folder (the sandbox mounts the two side by side); the
+    interpreter runs isolated (``-I``), so this folder is not on ``sys.path``."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wire.py")
+    spec = importlib.util.spec_from_file_location("_grading_wire", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-# ----------------------------------------------------------------------------- framing
-
-
-def encode_frame(header: dict, blobs: list[bytes] = ()) -> bytes:
-    """One frame: ``<II`` (JSON length, blob count), JSON, then ``<Q`` length + bytes per blob."""
-    data = json.dumps(header, allow_nan=True).encode()
-    parts = [HEADER.pack(len(data), len(blobs)), data]
-    for blob in blobs:
-        parts += [BLOB.pack(len(blob)), blob]
-    return b"".join(parts)
-
-
-def write_frame(fd: int, header: dict, blobs: list[bytes] = ()) -> None:
-    view = memoryview(encode_frame(header, blobs))
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read_exact(fd: int, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = os.read(fd, min(n - got, 1 << 20))
-        if not chunk:
-            raise EOFError("channel closed")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def read_frame(fd: int) -> tuple[dict, list[bytes]]:
-    """Blocking read of one frame (used by the child; the parent reads with deadlines)."""
-    n_json, n_blobs = HEADER.unpack(_read_exact(fd, HEADER.size))
-    header = json.loads(_read_exact(fd, n_json))
-    blobs = [_read_exact(fd, BLOB.unpack(_read_exact(fd, BLOB.size))[0]) for _ in range(n_blobs)]
-    return header, blobs
-
-
-def array_to_blob(array) -> bytes:
-    import numpy as np
-
-    buf = io.BytesIO()
-    np.lib.format.write_array(buf, array, allow_pickle=False)
-    return buf.getvalue()
-
-
-def blob_to_array(blob: bytes):
-    import numpy as np
-
-    return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+wire = _load_wire()
+MAX_MESSAGE = wire.MAX_TEXT
 
 
 # ----------------------------------------------------------------------------- child
@@ -201,15 +154,8 @@ def _describe(exc) -> dict:
 
 class Child:
     def __init__(self, fd_in, fd_out, namespace_names):
-        import numpy as np
-
-        self.np = np
-        self.ndarray = np.ndarray
-        self.generic = np.generic
         self.fd_in, self.fd_out = fd_in, fd_out
         self.pid = os.getpid()
-        self._type = type
-        self._isinstance = isinstance
         self.in_pid_namespace = namespace_names
 
     # --- guards -------------------------------------------------------------------
@@ -261,48 +207,13 @@ class Child:
             if pid == 0:
                 return
 
-    # --- values -> data -------------------------------------------------------------
-
-    def encode(self, value, blobs, depth=0):
-        t = self._type(value)
-        np = self.np
-        if t is self.ndarray or self._isinstance(value, self.ndarray):
-            plain = self.ndarray.view(value, self.ndarray)
-            if plain.dtype.hasobject:
-                return {"kind": "unsupported", "type": "numpy.ndarray with dtype=object"}
-            blobs.append(array_to_blob(plain))
-            if t is self.ndarray:
-                return {"kind": "ndarray", "blob": len(blobs) - 1}
-            return {"kind": "ndarray_subclass", "type": _qualname(t), "blob": len(blobs) - 1}
-        if self._isinstance(value, self.generic) and t.__module__ == "numpy":
-            if np.asarray(value).dtype.hasobject:
-                return {"kind": "unsupported", "type": _qualname(t)}
-            blobs.append(array_to_blob(np.asarray(value)))
-            return {"kind": "npscalar", "blob": len(blobs) - 1}
-        if t is bool or t is int or t is float or t is str or value is None:
-            if t is int and value.bit_length() > 256:
-                return {"kind": "unsupported", "type": "int (more than 256 bits)"}
-            if t is str:
-                value = value[:MAX_MESSAGE]
-            return {"kind": "py", "type": t.__name__, "value": value}
-        if t is complex:
-            return {"kind": "py", "type": "complex", "value": [value.real, value.imag]}
-        if t is tuple or t is list:
-            if depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
-                return {"kind": "unsupported", "type": f"{t.__name__} (too deep or too long)"}
-            return {
-                "kind": t.__name__,
-                "items": [self.encode(v, blobs, depth + 1) for v in value],
-            }
-        return {"kind": "unsupported", "type": _qualname(t)}
-
     # --- protocol -------------------------------------------------------------------
 
     def send(self, header, blobs=()):
-        write_frame(self.fd_out, header, blobs)
+        wire.write_frame(self.fd_out, header, blobs)
 
     def run(self):
-        header, _ = read_frame(self.fd_in)
+        header, _ = wire.read_frame(self.fd_in)
         assert header["op"] == "setup", header
         sys.meta_path.insert(0, _Blocker(header.get("forbidden", ())))
         module = types.ModuleType("__main__")
@@ -332,13 +243,11 @@ class Child:
         self.send({"ev": "ready", "callables": callables[:1000]})
 
         while True:
-            header, blobs = read_frame(self.fd_in)
+            header, blobs = wire.read_frame(self.fd_in)
             if header["op"] == "exit":
                 return
-            arrays = [blob_to_array(b) for b in blobs]
-            args = [arrays[a["blob"]] if "blob" in a else a["value"] for a in header["args"]]
-            kwargs = header.get("kwargs") or {}
-            function = namespace.get(header["function"])
+            name, args, kwargs = wire.decode_call(header, blobs)
+            function = namespace.get(name)
             try:
                 value = function(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001
@@ -348,18 +257,11 @@ class Child:
             self._after_student_code()
             out = []
             try:
-                encoded = self.encode(value, out)
+                encoded = wire.encode_value(value, out)
             except BaseException as exc:  # noqa: BLE001 - e.g. MemoryError while copying
                 self.send({"ev": "error", "error": _describe(exc)})
                 continue
             self.send({"ev": "result", "value": encoded}, out)
-
-
-def _qualname(t) -> str:
-    try:
-        return f"{t.__module__}.{t.__qualname__}"
-    except BaseException:  # noqa: BLE001
-        return "<unknown type>"
 
 
 def _drop_privileges(uid: int, gid: int) -> None:
@@ -412,7 +314,7 @@ def main(argv: list[str]) -> None:
     sys.stdin = open(os.devnull)  # noqa: SIM115
     import numpy  # noqa: F401 - fails here, before the hello, if the sandbox cannot load it
 
-    write_frame(config["fd_out"], {"ev": "hello", "python": sys.version.split()[0]})
+    wire.write_frame(config["fd_out"], {"ev": "hello", "python": sys.version.split()[0]})
     Child(config["fd_in"], config["fd_out"], bool(config.get("pid_namespace"))).run()
     sys.stdout.flush()
     os._exit(0)  # skip interpreter teardown: student atexit hooks and finalisers

@@ -1,11 +1,14 @@
-"""Grading one submission: notebook in, result record out.
+"""Grading one submission: a pure function of plain data.
 
-:func:`grade` is self-contained (a :class:`Job` names the submitted notebook, the
-released notebook and the reference file; the record it returns is plain JSON), so a
-batch can be spread over any distributed engine: ``python -m autograder job spec.json``
-runs one job and prints its record.
+:func:`grade` takes a :class:`Job` (who, which notebook, the submitted bytes, the content
+hashes of the release and the reference, the limits, the sandbox and the grader version)
+and the :class:`Materials` those hashes name (the released notebook and the reference
+outputs), and returns a typed :class:`~autograder.records.Record`. It reads no course
+folder and writes nothing, so the same function grades a class on this machine
+(``--jobs N``) and on a Dask cluster (:mod:`autograder.cluster`); ``python -m autograder
+job SPEC.json`` runs one job and prints its record.
 
-The student's code runs in a sandboxed child (:mod:`autograder.sandbox`); what comes back
+The student's code runs in a sandboxed child (:mod:`autograder.session`); what comes back
 is data, which is compared here, in the trusted process, with
 ``upsampling.checking.check_output``. A fault (timeout, crash, resource limit) ends only
 the test it happens in: the child is replaced and the next test runs in a fresh one.
@@ -14,6 +17,7 @@ the test it happens in: the child is replaced and the next test runs in a fresh 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -23,96 +27,24 @@ from pathlib import Path
 import numpy as np
 
 from autograder import notebooks
-from autograder.harness import array_to_blob, blob_to_array
-from autograder.sandbox import (
-    FORBIDDEN_MODULES,
-    ChildGone,
-    Limits,
-    OutputTooLarge,
-    ProtocolError,
-    SandboxError,
-    Timeout,
+from autograder.records import (
+    CaseResult,
+    CellProblem,
+    Record,
+    RecordStatus,
+    TestResult,
+    TestStatus,
 )
+from autograder.sandbox import FORBIDDEN_MODULES, Limits, Sandbox, SandboxError
+from autograder.session import Session
 
-PASSED, FAILED, TIMED_OUT, CRASHED, OVER_LIMIT, TAMPERED, GRADER_ERROR = (
-    "passed",
-    "failed",
-    "timed_out",
-    "crashed",
-    "over_limit",
-    "tampered",
-    "grader_error",
-)
-STATUS_LABELS = {
-    PASSED: "passed",
-    FAILED: "failed",
-    TIMED_OUT: "timed out",
-    CRASHED: "crashed",
-    OVER_LIMIT: "over a resource limit",
-    TAMPERED: "tampered",
-    GRADER_ERROR: "grader error",
-}
-# The status of a whole record when the grader itself failed (the sandbox or the harness
-# could not start, the checker broke): such a record is never a grade. It is not written
-# to the gradebook or committed, so the next run grades the submission again.
-RECORD_GRADER_ERROR = "grader error"
-GRADER_FILES = ("harness.py", "sandbox.py", "notebooks.py", "job.py")
+# The files whose code decides a record: a change to any of them changes every job's key.
+GRADER_FILES = ("harness.py", "wire.py", "sandbox.py", "session.py", "notebooks.py",
+                "job.py", "records.py")  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Job:
-    """One submission to grade; everything the grading needs is named here."""
-
-    assignment: str
-    student_id: str
-    notebook: str  # notebook name without .ipynb
-    submission: str | None  # path of the submitted notebook (None: missing)
-    released: str  # path of the released notebook
-    reference: str  # path of the reference .npz
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
-# ----------------------------------------------------------------------------- inputs
-
-
-@dataclass
-class Reference:
-    manifest: dict
-    arrays: dict
-    sha256: str
-
-    @property
-    def tests(self) -> dict:
-        return self.manifest["tests"]
-
-
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-@lru_cache(maxsize=8)
-def _load_reference(path: str, mtime: float) -> Reference:
-    from upsampling.checking import read_reference_file
-
-    manifest, arrays = read_reference_file(path)
-    return Reference(manifest, arrays, _sha256(path))
-
-
-def load_reference(path) -> Reference:
-    return _load_reference(str(path), Path(path).stat().st_mtime)
-
-
-@lru_cache(maxsize=8)
-def _load_released(path: str, mtime: float):
-    data = Path(path).read_bytes()
-    nb = notebooks.read_notebook(data)
-    return notebooks.Released.from_notebook(nb), hashlib.sha256(data).hexdigest()
-
-
-def load_released(path):
-    return _load_released(str(path), Path(path).stat().st_mtime)
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -129,204 +61,133 @@ def grader_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def fingerprint(job: Job, limits: Limits, sandbox_mode: str) -> str:
-    """Changes whenever anything that could change the record changes."""
-    digest = hashlib.sha256()
-    sub = Path(job.submission) if job.submission else None
-    digest.update(sub.read_bytes() if sub and sub.is_file() else b"<missing>")
-    digest.update(load_released(job.released)[1].encode())
-    digest.update(load_reference(job.reference).sha256.encode())
-    digest.update(grader_version().encode())
-    digest.update(json.dumps([limits.to_json(), sandbox_mode, job.to_json()]).encode())
-    return digest.hexdigest()
+# ----------------------------------------------------------------------------- inputs
 
 
-# ----------------------------------------------------------------------------- the child
+@dataclass(frozen=True)
+class Materials:
+    """What every job of an assignment shares: the released notebook and the reference
+    outputs (hidden cases included), as bytes. Sent to a cluster once, not per job."""
+
+    released: bytes
+    reference: bytes
+
+    @property
+    def released_sha256(self) -> str:
+        return _cached_sha256(self.released)
+
+    @property
+    def reference_sha256(self) -> str:
+        return _cached_sha256(self.reference)
+
+    @classmethod
+    def from_files(cls, released, reference) -> Materials:
+        return cls(Path(released).read_bytes(), Path(reference).read_bytes())
 
 
-class Session:
-    """The student's notebook, run in a sandboxed child that serves calls.
+_hashes: dict[int, tuple[bytes, str]] = {}
 
-    After a fault the child is discarded; the next call starts a fresh one, which runs
-    the cells again (skipping any cell that hung or killed its process before).
-    """
 
-    MAX_STARTS = 12
+def _cached_sha256(data: bytes) -> str:
+    """sha256 of a (large, immutable) bytes object, computed once per object."""
+    hit = _hashes.get(id(data))
+    if hit is None or hit[0] is not data:
+        hit = _hashes[id(data)] = (data, sha256(data))
+    return hit[1]
 
-    def __init__(self, sandbox, uid, cells):
-        self.sandbox, self.uid, self.cells = sandbox, uid, cells
-        self.limits = sandbox.limits
-        self.child = None
-        self.skip: set[int] = set()
-        self.cell_results: dict[int, dict] = {}  # first run of each cell
-        self.callables: set[str] | None = None
-        self.broken: tuple[str, str] | None = None
-        self.starts = 0
-        self.logs = []
 
-    def _start(self) -> bool:
-        while self.child is None and self.broken is None:
-            if self.starts >= self.MAX_STARTS:
-                self.broken = (CRASHED, "the notebook's process failed too many times")
-                return False
-            self.starts += 1
-            try:
-                child = self.sandbox.start(self.uid)
-                _await_hello(child, self.limits.setup_timeout)
-            except SandboxError as exc:
-                self.broken = (GRADER_ERROR, str(exc))
-                raise
-            child.send(
-                {
-                    "op": "setup",
-                    "cells": self.cells,
-                    "skip": sorted(self.skip),
-                    "forbidden": list(FORBIDDEN_MODULES),
-                }
-            )
-            deadline = time.monotonic() + self.limits.setup_timeout
-            current = None
-            fault = None
-            try:
-                while True:
-                    header, _ = child.recv(deadline)
-                    event = header.get("ev")
-                    if event == "cell_start":
-                        current = header.get("index")
-                    elif event == "cell_end":
-                        index = header.get("index")
-                        if index not in self.cell_results:
-                            error = header.get("error")
-                            self.cell_results[index] = {
-                                "status": "error" if error else "ok",
-                                "error": error,
-                            }
-                        current = None
-                    elif event == "ready":
-                        if self.callables is None:
-                            self.callables = set(map(str, header.get("callables", [])))
-                        self.child = child
-                        return True
-                    else:
-                        raise ProtocolError("unexpected message")
-            except (Timeout, ChildGone, OutputTooLarge, ProtocolError) as exc:
-                fault = self._fault(exc, f"did not finish within {self.limits.setup_timeout:g} s",
-                                    "sent")  # fmt: skip
-            self._retire(child)
-            if current is None or current in self.skip:
-                self.broken = (fault[0], f"the notebook's code {fault[1]} outside any cell")
-                return False
-            self.skip.add(current)
-            self.cell_results[current] = {"status": fault[0], "reason": fault[1]}
-        return self.child is not None
+@dataclass(frozen=True)
+class Job:
+    """One submission to grade: everything its record depends on, as plain data."""
 
-    def _fault(self, exc, timeout_reason, sent):
-        """(status, reason) for a child that timed out, died, flooded or garbled the channel."""
-        if isinstance(exc, Timeout):
-            return TIMED_OUT, timeout_reason
-        if isinstance(exc, ChildGone):
-            return (OVER_LIMIT if exc.limit else CRASHED), exc.how
-        if isinstance(exc, OutputTooLarge):
-            return OVER_LIMIT, f"{sent} more than {self.limits.output_mb} MB of data"
-        return CRASHED, f"the grading channel was corrupted ({exc})"
+    assignment: str
+    student_id: str
+    notebook: str  # notebook name without .ipynb
+    submission: bytes | None  # the submitted notebook (None: nothing submitted)
+    released_sha256: str
+    reference_sha256: str
+    limits: Limits
+    sandbox: str  # "bwrap" or "none"
+    grader_version: str
 
-    def _retire(self, child):
-        child.kill()
-        self.logs.append((child.log_text("stdout"), child.log_text("stderr")))
-        child.close()
+    @property
+    def key(self) -> str:
+        """Equal keys, equal records: the record's ``fingerprint`` and the job's name on
+        a cluster (exactly once), from the submission's content, the release, the
+        reference, the grader, the limits and the sandbox."""
+        submitted = "<missing>" if self.submission is None else sha256(self.submission)
+        parts = [self.assignment, self.student_id, self.notebook, submitted,
+                 self.released_sha256, self.reference_sha256, self.grader_version,
+                 self.limits.to_json(), self.sandbox]  # fmt: skip
+        return sha256(json.dumps(parts, sort_keys=True).encode())
 
-    def call(self, function: str, args, kwargs, budget: float):
-        """``(kind, payload)``: ``("result", value)``, ``("error", info)`` or a fault
-        ``(status, reason)`` with status TIMED_OUT, CRASHED or OVER_LIMIT."""
-        if not self._start():
-            return self.broken
-        blobs, encoded = [], []
-        for arg in args:
-            blobs.append(array_to_blob(arg))
-            encoded.append({"blob": len(blobs) - 1})
-        self.child.send(
-            {"op": "call", "function": function, "args": encoded, "kwargs": kwargs}, blobs
+    @classmethod
+    def make(cls, assignment, student_id, notebook, submission, materials, limits, sandbox):
+        return cls(assignment, student_id, notebook, submission, materials.released_sha256,
+                   materials.reference_sha256, limits, sandbox, grader_version())  # fmt: skip
+
+    def describe(self) -> dict:
+        """The job without the notebook's bytes (for logs and error messages)."""
+        out = asdict(self)
+        out["submission"] = None if self.submission is None else sha256(self.submission)
+        return out
+
+
+@dataclass
+class Reference:
+    manifest: dict
+    arrays: dict
+    sha256: str
+
+    @property
+    def tests(self) -> dict:
+        return self.manifest["tests"]
+
+
+@lru_cache(maxsize=8)
+def _parse_reference(digest: str, data: bytes) -> Reference:
+    from upsampling.checking import read_reference_file
+
+    manifest, arrays = read_reference_file(io.BytesIO(data))
+    return Reference(manifest, arrays, digest)
+
+
+@lru_cache(maxsize=8)
+def _parse_released(digest: str, data: bytes):
+    return notebooks.Released.from_notebook(notebooks.read_notebook(data))
+
+
+def load_reference(path) -> Reference:
+    data = Path(path).read_bytes()
+    return _parse_reference(sha256(data), data)
+
+
+def load_released(path):
+    """``(Released, sha256)`` of a released notebook file."""
+    data = Path(path).read_bytes()
+    digest = sha256(data)
+    return _parse_released(digest, data), digest
+
+
+class MaterialsMismatch(SandboxError):
+    """The materials are not the ones the job names (a grader error, never a grade)."""
+
+
+def _check(job: Job, materials: Materials, sandbox) -> None:
+    problems = []
+    if materials.released_sha256 != job.released_sha256:
+        problems.append("the released notebook differs from the job's")
+    if materials.reference_sha256 != job.reference_sha256:
+        problems.append("the reference outputs differ from the job's")
+    if job.grader_version != grader_version():
+        problems.append(
+            f"this grader is version {grader_version()}, the job was made by "
+            f"{job.grader_version} (install the same course package on every machine)"
         )
-        try:
-            header, blobs = self.child.recv(time.monotonic() + max(budget, 0.05))
-            event = header.get("ev")
-            if event == "result":
-                return "result", decode(header.get("value"), blobs)
-            if event == "error" and isinstance(header.get("error"), dict):
-                return "error", header["error"]
-            raise ProtocolError("unexpected message")
-        except (Timeout, ChildGone, OutputTooLarge, ProtocolError) as exc:
-            fault = self._fault(exc, None, "returned")
-        child, self.child = self.child, None
-        self._retire(child)
-        return fault
-
-    def close(self):
-        if self.child is not None:
-            child, self.child = self.child, None
-            self._retire(child)
-
-
-def _await_hello(child, timeout: float) -> None:
-    """Wait for the child's first frame, sent before any student code runs; a child that
-    does not get that far failed for the grader's reasons (raises SandboxError)."""
-    try:
-        header, _ = child.recv(time.monotonic() + timeout)
-        if header.get("ev") == "hello":
-            return
-        problem = "it sent something else first"
-    except Timeout:
-        problem = f"it did not answer within {timeout:g} s"
-    except ChildGone as exc:
-        problem = exc.how
-    except (OutputTooLarge, ProtocolError) as exc:
-        problem = f"its channel was unreadable ({type(exc).__name__})"
-    child.kill()
-    child.drain()
-    said = [line.strip() for line in child.log_text("stderr").splitlines() if line.strip()]
-    child.close()
-    detail = f"; it said: {' / '.join(said[-2:])[-400:]}" if said else ""
-    raise SandboxError(
-        f"the sandboxed interpreter did not start: {problem}{detail}. Check that bubblewrap "
-        "works for this user (bwrap --ro-bind / / true) and that the limits leave room to "
-        "start Python and import numpy (--memory-mb)"
-    )
-
-
-def decode(node, blobs, depth=0):
-    """Rebuild a returned value from the child's data (never from pickles)."""
-    from upsampling.checking import Unrepresentable
-
-    try:
-        kind = node["kind"]
-        if kind == "ndarray":
-            array = blob_to_array(blobs[node["blob"]])
-            return array if type(array) is np.ndarray else Unrepresentable("unknown")
-        if kind == "ndarray_subclass":
-            return Unrepresentable(f"{str(node['type'])[:80]} (a subclass of numpy.ndarray)")
-        if kind == "npscalar":
-            return blob_to_array(blobs[node["blob"]])[()]
-        if kind == "py":
-            t, value = node["type"], node["value"]
-            if t == "int" and type(value) is int:
-                return value
-            if t == "float" and type(value) in (int, float):
-                return float(value)
-            if t == "bool" and type(value) is bool:
-                return value
-            if t == "str" and type(value) is str:
-                return value
-            if t == "NoneType" and value is None:
-                return None
-            if t == "complex" and isinstance(value, list) and len(value) == 2:
-                return complex(float(value[0]), float(value[1]))
-            raise ValueError("bad scalar")
-        if kind in ("tuple", "list") and depth < 8:
-            items = [decode(item, blobs, depth + 1) for item in node["items"]]
-            return tuple(items) if kind == "tuple" else items
-        return Unrepresentable(str(node.get("type", "an unsupported object"))[:120])
-    except (KeyError, TypeError, IndexError, ValueError, OSError) as exc:
-        raise ProtocolError("unreadable data") from exc
+    if sandbox.limits != job.limits or sandbox.mode != job.sandbox:
+        problems.append("the sandbox's limits or mode differ from the job's")
+    if problems:
+        raise MaterialsMismatch("; ".join(problems))
 
 
 # ----------------------------------------------------------------------------- grading
@@ -354,79 +215,58 @@ def _error_text(error: dict, visible: bool) -> str:
     return text
 
 
-def _test_record(gid, spec, released_test, reason_if_missing=None):
-    return {
-        "grade_id": gid,
-        "function": spec["function"],
-        "title": released_test.title if released_test else "",
-        "max_points": float(spec["points"]),
-        "points": 0.0,
-        "status": None,
-        "reason": reason_if_missing,
-        "cases": [],
-        "flags": [],
-    }
-
-
-def grade(job: Job, sandbox, uid=None, checker=None) -> dict:
-    """Grade one submission; returns its result record (plain JSON)."""
+def grade(job: Job, materials: Materials, sandbox: Sandbox, uid=None, checker=None) -> Record:
+    """Grade one submission; ``uid`` is the sandbox slot's unprivileged uid (as root)."""
     if checker is None:
         from upsampling.checking import check_output as checker
-    reference = load_reference(job.reference)
-    released, _ = load_released(job.released)
-    record = {
-        "assignment": job.assignment,
-        "student_id": job.student_id,
-        "notebook": job.notebook,
-        "fingerprint": fingerprint(job, sandbox.limits, sandbox.mode),
-        "sandbox": sandbox.mode,
-        "status": "graded",
-        "score": 0.0,
-        "max_score": float(sum(t["points"] for t in reference.tests.values())),
-        "notes": [],
-        "flags": [],
-        "cells": [],
-        "tests": [],
-    }
-    tests = {
-        gid: _test_record(gid, spec, released.tests.get(gid))
-        for gid, spec in reference.tests.items()
-    }
-    record["tests"] = list(tests.values())
+    _check(job, materials, sandbox)
+    reference = _parse_reference(materials.reference_sha256, materials.reference)
+    released = _parse_released(materials.released_sha256, materials.released)
+    record = Record(
+        assignment=job.assignment,
+        student_id=job.student_id,
+        notebook=job.notebook,
+        fingerprint=job.key,
+        sandbox=sandbox.mode,
+        max_score=float(sum(t["points"] for t in reference.tests.values())),
+    )
+    tests = {}
+    for gid, spec in reference.tests.items():
+        shown = released.tests.get(gid)
+        tests[gid] = TestResult(gid, spec["function"], shown.title if shown else "",
+                                float(spec["points"]))  # fmt: skip
+    record.tests = list(tests.values())
 
-    data = None
-    if job.submission and Path(job.submission).is_file():
-        data = Path(job.submission).read_bytes()
-    if data is None:
-        record["status"] = "missing"
-        _fail_all(tests, FAILED, f"no submitted notebook {job.notebook}.ipynb")
+    if job.submission is None:
+        record.status = RecordStatus.MISSING
+        _fail_all(tests, TestStatus.FAILED, f"no submitted notebook {job.notebook}.ipynb")
         return _finish(record)
     try:
-        nb = notebooks.read_notebook(data)
+        nb = notebooks.read_notebook(job.submission)
     except notebooks.UnreadableNotebook as exc:
-        record["status"] = "unreadable"
-        _fail_all(tests, FAILED, f"the notebook could not be graded: {exc}")
+        record.status = RecordStatus.UNREADABLE
+        _fail_all(tests, TestStatus.FAILED, f"the notebook could not be graded: {exc}")
         return _finish(record)
 
     analysis = notebooks.analyse(released, nb)
-    record["notes"] += analysis.notes
-    record["flags"] += analysis.flags
+    record.notes += analysis.notes
+    record.flags += analysis.flags
     scan = notebooks.scan(analysis.cells, FORBIDDEN_MODULES)
     for index, modules in sorted(scan.forbidden_cells.items()):
-        record["flags"].append(
+        record.flags.append(
             f"cell {index + 1} imports {', '.join(modules)}, which graded code must not use"
         )
 
     session = Session(sandbox, uid, analysis.cells)
-    spent = {gid: 0.0 for gid in tests}
+    run = _Run(session, checker, reference, scan, sandbox.limits)
     try:
-        _run_tests(session, checker, reference, tests, spent, scan, sandbox.limits)
+        run.all_tests(tests)
     except SandboxError as exc:
         session.close()
-        record["status"] = RECORD_GRADER_ERROR
-        record["notes"].append(f"grader error: {exc}")
-        _fail_all(tests, GRADER_ERROR, f"grader error (not the student's fault): {exc}")
-        record["logs"] = session.logs
+        record.status = RecordStatus.GRADER_ERROR
+        record.notes.append(f"grader error: {exc}")
+        _fail_all(tests, TestStatus.GRADER_ERROR, f"grader error (not the student's fault): {exc}")
+        record.logs = session.logs
         return _finish(record)
     finally:
         session.close()
@@ -434,133 +274,126 @@ def grade(job: Job, sandbox, uid=None, checker=None) -> dict:
     return _finish(record)
 
 
-def _run_tests(session, checker, reference, tests, spent, scan, limits):
-    """Visible cases first, then hidden ones; a test whose case crashed, timed out or hit a
-    limit runs no further case."""
-    for phase_visible in (True, False):
-        for gid, spec in reference.tests.items():
-            test = tests[gid]
-            for number, case in enumerate(spec["cases"], start=1):
-                if bool(case.get("visible")) != phase_visible or test["status"] is not None:
-                    continue
-                _run_case(
-                    session, checker, reference, spec, case, number, test, spent, scan,
-                    limits,
-                )  # fmt: skip
+class _Run:
+    """The cases of one submission, run through its session."""
 
+    def __init__(self, session, checker, reference, scan, limits):
+        self.session, self.checker, self.reference = session, checker, reference
+        self.scan, self.limits = scan, limits
+        self.spent: dict[str, float] = {}  # seconds used by each test's cases
 
-def _score(record, tests, session, analysis, scan):
-    """Per-test statuses and points, cell problems and flags, once every case has run."""
-    for index in sorted(session.cell_results):
-        result = session.cell_results[index]
-        entry = {"cell": index + 1, "status": result["status"]}
-        if result.get("error"):
-            entry["reason"] = _error_text(result["error"], visible=True)
-        elif result.get("reason"):
-            entry["reason"] = result["reason"]
-        if entry["status"] != "ok":
-            record["cells"].append(entry)
-    if session.broken and not record["cells"]:
-        record["notes"].append(f"the notebook could not be run: {session.broken[1]}")
+    def all_tests(self, tests: dict) -> None:
+        """Visible cases first, then hidden ones; a test whose case crashed, timed out or
+        hit a limit runs no further case."""
+        for phase_visible in (True, False):
+            for gid, spec in self.reference.tests.items():
+                test = tests[gid]
+                for number, case in enumerate(spec["cases"], start=1):
+                    if bool(case.get("visible")) != phase_visible or test.status is not None:
+                        continue
+                    self.case(spec, case, number, test)
 
-    for gid, test in tests.items():
-        failed = test.pop("_failed", False)
-        if test["status"] is None:
-            test["status"] = FAILED if failed else PASSED
-        uses = scan.forbidden.get(test["function"])
-        if uses:
-            test["flags"].append(f"{test['function']} uses {', '.join(uses)} (numpy only)")
-            if test["status"] != PASSED:
-                test["reason"] = (
-                    f"{test['function']} uses {', '.join(uses)}, which is not available "
-                    f"during grading (implement it with numpy only); {test['reason']}"
-                )
-        if gid in analysis.tampered:
-            test["would_pass"] = test["status"] == PASSED
-            test["status"] = TAMPERED
-            test["reason"] = analysis.tampered[gid] + " (scored 0, flagged for review)"
-            test["flags"].append(analysis.tampered[gid])
-        test["points"] = test["max_points"] if test["status"] == PASSED else 0.0
-        for flag in test["flags"]:
-            message = f"test {gid}: {flag}"
-            if message not in record["flags"]:
-                record["flags"].append(message)
-    record["logs"] = session.logs
+    def case(self, spec, case, number, test: TestResult) -> None:
+        session, limits = self.session, self.limits
+        label = _case_label(case, number)
+        visible = bool(case.get("visible"))
+        function = spec["function"]
+        entry = CaseResult(label, visible)
+        test.cases.append(entry)
 
+        def end(status, message, ends_test=False):
+            entry.status, entry.message = status, message
+            if ends_test:
+                test.status, test.reason = status, message
 
-def _run_case(session, checker, reference, spec, case, number, test, spent, scan, limits):
-    label = _case_label(case, number)
-    visible = bool(case.get("visible"))
-    function = spec["function"]
-    entry = {"case": label, "visible": visible, "status": None, "message": ""}
-    test["cases"].append(entry)
+        if not session.start() and session.broken:
+            end(session.broken[0], f"{label}: {session.broken[1]}", True)
+            return
+        if function not in (session.callables or set()):
+            end(TestStatus.FAILED, _missing_function(function, self.scan, session), True)
+            return
+        args = [np.array(self.reference.arrays[key]) for key in case.get("args", [])]
+        kwargs = dict(case.get("kwargs") or {})
+        budget = limits.test_timeout - self.spent.get(test.grade_id, 0.0)
+        started = time.monotonic()
+        kind, payload = session.call(function, args, kwargs, budget)
+        self.spent[test.grade_id] = self.spent.get(test.grade_id, 0.0) + time.monotonic() - started
+        if kind == "result":
+            passed, message = self._verdict(dict(case, function=function), payload, label)
+            if not visible:
+                message = f"{label}: passed" if passed else _hide_call(message, label)
+            end(TestStatus.PASSED if passed else TestStatus.FAILED, message)
+            if not passed:
+                test.reason = test.reason or message
+                test.some_case_failed = True
+        elif kind == "error" and payload.get("type") == "NotImplementedError":
+            end(TestStatus.FAILED,
+                f"{label}: {function} is not implemented yet (it raises NotImplementedError)",
+                True)  # fmt: skip
+        elif kind == "error":
+            status = TestStatus.OVER_LIMIT if payload.get("limit") else TestStatus.CRASHED
+            text = _error_text(payload, visible)
+            if payload.get("limit"):
+                text = f"over the {payload['limit']} limit: {text}"
+            end(status, f"{label}: {function} {text}", True)
+        elif kind == TestStatus.TIMED_OUT:
+            end(TestStatus.TIMED_OUT,
+                f"{label}: {function} did not finish within {limits.test_timeout:g} s "
+                "(all cases of this test together)", True)  # fmt: skip
+        else:
+            end(kind, f"{label}: {payload} while running {function}", True)
 
-    def end(status, message, test_status=None):
-        entry["status"], entry["message"] = status, message
-        if test_status is not None:
-            test["status"] = test_status
-            test["reason"] = message
-
-    if not session._start() and session.broken:
-        end(session.broken[0], f"{label}: {session.broken[1]}", session.broken[0])
-        return
-    if function not in (session.callables or set()):
-        end(FAILED, _missing_function(function, scan, session), FAILED)
-        return
-    args = [np.array(reference.arrays[key]) for key in case.get("args", [])]
-    kwargs = dict(case.get("kwargs") or {})
-    budget = limits.test_timeout - spent[test["grade_id"]]
-    started = time.monotonic()
-    kind, payload = session.call(function, args, kwargs, budget)
-    spent[test["grade_id"]] += time.monotonic() - started
-    if kind == "result":
+    def _verdict(self, case, value, label) -> tuple[bool, str]:
         try:
-            verdict = checker(dict(case, function=function), payload, reference.arrays)
-            passed, message = bool(verdict.passed), str(verdict.message)
+            verdict = self.checker(case, value, self.reference.arrays)
+            return bool(verdict.passed), str(verdict.message)
         except Exception as exc:  # a checker bug must not pass as the student's fault
             raise SandboxError(
                 f"the checker failed on {label} ({type(exc).__name__}: {exc})"
             ) from exc
-        if not visible:
-            message = f"{label}: passed" if passed else _hide_call(message, label)
-        if passed:
-            end(PASSED, message)
-        else:
-            end(FAILED, message)
-            if test["reason"] is None:
-                test["reason"] = message
-            test.setdefault("_failed", True)
-        return
-    if kind == "error" and payload.get("type") == "NotImplementedError":
-        end(
-            FAILED,
-            f"{label}: {function} is not implemented yet (it raises NotImplementedError)",
-            FAILED,
-        )
-        return
-    if kind == "error":
-        status = OVER_LIMIT if payload.get("limit") else CRASHED
-        text = _error_text(payload, visible)
-        if payload.get("limit"):
-            text = f"over the {payload['limit']} limit: {text}"
-        end(status, f"{label}: {function} {text}", status)
-        return
-    status, how = kind, payload
-    if status == TIMED_OUT:
-        end(
-            TIMED_OUT,
-            f"{label}: {function} did not finish within {limits.test_timeout:g} s "
-            "(all cases of this test together)",
-            TIMED_OUT,
-        )
-    else:
-        end(status, f"{label}: {how} while running {function}", status)
+
+
+def _score(record: Record, tests: dict, session, analysis, scan) -> None:
+    """Per-test statuses and points, cell problems and flags, once every case has run."""
+    for index in sorted(session.cell_results):
+        result = session.cell_results[index]
+        if result["status"] == "ok":
+            continue
+        reason = result.get("reason")
+        if result.get("error"):
+            reason = _error_text(result["error"], visible=True)
+        record.cells.append(CellProblem(index + 1, result["status"], reason))
+    if session.broken and not record.cells:
+        record.notes.append(f"the notebook could not be run: {session.broken[1]}")
+
+    for gid, test in tests.items():
+        if test.status is None:
+            test.status = TestStatus.FAILED if test.some_case_failed else TestStatus.PASSED
+        uses = scan.forbidden.get(test.function)
+        if uses:
+            test.flags.append(f"{test.function} uses {', '.join(uses)} (numpy only)")
+            if test.status is not TestStatus.PASSED:
+                test.reason = (
+                    f"{test.function} uses {', '.join(uses)}, which is not available "
+                    f"during grading (implement it with numpy only); {test.reason}"
+                )
+        if gid in analysis.tampered:
+            test.would_pass = test.status is TestStatus.PASSED
+            test.status = TestStatus.TAMPERED
+            test.reason = analysis.tampered[gid] + " (scored 0, flagged for review)"
+            test.flags.append(analysis.tampered[gid])
+        test.points = test.max_points if test.status is TestStatus.PASSED else 0.0
+        for flag in test.flags:
+            message = f"test {gid}: {flag}"
+            if message not in record.flags:
+                record.flags.append(message)
+    record.logs = session.logs
 
 
 def _missing_function(function, scan, session) -> str:
     cell = scan.defined_in.get(function)
     result = session.cell_results.get(cell) if cell is not None else None
-    if result and result["status"] in (TIMED_OUT, CRASHED, OVER_LIMIT):
+    if result and result["status"] not in ("ok", "error"):  # a fault
         return (
             f"{function} is not defined: cell {cell + 1}, which defines it, "
             f"{result.get('reason', 'failed')}"
@@ -584,32 +417,20 @@ def _missing_function(function, scan, session) -> str:
     return f"no function named {function} is defined in the notebook"
 
 
-def _fail_all(tests, status, reason):
+def _fail_all(tests: dict, status: TestStatus, reason: str) -> None:
     for test in tests.values():
-        test["status"], test["reason"] = status, reason
+        test.status, test.reason = status, reason
 
 
-def _finish(record: dict) -> dict:
-    for test in record["tests"]:
-        test.pop("_failed", None)
-        if test["status"] == FAILED and test["reason"] is None:
-            test["reason"] = "failed"
-        if test["status"] is None:
-            test["status"] = FAILED
-    record["score"] = float(sum(t["points"] for t in record["tests"]))
-    if any(t["status"] == GRADER_ERROR for t in record["tests"]):
-        record["status"] = RECORD_GRADER_ERROR
-    if record["status"] == "graded" and record["flags"]:
-        record["status"] = "flagged"
-    record.setdefault("logs", [])
+def _finish(record: Record) -> Record:
+    for test in record.tests:
+        if test.status is None:
+            test.status = TestStatus.FAILED
+        if test.status is TestStatus.FAILED and test.reason is None:
+            test.reason = "failed"
+    record.score = float(sum(t.points for t in record.tests))
+    if any(t.status is TestStatus.GRADER_ERROR for t in record.tests):
+        record.status = RecordStatus.GRADER_ERROR
+    if record.status is RecordStatus.GRADED and record.flags:
+        record.status = RecordStatus.FLAGGED
     return record
-
-
-def student_view(record: dict) -> dict:
-    """The record without what only the instructor may see."""
-    view = json.loads(json.dumps(record))
-    view.pop("logs", None)
-    view.pop("fingerprint", None)
-    for test in view["tests"]:
-        test.pop("would_pass", None)
-    return view

@@ -65,7 +65,7 @@ def assign_late_penalties(course, assignment: str) -> dict[str, float]:
         with (
             _course_on_path(course.root),
             warnings.catch_warnings(),
-            course.lock("gradebook.lock", blocking=True),
+            course.lock("gradebook.lock"),
         ):
             warnings.simplefilter("ignore")
             step = _preprocessor(course)

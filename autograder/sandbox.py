@@ -28,9 +28,10 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder.harness import BLOB, HEADER, MAX_JSON, encode_frame
+from autograder.wire import OutputTooLarge, encode_frame, take_frame
 
 HARNESS = Path(__file__).with_name("harness.py")
+WIRE = Path(__file__).with_name("wire.py")  # harness.py loads it from its own folder
 SANDBOX_PACKAGES = ("numpy",)
 FORBIDDEN_MODULES = ("torch", "upsampling", "tensorflow", "jax", "keras", "autograder")
 UID_RANGE = range(61000, 61999)
@@ -81,14 +82,6 @@ class ChildGone(Exception):
         super().__init__(how)
         self.how = how
         self.limit = limit
-
-
-class ProtocolError(Exception):
-    pass
-
-
-class OutputTooLarge(Exception):
-    pass
 
 
 def _site_dirs(prefix: Path) -> list[Path]:
@@ -202,6 +195,7 @@ class Sandbox:
         for host, name in self.packages:
             cmd += ["--ro-bind", host, f"/opt/site/{name}"]
         cmd += ["--ro-bind", str(HARNESS), "/opt/grader/harness.py"]
+        cmd += ["--ro-bind", str(WIRE), "/opt/grader/wire.py"]
         if self.root:
             cmd += ["--cap-add", "CAP_SETUID,CAP_SETGID"]
         cmd += ["--clearenv"]
@@ -333,35 +327,7 @@ class ChildProcess:
 
     def _frame(self):
         """A complete frame from the inbox, or None."""
-        if len(self.inbox) < HEADER.size:
-            return None
-        n_json, n_blobs = HEADER.unpack_from(self.inbox)
-        if n_json > MAX_JSON or n_blobs > 1024:
-            raise ProtocolError("malformed frame from the child")
-        pos = HEADER.size + n_json
-        if len(self.inbox) < pos:
-            return None
-        spans = []
-        for _ in range(n_blobs):
-            if len(self.inbox) < pos + BLOB.size:
-                return None
-            (size,) = BLOB.unpack_from(self.inbox, pos)
-            if size > self.limits.output_mb << 20:
-                raise OutputTooLarge()
-            pos += BLOB.size
-            spans.append((pos, pos + size))
-            pos += size
-        if len(self.inbox) < pos:
-            return None
-        try:
-            header = json.loads(bytes(self.inbox[HEADER.size : HEADER.size + n_json]))
-        except ValueError as exc:
-            raise ProtocolError("malformed frame from the child") from exc
-        if not isinstance(header, dict):
-            raise ProtocolError("malformed frame from the child")
-        blobs = [bytes(self.inbox[a:b]) for a, b in spans]
-        del self.inbox[:pos]
-        return header, blobs
+        return take_frame(self.inbox, self.limits.output_mb << 20)
 
     def recv(self, deadline: float):
         """Next frame from the child; raises Timeout, ChildGone, ProtocolError, OutputTooLarge."""

@@ -21,6 +21,7 @@ import pytest
 
 from autograder import job as jobs
 from autograder.course import GRADER_ERROR_RECORD, RECORD, PreflightError, grade_assignment
+from autograder.records import RecordStatus, TestStatus
 from autograder.sandbox import Limits
 from tests.autograder_fixtures.course import (
     FIXTURE,
@@ -113,12 +114,13 @@ def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
 ):
     real_grade = jobs.grade
 
-    def grade(job, sandbox, uid=None, checker=None):
+    def grade(job, materials, sandbox, uid=None, checker=None):
         if job.student_id == "unlucky":  # this one's sandbox cannot start
             broken = copy.copy(sandbox)
             broken.limits = dataclasses.replace(sandbox.limits, memory_mb=TOO_SMALL)
-            return real_grade(job, broken, uid, checker)
-        return real_grade(job, sandbox, uid, checker)
+            job = dataclasses.replace(job, limits=broken.limits)
+            return real_grade(job, materials, broken, uid, checker)
+        return real_grade(job, materials, sandbox, uid, checker)
 
     monkeypatch.setattr(jobs, "grade", grade)
     out = __import__("io").StringIO()
@@ -137,8 +139,8 @@ def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
     folder = course / "autograded" / "unlucky" / FIXTURE
     assert not (folder / RECORD).exists()
     kept = json.loads((folder / GRADER_ERROR_RECORD).read_text())
-    assert kept["status"] == jobs.RECORD_GRADER_ERROR
-    assert {t["status"] for t in kept["tests"]} == {jobs.GRADER_ERROR}
+    assert kept["status"] == RecordStatus.GRADER_ERROR.value
+    assert {t["status"] for t in kept["tests"]} == {TestStatus.GRADER_ERROR.value}
     assert not (course / "feedback" / "unlucky").exists()
 
     monkeypatch.setattr(jobs, "grade", real_grade)  # the sandbox works again
@@ -156,10 +158,10 @@ def test_the_grader_error_exit_code_is_non_zero(course, monkeypatch):
 
     real_grade = jobs.grade
 
-    def grade(job, sandbox, uid=None, checker=None):
+    def grade(job, materials, sandbox, uid=None, checker=None):
         if job.student_id == "bob":
             raise RuntimeError("a bug in the grader")
-        return real_grade(job, sandbox, uid, checker)
+        return real_grade(job, materials, sandbox, uid, checker)
 
     monkeypatch.setattr(jobs, "grade", grade)
     code = cli.main(["grade", FIXTURE, "--course-root", str(course), "--no-progress"])

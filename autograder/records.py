@@ -1,0 +1,207 @@
+"""What grading one submission produces: a typed record, and its JSON form.
+
+:func:`autograder.job.grade` returns a :class:`Record`. It is stored as JSON
+(``autograded/<student>/<assignment>/autograder.json``, the shape documented in
+``docs/grading-contract.md``); :meth:`Record.to_json` and :meth:`Record.from_json` convert
+between the two, and the reports (grades.csv, feedback) read the JSON form.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from enum import Enum
+
+
+class TestStatus(str, Enum):
+    """How one test ended. A fault (crash, timeout, limit) costs only that test."""
+
+    __test__ = False  # not a pytest test class
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CRASHED = "crashed"
+    OVER_LIMIT = "over_limit"
+    TAMPERED = "tampered"
+    GRADER_ERROR = "grader_error"  # the grader's fault, never the student's
+
+    @property
+    def label(self) -> str:
+        return {"timed_out": "timed out", "over_limit": "over a resource limit",
+                "grader_error": "grader error"}.get(self.value, self.value)  # fmt: skip
+
+    @property
+    def is_fault(self) -> bool:
+        """The child timed out, died or hit a limit: no later case of the test runs."""
+        return self in (TestStatus.TIMED_OUT, TestStatus.CRASHED, TestStatus.OVER_LIMIT)
+
+
+class RecordStatus(str, Enum):
+    """How the grading of a whole submission ended."""
+
+    GRADED = "graded"
+    FLAGGED = "flagged"  # graded, with something for the instructor to look at
+    MISSING = "missing"  # no notebook submitted
+    UNREADABLE = "unreadable"  # not a notebook
+    # The grader itself failed (the sandbox could not start, the checker broke): such a
+    # record is never a grade. It is not written to the gradebook or committed, so the
+    # next run grades the submission again.
+    GRADER_ERROR = "grader error"
+
+
+STATUS_LABELS = {status.value: status.label for status in TestStatus}
+
+
+def status_label(value: str) -> str:
+    """Words for a test status found in a stored record (unknown values as they are)."""
+    try:
+        return TestStatus(value).label
+    except ValueError:
+        return str(value)
+
+
+def _plain(value):
+    return value.value if isinstance(value, Enum) else value
+
+
+@dataclass
+class CaseResult:
+    case: str  # "visible case <name>" or "hidden case <n>"
+    visible: bool
+    status: TestStatus | None = None
+    message: str = ""
+
+    def to_json(self) -> dict:
+        return {"case": self.case, "visible": self.visible, "status": _plain(self.status),
+                "message": self.message}  # fmt: skip
+
+
+@dataclass
+class TestResult:
+    __test__ = False  # not a pytest test class
+
+    grade_id: str
+    function: str
+    title: str
+    max_points: float
+    points: float = 0.0
+    status: TestStatus | None = None  # None while cases are still running
+    reason: str | None = None
+    cases: list[CaseResult] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    would_pass: bool | None = None  # set for a tampered test (instructor only)
+    some_case_failed: bool = False  # working state, not stored
+
+    def to_json(self) -> dict:
+        out = {
+            "grade_id": self.grade_id,
+            "function": self.function,
+            "title": self.title,
+            "max_points": self.max_points,
+            "points": self.points,
+            "status": _plain(self.status),
+            "reason": self.reason,
+            "cases": [c.to_json() for c in self.cases],
+            "flags": list(self.flags),
+        }
+        if self.would_pass is not None:
+            out["would_pass"] = self.would_pass
+        return out
+
+
+@dataclass
+class CellProblem:
+    cell: int  # 1-based, as the student sees it
+    status: str  # "error" or a fault status
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        out = {"cell": self.cell, "status": _plain(self.status)}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class Record:
+    assignment: str
+    student_id: str
+    notebook: str
+    fingerprint: str  # the job's key: equal fingerprints, equal records
+    sandbox: str
+    max_score: float
+    status: RecordStatus = RecordStatus.GRADED
+    score: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    cells: list[CellProblem] = field(default_factory=list)
+    tests: list[TestResult] = field(default_factory=list)
+    logs: list[tuple[str, str]] = field(default_factory=list)  # (stdout, stderr) per child
+
+    @property
+    def is_grader_error(self) -> bool:
+        return self.status is RecordStatus.GRADER_ERROR
+
+    def to_json(self, logs: bool = False) -> dict:
+        """The stored form (without the children's output unless ``logs``)."""
+        out = {
+            "assignment": self.assignment,
+            "student_id": self.student_id,
+            "notebook": self.notebook,
+            "fingerprint": self.fingerprint,
+            "sandbox": self.sandbox,
+            "status": _plain(self.status),
+            "score": self.score,
+            "max_score": self.max_score,
+            "notes": list(self.notes),
+            "flags": list(self.flags),
+            "cells": [c.to_json() for c in self.cells],
+            "tests": [t.to_json() for t in self.tests],
+        }
+        if logs:
+            out["logs"] = [{"stdout": o, "stderr": e} for o, e in self.logs]
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict) -> Record:
+        def case(c):
+            return CaseResult(c["case"], c["visible"], _status(c["status"]), c["message"])
+
+        def test(t):
+            known = {f.name for f in fields(TestResult)}
+            t = {k: v for k, v in t.items() if k in known}
+            t["status"] = _status(t["status"])
+            t["cases"] = [case(c) for c in t.get("cases", [])]
+            return TestResult(**t)
+
+        return cls(
+            assignment=data["assignment"],
+            student_id=data["student_id"],
+            notebook=data["notebook"],
+            fingerprint=data["fingerprint"],
+            sandbox=data["sandbox"],
+            max_score=data["max_score"],
+            status=RecordStatus(data["status"]),
+            score=data["score"],
+            notes=list(data["notes"]),
+            flags=list(data["flags"]),
+            cells=[CellProblem(c["cell"], c["status"], c.get("reason")) for c in data["cells"]],
+            tests=[test(t) for t in data["tests"]],
+            logs=[(entry["stdout"], entry["stderr"]) for entry in data.get("logs", [])],
+        )
+
+    def student_view(self) -> dict:
+        """The stored form without what only the instructor may see."""
+        view = self.to_json()
+        view.pop("fingerprint")
+        for test in view["tests"]:
+            test.pop("would_pass", None)
+        return view
+
+    def dumps(self, logs: bool = False) -> str:
+        return json.dumps(self.to_json(logs), indent=1, sort_keys=True) + "\n"
+
+
+def _status(value):
+    return None if value is None else TestStatus(value)

@@ -1,0 +1,59 @@
+"""Where jobs run: on this machine (:class:`LocalRunner`) or on a Dask cluster
+(:class:`autograder.cluster.ClusterRunner`). Both run :func:`autograder.job.grade`.
+
+A runner takes jobs (:meth:`submit`) and hands back finished ones (:meth:`finished`) as
+``(job, record or exception)``; an exception is the grader's failure, never a grade. The
+process that drives the runner, and only it, writes the gradebook.
+"""
+
+from __future__ import annotations
+
+import queue
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+from autograder import job as jobs
+from autograder.sandbox import Sandbox, UidPool
+
+
+class LocalRunner:
+    """``n`` submissions graded at once in threads, each child in a sandbox with its own
+    unprivileged uid (as root)."""
+
+    def __init__(self, sandbox: Sandbox, materials: jobs.Materials, n: int, checker=None):
+        self.sandbox, self.materials, self.checker = sandbox, materials, checker
+        self.mode = sandbox.mode
+        self.capacity = 2 * n  # jobs in flight: enough to keep every thread busy
+        self.description = f"{n} worker(s) on this machine"
+        self.pool = UidPool(n, enabled=sandbox.root and sandbox.mode == "bwrap")
+        self.uids: queue.Queue = queue.Queue()
+        for uid in self.pool.free:
+            self.uids.put(uid)
+        self.executor = ThreadPoolExecutor(max_workers=n)
+        self.futures: dict = {}
+
+    def _grade(self, job: jobs.Job):
+        uid = self.uids.get()
+        try:  # looked up at call time: the tests replace it to break the grader on purpose
+            return jobs.grade(job, self.materials, self.sandbox, uid, self.checker)
+        finally:
+            self.uids.put(uid)
+
+    def submit(self, job: jobs.Job) -> None:
+        self.futures[self.executor.submit(self._grade, job)] = job
+
+    def finished(self, timeout: float) -> list:
+        if not self.futures:
+            return []
+        done, _ = wait(list(self.futures), timeout=timeout, return_when=FIRST_COMPLETED)
+        out = []
+        for future in done:
+            job = self.futures.pop(future)
+            exc = future.exception()
+            out.append((job, exc if exc is not None else future.result()))
+        return out
+
+    def close(self) -> None:
+        for future in self.futures:
+            future.cancel()
+        self.executor.shutdown(wait=True)
+        self.pool.close()

@@ -1,0 +1,165 @@
+"""The student's notebook, run in a sandboxed child that serves calls (one per test case).
+
+:class:`Session` is what :func:`autograder.job.grade` drives: :meth:`Session.start`
+runs the notebook's cells in a fresh child, :meth:`Session.call` calls one function
+with the case's arguments, :meth:`Session.close` ends the child. After a fault the child
+is discarded and the next call starts a fresh one, which runs the cells again, skipping
+any cell that hung or killed its process before.
+"""
+
+from __future__ import annotations
+
+import time
+
+from autograder import wire
+from autograder.records import TestStatus
+from autograder.sandbox import FORBIDDEN_MODULES, ChildGone, SandboxError, Timeout
+from autograder.wire import OutputTooLarge, ProtocolError
+
+CHANNEL_FAULTS = (Timeout, ChildGone, OutputTooLarge, ProtocolError)
+
+
+class Session:
+    """One submission's notebook in a sandboxed child (see the module docstring)."""
+
+    MAX_STARTS = 12
+
+    def __init__(self, sandbox, uid, cells):
+        self.sandbox, self.uid, self.cells = sandbox, uid, cells
+        self.limits = sandbox.limits
+        self.child = None
+        self.skip: set[int] = set()
+        self.cell_results: dict[int, dict] = {}  # first run of each cell
+        self.callables: set[str] | None = None
+        self.broken: tuple[str, str] | None = None
+        self.starts = 0
+        self.logs = []
+
+    def start(self) -> bool:
+        """Make sure a child is running the notebook; False if it cannot (``broken``)."""
+        while self.child is None and self.broken is None:
+            if self.starts >= self.MAX_STARTS:
+                self.broken = (TestStatus.CRASHED, "the notebook's process failed too many times")
+                return False
+            self.starts += 1
+            try:
+                child = self.sandbox.start(self.uid)
+                _await_hello(child, self.limits.setup_timeout)
+            except SandboxError as exc:
+                self.broken = (TestStatus.GRADER_ERROR, str(exc))
+                raise
+            child.send(
+                {
+                    "op": "setup",
+                    "cells": self.cells,
+                    "skip": sorted(self.skip),
+                    "forbidden": list(FORBIDDEN_MODULES),
+                }
+            )
+            deadline = time.monotonic() + self.limits.setup_timeout
+            current = None
+            fault = None
+            try:
+                while True:
+                    header, _ = child.recv(deadline)
+                    event = header.get("ev")
+                    if event == "cell_start":
+                        current = header.get("index")
+                    elif event == "cell_end":
+                        index = header.get("index")
+                        if index not in self.cell_results:
+                            error = header.get("error")
+                            self.cell_results[index] = {
+                                "status": "error" if error else "ok",
+                                "error": error,
+                            }
+                        current = None
+                    elif event == "ready":
+                        if self.callables is None:
+                            self.callables = set(map(str, header.get("callables", [])))
+                        self.child = child
+                        return True
+                    else:
+                        raise ProtocolError("unexpected message")
+            except CHANNEL_FAULTS as exc:
+                fault = self._fault(exc, f"did not finish within {self.limits.setup_timeout:g} s",
+                                    "sent")  # fmt: skip
+            self._retire(child)
+            if current is None or current in self.skip:
+                self.broken = (fault[0], f"the notebook's code {fault[1]} outside any cell")
+                return False
+            self.skip.add(current)
+            self.cell_results[current] = {"status": fault[0], "reason": fault[1]}
+        return self.child is not None
+
+    def _fault(self, exc, timeout_reason, sent):
+        """(status, reason) for a child that timed out, died, flooded or garbled the channel."""
+        if isinstance(exc, Timeout):
+            return TestStatus.TIMED_OUT, timeout_reason
+        if isinstance(exc, ChildGone):
+            return (TestStatus.OVER_LIMIT if exc.limit else TestStatus.CRASHED), exc.how
+        if isinstance(exc, OutputTooLarge):
+            return TestStatus.OVER_LIMIT, f"{sent} more than {self.limits.output_mb} MB of data"
+        return TestStatus.CRASHED, f"the grading channel was corrupted ({exc})"
+
+    def _retire(self, child):
+        child.kill()
+        self.logs.append((child.log_text("stdout"), child.log_text("stderr")))
+        child.close()
+
+    def call(self, function: str, args, kwargs, budget: float):
+        """``(kind, payload)``: ``("result", value)``, ``("error", info)`` or a fault
+        ``(status, reason)`` with a fault status (timed out, crashed, over a limit)."""
+        if not self.start():
+            return self.broken
+        self.child.send(*wire.encode_call(function, args, kwargs))
+        try:
+            header, blobs = self.child.recv(time.monotonic() + max(budget, 0.05))
+            event = header.get("ev")
+            if event == "result":
+                return "result", _decode(header.get("value"), blobs)
+            if event == "error" and isinstance(header.get("error"), dict):
+                return "error", header["error"]
+            raise ProtocolError("unexpected message")
+        except CHANNEL_FAULTS as exc:
+            fault = self._fault(exc, None, "returned")
+        child, self.child = self.child, None
+        self._retire(child)
+        return fault
+
+    def close(self):
+        if self.child is not None:
+            child, self.child = self.child, None
+            self._retire(child)
+
+
+def _await_hello(child, timeout: float) -> None:
+    """Wait for the child's first frame, sent before any student code runs; a child that
+    does not get that far failed for the grader's reasons (raises SandboxError)."""
+    try:
+        header, _ = child.recv(time.monotonic() + timeout)
+        if header.get("ev") == "hello":
+            return
+        problem = "it sent something else first"
+    except Timeout:
+        problem = f"it did not answer within {timeout:g} s"
+    except ChildGone as exc:
+        problem = exc.how
+    except (OutputTooLarge, ProtocolError) as exc:
+        problem = f"its channel was unreadable ({type(exc).__name__})"
+    child.kill()
+    child.drain()
+    said = [line.strip() for line in child.log_text("stderr").splitlines() if line.strip()]
+    child.close()
+    detail = f"; it said: {' / '.join(said[-2:])[-400:]}" if said else ""
+    raise SandboxError(
+        f"the sandboxed interpreter did not start: {problem}{detail}. Check that bubblewrap "
+        "works for this user (bwrap --ro-bind / / true) and that the limits leave room to "
+        "start Python and import numpy (--memory-mb)"
+    )
+
+
+def _decode(node, blobs):
+    from upsampling.checking import Unrepresentable
+
+    return wire.decode_value(node, blobs, Unrepresentable)

@@ -1,0 +1,233 @@
+"""The grading channel between the trusted grader and the sandboxed child: one module.
+
+Both sides import this file: the grader (``autograder.session`` and ``autograder.sandbox``)
+and the child (``harness.py``, which runs it inside the sandbox with the standard
+library and numpy only, so nothing here may import anything else at module level).
+
+A *frame* is ``<II`` (length of a JSON header, number of blobs), the JSON header, then
+``<Q`` length + bytes for each blob. A blob is one array in ``.npy`` format, written and
+read with ``allow_pickle=False``: no pickle ever crosses the channel.
+
+Messages (the header's ``op`` from the grader, ``ev`` from the child)::
+
+    grader -> child   setup {cells, skip, forbidden}   call {function, args, kwargs}   exit
+    child -> grader   hello {python}   cell_start {index}   cell_end {index, error}
+                      ready {callables}   result {value}   error {error}
+
+A returned value is encoded by :func:`encode_value` (arrays, numpy scalars, Python
+scalars, tuples and lists of them) and rebuilt by :func:`decode_value`, which never
+trusts the child: anything malformed is a :class:`ProtocolError`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+
+HEADER = struct.Struct("<II")  # JSON length, number of blobs
+BLOB = struct.Struct("<Q")  # length of one .npy blob
+MAX_JSON = 1 << 20
+MAX_BLOBS = 1024
+MAX_TEXT = 2000  # characters kept of a returned string or an exception message
+MAX_ITEMS = 64  # items kept of a returned tuple or list
+MAX_DEPTH = 4
+
+
+class ProtocolError(Exception):
+    """The child sent something that is not a well-formed message."""
+
+
+class OutputTooLarge(Exception):
+    """The child sent more data than the limits allow."""
+
+
+# ----------------------------------------------------------------------------- frames
+
+
+def encode_frame(header: dict, blobs=()) -> bytes:
+    data = json.dumps(header, allow_nan=True).encode()
+    parts = [HEADER.pack(len(data), len(blobs)), data]
+    for blob in blobs:
+        parts += [BLOB.pack(len(blob)), blob]
+    return b"".join(parts)
+
+
+def write_frame(fd: int, header: dict, blobs=()) -> None:
+    view = memoryview(encode_frame(header, blobs))
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError("channel closed")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int) -> tuple[dict, list[bytes]]:
+    """Blocking read of one frame (the child's side; the grader reads with deadlines)."""
+    n_json, n_blobs = HEADER.unpack(_read_exact(fd, HEADER.size))
+    header = json.loads(_read_exact(fd, n_json))
+    blobs = [_read_exact(fd, BLOB.unpack(_read_exact(fd, BLOB.size))[0]) for _ in range(n_blobs)]
+    return header, blobs
+
+
+def take_frame(buffer: bytearray, max_blob: int) -> tuple[dict, list[bytes]] | None:
+    """Remove one complete frame from the front of ``buffer`` (bytes read so far from an
+    untrusted child); ``None`` if it is not complete yet."""
+    if len(buffer) < HEADER.size:
+        return None
+    n_json, n_blobs = HEADER.unpack_from(buffer)
+    if n_json > MAX_JSON or n_blobs > MAX_BLOBS:
+        raise ProtocolError("malformed frame from the child")
+    pos = HEADER.size + n_json
+    spans = []
+    for _ in range(n_blobs):
+        if len(buffer) < pos + BLOB.size:
+            return None
+        (size,) = BLOB.unpack_from(buffer, pos)
+        if size > max_blob:
+            raise OutputTooLarge()
+        pos += BLOB.size
+        spans.append((pos, pos + size))
+        pos += size
+    if len(buffer) < pos:
+        return None
+    try:
+        header = json.loads(bytes(buffer[HEADER.size : HEADER.size + n_json]))
+    except ValueError as exc:
+        raise ProtocolError("malformed frame from the child") from exc
+    if not isinstance(header, dict):
+        raise ProtocolError("malformed frame from the child")
+    blobs = [bytes(buffer[a:b]) for a, b in spans]
+    del buffer[:pos]
+    return header, blobs
+
+
+# ----------------------------------------------------------------------------- arrays
+
+
+def array_to_blob(array) -> bytes:
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def blob_to_array(blob: bytes):
+    import numpy as np
+
+    return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+
+
+# ----------------------------------------------------------------------------- calls
+
+
+def encode_call(function: str, args, kwargs: dict) -> tuple[dict, list[bytes]]:
+    """A ``call`` message: the arguments are arrays (blobs), the keywords plain JSON."""
+    blobs = [array_to_blob(arg) for arg in args]
+    header = {"op": "call", "function": function, "kwargs": kwargs}
+    header["args"] = [{"blob": i} for i in range(len(blobs))]
+    return header, blobs
+
+
+def decode_call(header: dict, blobs) -> tuple[str, list, dict]:
+    arrays = [blob_to_array(b) for b in blobs]
+    args = [arrays[a["blob"]] if "blob" in a else a["value"] for a in header["args"]]
+    return header["function"], args, header.get("kwargs") or {}
+
+
+# ----------------------------------------------------------------------------- values
+
+_type, _isinstance = type, isinstance  # taken before any student code runs
+
+
+def _qualname(t) -> str:
+    try:
+        return f"{t.__module__}.{t.__qualname__}"
+    except BaseException:  # noqa: BLE001 - a student's metaclass may raise anything
+        return "<unknown type>"
+
+
+def encode_value(value, blobs: list, depth: int = 0) -> dict:
+    """A returned value as JSON plus blobs (the child's side)."""
+    import numpy as np
+
+    t = _type(value)
+    if t is np.ndarray or _isinstance(value, np.ndarray):
+        plain = np.ndarray.view(value, np.ndarray)
+        if plain.dtype.hasobject:
+            return {"kind": "unsupported", "type": "numpy.ndarray with dtype=object"}
+        blobs.append(array_to_blob(plain))
+        if t is np.ndarray:
+            return {"kind": "ndarray", "blob": len(blobs) - 1}
+        return {"kind": "ndarray_subclass", "type": _qualname(t), "blob": len(blobs) - 1}
+    if _isinstance(value, np.generic) and t.__module__ == "numpy":
+        if np.asarray(value).dtype.hasobject:
+            return {"kind": "unsupported", "type": _qualname(t)}
+        blobs.append(array_to_blob(np.asarray(value)))
+        return {"kind": "npscalar", "blob": len(blobs) - 1}
+    if t is bool or t is int or t is float or t is str or value is None:
+        if t is int and value.bit_length() > 256:
+            return {"kind": "unsupported", "type": "int (more than 256 bits)"}
+        if t is str:
+            value = value[:MAX_TEXT]
+        return {"kind": "py", "type": t.__name__, "value": value}
+    if t is complex:
+        return {"kind": "py", "type": "complex", "value": [value.real, value.imag]}
+    if t is tuple or t is list:
+        if depth >= MAX_DEPTH or len(value) > MAX_ITEMS:
+            return {"kind": "unsupported", "type": f"{t.__name__} (too deep or too long)"}
+        return {"kind": t.__name__, "items": [encode_value(v, blobs, depth + 1) for v in value]}
+    return {"kind": "unsupported", "type": _qualname(t)}
+
+
+_SCALARS = {
+    "int": lambda v: v if type(v) is int else None,
+    "float": lambda v: float(v) if type(v) in (int, float) else None,
+    "bool": lambda v: v if type(v) is bool else None,
+    "str": lambda v: v if type(v) is str else None,
+}
+
+
+def decode_value(node, blobs, unrepresentable, depth: int = 0):
+    """Rebuild a returned value from the child's data (the grader's side).
+
+    ``unrepresentable(description)`` makes the stand-in for a value the child could not
+    send (an object of another type); the checker reports it as a wrong type.
+    """
+    import numpy as np
+
+    try:
+        kind = node["kind"]
+        if kind == "ndarray":
+            array = blob_to_array(blobs[node["blob"]])
+            return array if type(array) is np.ndarray else unrepresentable("unknown")
+        if kind == "ndarray_subclass":
+            return unrepresentable(f"{str(node['type'])[:80]} (a subclass of numpy.ndarray)")
+        if kind == "npscalar":
+            return blob_to_array(blobs[node["blob"]])[()]
+        if kind == "py":
+            t, value = node["type"], node["value"]
+            if t == "NoneType" and value is None:
+                return None
+            if t == "complex" and isinstance(value, list) and len(value) == 2:
+                return complex(float(value[0]), float(value[1]))
+            scalar = _SCALARS[t](value) if t in _SCALARS else None
+            if scalar is None:
+                raise ValueError("bad scalar")
+            return scalar
+        if kind in ("tuple", "list") and depth < 8:
+            items = [decode_value(i, blobs, unrepresentable, depth + 1) for i in node["items"]]
+            return tuple(items) if kind == "tuple" else items
+        return unrepresentable(str(node.get("type", "an unsupported object"))[:120])
+    except (KeyError, TypeError, IndexError, ValueError, OSError) as exc:
+        raise ProtocolError("unreadable data") from exc
