@@ -50,11 +50,39 @@ def _parser() -> argparse.ArgumentParser:
         help="auto: bubblewrap if it works, else weak isolation with a warning",
     )
     grade.add_argument("--no-progress", action="store_true", help="no progress bar")
+    dask = grade.add_argument_group("grading on a Dask cluster (README: cluster grading)")
+    dask.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="send the jobs to the Dask scheduler at ADDRESS (tls://HOST:8786) instead of "
+        "grading on this machine (--jobs is then ignored)",
+    )
+    dask.add_argument(
+        "--tls",
+        metavar="DIR",
+        help="folder with ca.pem, client.pem and client.key (python -m autograder certs DIR)",
+    )
+    dask.add_argument(
+        "--insecure",
+        action="store_true",
+        help="allow a plain tcp:// scheduler that is not on this machine (trusted networks only)",
+    )
     _limit_options(grade)
     job = sub.add_parser("job", help="grade one submission from a JSON job spec, print the record")
     job.add_argument("spec", help="JSON file: the fields of autograder.cli.JobSpec ('-' = stdin)")
     job.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     _limit_options(job)
+    certs = sub.add_parser(
+        "certs", help="make TLS certificates for grading on a Dask cluster (README)"
+    )
+    certs.add_argument("folder", help="where to write ca.pem, scheduler.pem, worker.pem, ...")
+    certs.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        help="a name or IP address the scheduler is reached by (repeatable)",
+    )
+    certs.add_argument("--days", type=int, default=365, help="validity (default %(default)s)")
     _similarity_options(sub)
     _export_options(sub)
     return parser
@@ -152,6 +180,7 @@ def main(argv=None) -> int:
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     warnings.simplefilter("always", UserWarning)
+    from autograder.cluster import ClusterError
     from autograder.course import CourseError, grade_assignment
 
     try:
@@ -186,6 +215,12 @@ def main(argv=None) -> int:
                 return 2
             print(f"{args.lms} grades: {path}")
             return 0
+        if args.command == "certs":
+            from autograder.cluster import make_certificates
+
+            for path in make_certificates(args.folder, args.host, args.days):
+                print(path)
+            return 0
         if args.command == "grade":
             result = grade_assignment(
                 Path(args.course_root),
@@ -197,10 +232,13 @@ def main(argv=None) -> int:
                 sandbox_mode=args.sandbox,
                 progress=not args.no_progress,
                 reference_dir=args.reference_dir,
+                scheduler=args.scheduler,
+                tls_dir=args.tls,
+                insecure=args.insecure,
             )
             return 1 if result["errors"] or result["grader_errors"] else 0
         return _grade_one(args)
-    except (CourseError, SandboxError) as exc:
+    except (CourseError, SandboxError, ClusterError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 2
 

@@ -400,17 +400,25 @@ def grade_assignment(
     checker=None,
     out=sys.stdout,
     run_preflight: bool = True,
-    runner=None,
+    scheduler: str | None = None,
+    tls_dir=None,
+    insecure: bool = False,
 ) -> dict:
     """Grade every submission of ``assignment``; returns counts, the records (their JSON
     form), and the errors and grader errors (a non-empty list of either means the run is
     not complete).
 
-    ``runner`` is where the jobs run (default: a :class:`~autograder.runners.LocalRunner`
-    with ``n_jobs`` threads; :class:`autograder.cluster.ClusterRunner` for a cluster); this
-    process alone writes the gradebook and the course folder.
+    The jobs run in ``n_jobs`` threads here (:class:`~autograder.runners.LocalRunner`), or
+    on the Dask cluster whose scheduler is at ``scheduler``
+    (:class:`~autograder.cluster.ClusterRunner`; ``tls_dir`` holds the client's
+    certificates); this process alone writes the gradebook and the course folder.
     """
     started = time.monotonic()
+    address = security = None
+    if scheduler:
+        from autograder import cluster
+
+        address, security = cluster.connection(scheduler, tls_dir, insecure)
     n_jobs = n_jobs or os.cpu_count() or 1
     course = Course(root, reference_dir)
     limits = limits or Limits()
@@ -430,13 +438,14 @@ def grade_assignment(
     writer = GradebookWriter(course)
     try:
         writer.check_assignment(assignment, released_path.stem, reference)
-        if runner is None:
+        if address is None:
             from autograder.runners import LocalRunner
 
             sandbox = Sandbox(sandbox_mode, limits)
             runner = LocalRunner(sandbox, materials, n_jobs, checker)
             description = f"{sandbox.description}; {n_jobs} worker(s)"
         else:
+            runner = cluster.ClusterRunner(address, security, materials, sandbox_mode)
             description = runner.description
     except BaseException:
         writer.close()
