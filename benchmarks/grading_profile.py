@@ -322,6 +322,12 @@ def startup(course: Path, assignment: str, env: dict, repeat: int) -> None:
         f"  {'grade, every submission up to date (0 to do)':<52} {seconds * 1000:7.0f} ms"
         f"   [{summary[0] if summary else run.stdout[-200:]}]"
     )
+    blocked = (
+        "import sys; sys.modules['rfc3987_syntax'] = None; from autograder.cli import main; "
+        f"sys.exit(main({grade_cmd[3:]!r}))"
+    )
+    seconds, _ = _run_seconds([py, "-c", blocked], env, REPO, repeat)
+    print(f"  {'the same without rfc3987_syntax':<52} {seconds * 1000:7.0f} ms")
     run = subprocess.run(
         [py, "-X", "importtime", "-c", GRADE_IMPORTS],
         env=env,
@@ -329,9 +335,13 @@ def startup(course: Path, assignment: str, env: dict, repeat: int) -> None:
         capture_output=True,
         text=True,
     )
-    print("  heaviest top-level imports (-X importtime, cumulative):")
-    for name, micros in heaviest_imports(run.stderr)[:10]:
-        print(f"    {name:<40} {micros / 1000:7.0f} ms")
+    packages, modules = import_costs(run.stderr)
+    print("  import time by package (own time of all its modules):")
+    for name, seconds in packages[:8]:
+        print(f"    {name:<40} {seconds * 1000:7.0f} ms")
+    print("  heaviest single modules (own time):")
+    for name, seconds in modules[:4]:
+        print(f"    {name:<40} {seconds * 1000:7.0f} ms")
 
 
 def sandbox_startup(mode: str, repeat: int) -> None:
@@ -367,23 +377,22 @@ def sandbox_startup(mode: str, repeat: int) -> None:
     )
 
 
-def heaviest_imports(text: str) -> list[tuple[str, int]]:
-    """Top-level packages by cumulative import time, from ``-X importtime`` output."""
-    totals: dict[str, int] = {}
+def import_costs(text: str) -> tuple[list, list]:
+    """From ``-X importtime`` output: (package, own seconds of all its modules) and
+    (module, own seconds), heaviest first."""
+    packages: dict[str, float] = defaultdict(float)
+    modules = []
     for line in text.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
+        if not line.startswith("import time:") or line.count("|") != 2:
             continue
-        parts = line[len("import time:") :].split("|")
-        try:
-            cumulative = int(parts[1])
-        except ValueError:
+        own, _, name = line[len("import time:") :].split("|")
+        if not own.strip().isdigit():
             continue
-        name = parts[2].rstrip()
-        depth = (len(name) - len(name.lstrip())) // 2
-        if depth == 0:
-            top = name.strip().partition(".")[0]
-            totals[top] = totals.get(top, 0) + cumulative
-    return sorted(totals.items(), key=lambda kv: -kv[1])
+        name = name.strip()
+        packages[name.partition(".")[0]] += int(own) / 1e6
+        modules.append((name, int(own) / 1e6))
+    by_cost = sorted(packages.items(), key=lambda kv: -kv[1])
+    return by_cost, sorted(modules, key=lambda kv: -kv[1])
 
 
 # ----------------------------------------------------------------------------- in process
