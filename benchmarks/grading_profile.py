@@ -1,0 +1,566 @@
+"""Where ``python -m autograder grade`` spends its time, phase by phase, for one class.
+
+Builds a throw-away course the way ``benchmarks/grading_speed.py`` does (N submissions of
+one assignment made from the released notebook, every fifth one wrong), then
+
+1. times the command's start-up in fresh interpreters: the bare interpreter, the imports
+   ``grade`` needs (with ``-X importtime``: the heaviest packages), ``--help``, and a
+   whole ``grade`` run that finds every submission up to date (nothing to grade);
+2. grades the class in this process (``--jobs 1`` by default) with timers wrapped around
+   the pipeline's functions, and prints one row per phase: calls, inclusive and own
+   (exclusive) seconds, own milliseconds per submission and own share of the wall time.
+   Phases nest (a row's children are indented under it), so the own shares add up to
+   the wall time less what no timer covers (``(not covered)``: locks, polling, glue);
+3. prints the wall and CPU seconds per submission: this process, its reaped children, and
+   the sandboxed interpreters themselves (read from ``/proc`` just before each is killed),
+   and the setup time of each notebook cell as the grader sees it.
+
+    .venv/bin/python benchmarks/grading_profile.py [--submissions 40] [--assignment A]
+        [--jobs 1] [--sandbox auto]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import io
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import nbformat  # noqa: E402
+import sqlalchemy.orm  # noqa: E402
+
+import upsampling.checking  # noqa: E402
+from autograder import course as courses  # noqa: E402
+from autograder import job as jobs  # noqa: E402
+from autograder import late, notebooks, report, sandbox  # noqa: E402
+from tests.autograder_fixtures.course import (  # noqa: E402
+    make_submission,
+    real_course,
+    solution_code,
+    venv_env,
+)
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# ----------------------------------------------------------------------------- timers
+
+
+class Profile:
+    """Wall and CPU time (this thread's) of wrapped functions, inclusive and own, keyed by
+    their call path. Work a wrapped function hands to a thread pool is filed under it, and
+    the wall time it waited for that work is taken off its own time."""
+
+    def __init__(self):
+        # path -> [calls, inclusive wall, own wall, inclusive cpu, own cpu]
+        self.stats = defaultdict(lambda: [0, 0.0, 0.0, 0.0, 0.0])
+        self.waited = defaultdict(float)  # path -> wall time of its thread-pool work
+        self.lock = threading.Lock()
+        self.local = threading.local()
+        self.patched = []
+
+    def _stack(self) -> list:
+        return self.local.__dict__.setdefault("stack", [])
+
+    def wrap(self, owner, attribute: str, label: str) -> None:
+        original = (
+            owner.__dict__[attribute] if isinstance(owner, type) else getattr(owner, attribute)
+        )
+        profile = self
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            stack = profile._stack()
+            path = (stack[-1][0] if stack else ()) + (label,)
+            stack.append([path, 0.0, 0.0])
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+                _, inner_wall, inner_cpu = stack.pop()
+                if stack:
+                    stack[-1][1] += wall
+                    stack[-1][2] += cpu
+                with profile.lock:
+                    row = profile.stats[path]
+                    row[0] += 1
+                    row[1] += wall
+                    row[2] += wall - inner_wall
+                    row[3] += cpu
+                    row[4] += cpu - inner_cpu
+
+        setattr(owner, attribute, timed)
+        self.patched.append((owner, attribute, original))
+
+    def executor(self):
+        """A ThreadPoolExecutor whose tasks are filed under the submitter's call path."""
+        profile = self
+
+        class Executor(ThreadPoolExecutor):
+            def submit(self, fn, /, *args, **kwargs):
+                stack = profile._stack()
+                if not stack:
+                    return super().submit(fn, *args, **kwargs)
+                parent = stack[-1][0]
+
+                def run():
+                    profile.local.stack = [[parent, 0.0, 0.0]]
+                    try:
+                        return fn(*args, **kwargs)
+                    finally:
+                        with profile.lock:
+                            profile.waited[parent] += profile.local.stack[0][1]
+
+                return super().submit(run)
+
+        return Executor
+
+    def patch(self, owner, attribute: str, value) -> None:
+        self.patched.append((owner, attribute, getattr(owner, attribute)))
+        setattr(owner, attribute, value)
+
+    def rows(self) -> dict:
+        """path -> (calls, inclusive wall, own wall less waiting, inclusive cpu, own cpu)."""
+        out = {}
+        for path, (calls, wall, own, cpu, own_cpu) in self.stats.items():
+            out[path] = (calls, wall, max(0.0, own - self.waited.get(path, 0.0)), cpu, own_cpu)
+        return out
+
+    def restore(self) -> None:
+        for owner, attribute, original in reversed(self.patched):
+            setattr(owner, attribute, original)
+        self.patched.clear()
+
+
+class ChildWatch:
+    """CPU seconds of each sandboxed interpreter (from /proc, just before it is killed) and
+    how long each notebook cell ran, as seen from the parent (cell_start to cell_end)."""
+
+    def __init__(self):
+        self.child_cpu = []
+        self.overhead = 0.0  # seconds spent reading /proc (inside ChildProcess.kill's timer)
+        self.cells = defaultdict(list)  # cell index -> seconds
+        self.lock = threading.Lock()
+        self.patched = []
+
+    def install(self) -> None:
+        watch = self
+        kill, recv = sandbox.ChildProcess.kill, sandbox.ChildProcess.recv
+
+        def kill_and_count(child):
+            if child.sweep_uid is not None and child.proc.poll() is None:
+                started = time.perf_counter()
+                cpu = sum(_cpu_seconds(pid) for pid in sandbox.processes_of_uid(child.sweep_uid))
+                with watch.lock:
+                    watch.child_cpu.append(cpu)
+                    watch.overhead += time.perf_counter() - started
+            return kill(child)
+
+        def recv_and_time(child, deadline):
+            header, blobs = recv(child, deadline)
+            event = header.get("ev")
+            if event == "cell_start":
+                child._profile_cell = (header.get("index"), time.perf_counter())
+            elif event == "cell_end" and getattr(child, "_profile_cell", None):
+                index, started = child._profile_cell
+                with watch.lock:
+                    watch.cells[index].append(time.perf_counter() - started)
+            return header, blobs
+
+        sandbox.ChildProcess.kill = functools.wraps(kill)(kill_and_count)
+        sandbox.ChildProcess.recv = functools.wraps(recv)(recv_and_time)
+        self.patched = [("kill", kill), ("recv", recv)]
+
+    def restore(self) -> None:
+        for name, original in self.patched:
+            setattr(sandbox.ChildProcess, name, original)
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+# What is timed: (owner, attribute, label). The ChildWatch hooks are installed first, so
+# the timer on ChildProcess.kill covers the /proc read too (a few ms at most).
+TIMED = [
+    (courses.Course, "__init__", "Course() (nbgrader config)"),
+    (sandbox.Sandbox, "__init__", "Sandbox() (bwrap probe)"),
+    (sandbox.UidPool, "__init__", "UidPool() (uid locks, sweeps)"),
+    (courses.GradebookWriter, "__init__", "GradebookWriter() (open gradebook)"),
+    (courses.GradebookWriter, "check_assignment", "check_assignment"),
+    (courses, "preflight", "preflight (solution + release)"),
+    (courses, "up_to_date", "up_to_date"),
+    (courses.Course, "read_record", "read_record"),
+    (jobs, "fingerprint", "fingerprint"),
+    (jobs, "grade", "job.grade"),
+    (notebooks, "read_notebook", "read_notebook (json + nbformat)"),
+    (notebooks, "analyse", "notebooks.analyse"),
+    (notebooks, "to_python", "to_python (IPython transformer)"),
+    (notebooks, "scan", "notebooks.scan"),
+    (jobs.Session, "_start", "Session._start (setup: run cells)"),
+    (sandbox.Sandbox, "start", "Sandbox.start (Popen bwrap)"),
+    (jobs, "_await_hello", "_await_hello (bwrap+python+numpy)"),
+    (jobs.Session, "call", "Session.call (one case)"),
+    (jobs, "array_to_blob", "array_to_blob (encode args)"),
+    (jobs, "decode", "decode (result)"),
+    (upsampling.checking, "check_output", "checker (check_output)"),
+    (jobs.Session, "close", "Session.close"),
+    (jobs.Session, "_retire", "Session._retire"),
+    (sandbox.ChildProcess, "kill", "ChildProcess.kill"),
+    (sandbox.ChildProcess, "close", "ChildProcess.close"),
+    (sandbox, "kill_uid", "kill_uid (sweep)"),
+    (jobs, "_score", "_score"),
+    (courses.GradebookWriter, "write", "GradebookWriter.write (+lock)"),
+    (courses.GradebookWriter, "_write", "_write (nbgrader API)"),
+    (sqlalchemy.orm.Session, "commit", "sqlite commit"),
+    (courses, "_timestamp", "_timestamp (timestamp.txt)"),
+    (courses, "save_results", "save_results"),
+    (jobs, "student_view", "student_view"),
+    (notebooks, "autograded_notebook", "autograded_notebook"),
+    (nbformat, "writes", "nbformat.writes"),
+    (report, "feedback_html", "feedback_html"),
+    (courses, "atomic_write", "atomic_write (fsync)"),
+    (courses, "clear_grader_error", "clear_grader_error"),
+    (late, "assign_late_penalties", "late.assign_late_penalties"),
+    (late, "gradebook_penalties", "late.gradebook_penalties"),
+    (courses.Course, "all_records", "Course.all_records"),
+    (report, "grades_csv", "report.grades_csv"),
+    (report, "summary_table", "report.summary_table"),
+]
+
+
+# ----------------------------------------------------------------------------- the course
+
+
+def build_course(root: Path, assignment: str, n: int) -> Path:
+    course = real_course(root, [assignment])
+    answers = solution_code(course, assignment)
+    first = next(iter(answers))
+    for i in range(n):
+        wrong = {first: answers[first].replace("return", "return 0 *", 1)} if i % 5 == 4 else {}
+        make_submission(course, assignment, f"student{i:03d}", answers=wrong)
+    return course
+
+
+# ----------------------------------------------------------------------------- start-up
+
+
+def _run_seconds(cmd, env, cwd, repeat: int) -> tuple[float, subprocess.CompletedProcess]:
+    times, run = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+        times.append(time.perf_counter() - started)
+        if run.returncode != 0:
+            print(f"FAILED: {' '.join(map(str, cmd))}\n{run.stderr[-1500:]}", file=sys.stderr)
+    return statistics.median(times), run
+
+
+GRADE_IMPORTS = (
+    "import autograder.cli, autograder.course, nbgrader.api, nbgrader.coursedir, "
+    "nbgrader.preprocessors, nbformat, upsampling.checking, "
+    "IPython.core.inputtransformer2"
+)
+
+
+def startup(course: Path, assignment: str, env: dict, repeat: int) -> None:
+    py = sys.executable
+    rows = [
+        ("python -c pass", [py, "-c", "pass"]),
+        ("import numpy", [py, "-c", "import numpy"]),
+        ("import autograder.cli (what -m autograder loads)", [py, "-c", "import autograder.cli"]),
+        (
+            "import autograder.course, nbgrader.api",
+            [py, "-c", "import autograder.course, nbgrader.api"],
+        ),
+        ("every module grade imports (lazily too)", [py, "-c", GRADE_IMPORTS]),
+        (
+            "the same without rfc3987_syntax (jsonschema extra)",
+            [py, "-c", "import sys; sys.modules['rfc3987_syntax'] = None; " + GRADE_IMPORTS],
+        ),
+        ("python -m autograder --help", [py, "-m", "autograder", "--help"]),
+    ]
+    print(f"\n== start-up (fresh interpreter, median of {repeat}) ==")
+    for label, cmd in rows:
+        seconds, _ = _run_seconds(cmd, env, REPO, repeat)
+        print(f"  {label:<52} {seconds * 1000:7.0f} ms")
+    grade_cmd = [
+        py,
+        "-m",
+        "autograder",
+        "grade",
+        assignment,
+        "--jobs",
+        "1",
+        "--course-root",
+        str(course),
+        "--no-progress",
+    ]
+    seconds, run = _run_seconds(grade_cmd, env, REPO, repeat)
+    summary = [line for line in run.stdout.splitlines() if "submissions" in line][:1]
+    print(
+        f"  {'grade, every submission up to date (0 to do)':<52} {seconds * 1000:7.0f} ms"
+        f"   [{summary[0] if summary else run.stdout[-200:]}]"
+    )
+    blocked = (
+        "import sys; sys.modules['rfc3987_syntax'] = None; from autograder.cli import main; "
+        f"sys.exit(main({grade_cmd[3:]!r}))"
+    )
+    seconds, _ = _run_seconds([py, "-c", blocked], env, REPO, repeat)
+    print(f"  {'the same without rfc3987_syntax':<52} {seconds * 1000:7.0f} ms")
+    run = subprocess.run(
+        [py, "-X", "importtime", "-c", GRADE_IMPORTS],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    packages, modules = import_costs(run.stderr)
+    print("  import time by package (own time of all its modules):")
+    for name, seconds in packages[:8]:
+        print(f"    {name:<40} {seconds * 1000:7.0f} ms")
+    print("  heaviest single modules (own time):")
+    for name, seconds in modules[:4]:
+        print(f"    {name:<40} {seconds * 1000:7.0f} ms")
+
+
+def sandbox_startup(mode: str, repeat: int) -> None:
+    """What one sandboxed child costs before the student's first cell: bubblewrap, the
+    interpreter, numpy; and one sweep of /proc for a uid's processes."""
+    box = sandbox.Sandbox(mode)
+    print(f"\n== one sandboxed child ({box.mode}), median of {repeat * 3} ==")
+    if box.mode == "bwrap":
+        cmd = box._bwrap_command({"fd_in": 0, "fd_out": 1, "limits": {}, "uid": None})
+        prefix = cmd[: cmd.index("--") + 1]
+    else:
+        prefix = []
+    py = [str(box.python), "-I", "-S", "-B"]
+    site = "/opt/site" if box.mode == "bwrap" else str(Path(box.packages[0][0]).parent)
+    for label, tail in (
+        ("sandbox only (/bin/true)", ["/bin/true"]),
+        ("+ python -I -S (pass)", [*py, "-c", "pass"]),
+        ("+ import numpy", [*py, "-c", f"import sys; sys.path.append({site!r}); import numpy"]),
+    ):
+        if box.mode != "bwrap" and tail[0] == "/bin/true":
+            continue
+        seconds, _ = _run_seconds(prefix + tail, None, "/", repeat * 3)
+        print(f"  {label:<52} {seconds * 1000:7.1f} ms")
+    times = []
+    for _ in range(repeat * 10):
+        started = time.perf_counter()
+        sandbox.processes_of_uid(sandbox.UID_RANGE[-1])
+        times.append(time.perf_counter() - started)
+    n_proc = sum(1 for name in os.listdir("/proc") if name.isdigit())
+    print(
+        f"  {'one /proc scan (processes_of_uid)':<52} {statistics.median(times) * 1000:7.1f} ms"
+        f"   [{n_proc} processes on the machine]"
+    )
+
+
+def import_costs(text: str) -> tuple[list, list]:
+    """From ``-X importtime`` output: (package, own seconds of all its modules) and
+    (module, own seconds), heaviest first."""
+    packages: dict[str, float] = defaultdict(float)
+    modules = []
+    for line in text.splitlines():
+        if not line.startswith("import time:") or line.count("|") != 2:
+            continue
+        own, _, name = line[len("import time:") :].split("|")
+        if not own.strip().isdigit():
+            continue
+        name = name.strip()
+        packages[name.partition(".")[0]] += int(own) / 1e6
+        modules.append((name, int(own) / 1e6))
+    by_cost = sorted(packages.items(), key=lambda kv: -kv[1])
+    return by_cost, sorted(modules, key=lambda kv: -kv[1])
+
+
+# ----------------------------------------------------------------------------- in process
+
+
+def warm_up_imports() -> None:
+    """Import what grading imports lazily (nbgrader, the IPython transformer)."""
+    import nbgrader.api
+    import nbgrader.coursedir
+    import nbgrader.preprocessors  # noqa: F401
+
+    notebooks.to_python("x = 1")
+
+
+def grade_in_process(course: Path, assignment: str, n_jobs: int, mode: str):
+    warm_up_imports()  # their cost is the start-up's (printed below), not a phase's
+    profile, watch = Profile(), ChildWatch()
+    watch.install()
+    for owner, attribute, label in TIMED:
+        profile.wrap(owner, attribute, label)
+    profile.patch(courses, "ThreadPoolExecutor", profile.executor())
+    out = io.StringIO()
+    before_self = resource.getrusage(resource.RUSAGE_SELF)
+    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    try:
+        result = courses.grade_assignment(
+            course,
+            assignment,
+            n_jobs=n_jobs,
+            force=True,
+            sandbox_mode=mode,
+            progress=False,
+            out=out,
+        )
+    finally:
+        wall = time.perf_counter() - started
+        after_self = resource.getrusage(resource.RUSAGE_SELF)
+        after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        profile.restore()
+        watch.restore()
+    cpu_self = (after_self.ru_utime - before_self.ru_utime) + (
+        after_self.ru_stime - before_self.ru_stime
+    )
+    cpu_children = (after_children.ru_utime - before_children.ru_utime) + (
+        after_children.ru_stime - before_children.ru_stime
+    )
+    return result, out.getvalue(), profile, watch, wall, cpu_self, cpu_children
+
+
+def print_table(profile: Profile, wall: float, n: int) -> None:
+    stats = profile.rows()
+    children = defaultdict(list)
+    for path in stats:
+        children[path[:-1]].append(path)
+    for kids in children.values():
+        kids.sort(key=lambda p: -stats[p][1])
+    width = 50
+    print(
+        f"\n  {'phase (children indented)':<{width}} {'calls':>6} {'incl s':>7} {'own s':>7}"
+        f" {'own ms/sub':>10} {'own %':>6} {'own CPU ms/sub':>14}"
+    )
+    print("  " + "-" * (width + 55))
+
+    def show(path, depth):
+        calls, inclusive, own, _, own_cpu = stats[path]
+        name = ("  " * depth + path[-1])[:width]
+        print(
+            f"  {name:<{width}} {calls:>6} {inclusive:>7.2f} {own:>7.2f} "
+            f"{own * 1000 / n:>10.1f} {100 * own / wall:>5.1f}% {own_cpu * 1000 / n:>14.1f}"
+        )
+        for kid in children.get(path, []):
+            show(kid, depth + 1)
+
+    for root in sorted(children[()], key=lambda p: -stats[p][1]):
+        show(root, 0)
+    covered = sum(row[2] for row in stats.values())
+    rest = wall - covered
+    print(
+        f"  {'(not covered: locks, polling, glue)':<{width}} {'':>6} {'':>7} {rest:>7.2f} "
+        f"{rest * 1000 / n:>10.1f} {100 * rest / wall:>5.1f}%"
+    )
+    print(f"  {'wall':<{width}} {'':>6} {wall:>7.2f} {'':>7} {wall * 1000 / n:>10.1f} 100.0%")
+
+    print("\n  top own costs (all call paths of a phase together):")
+    totals = defaultdict(lambda: [0.0, 0.0])
+    for path, (_, _, own, _, own_cpu) in stats.items():
+        totals[path[-1]][0] += own
+        totals[path[-1]][1] += own_cpu
+    for label, (own, own_cpu) in sorted(totals.items(), key=lambda kv: -kv[1][0])[:10]:
+        print(
+            f"    {label:<{width}} {own * 1000 / n:7.1f} ms/sub  {100 * own / wall:5.1f}%"
+            f"  (CPU {own_cpu * 1000 / n:5.1f} ms/sub)"
+        )
+
+
+def print_cells(watch: ChildWatch, course: Path, assignment: str) -> None:
+    (released,) = sorted((course / "exercises" / assignment).glob("*.ipynb"))
+    nb = nbformat.read(released, as_version=4)
+    print("\n  setup, per cell (parent's view, cell_start -> cell_end), slowest first:")
+    rows = sorted(watch.cells.items(), key=lambda kv: -statistics.mean(kv[1]))
+    for index, seconds in rows[:6]:
+        source = notebooks.cell_source(nb.cells[index]) if index < len(nb.cells) else ""
+        first = next((line for line in source.splitlines() if line.strip()), "")[:50]
+        print(
+            f"    cell {index + 1:>3}: {statistics.mean(seconds) * 1000:7.1f} ms mean "
+            f"x {len(seconds):>3}   {first}"
+        )
+    total = sum(sum(v) for v in watch.cells.values())
+    print(f"    all cells: {total:.2f} s in all, {len(watch.cells)} cells")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--assignment", default="03_transposed_conv")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each start-up command")
+    args = parser.parse_args()
+    env = venv_env()
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    os.environ["PATH"] = env["PATH"]  # nbgrader runs `alembic` from PATH
+    n = args.submissions
+    with tempfile.TemporaryDirectory(prefix="grading-profile-") as tmp:
+        base = build_course(Path(tmp) / "base", args.assignment, n)
+        course = Path(tmp) / "course"
+        shutil.copytree(base, course)
+
+        result, summary, profile, watch, wall, cpu_self, cpu_children = grade_in_process(
+            course, args.assignment, args.jobs, args.sandbox
+        )
+        counts = dict(result["counts"])
+        print(
+            f"{n} submissions of {args.assignment}, {os.cpu_count()} cores, "
+            f"--jobs {args.jobs}, sandbox {result['sandbox']}; in-process run: {counts}"
+        )
+        if result["errors"] or result["grader_errors"]:
+            print(f"ERRORS: {result['errors']} {result['grader_errors']}\n{summary}")
+        print_table(profile, wall, n)
+        print_cells(watch, course, args.assignment)
+
+        child_cpu = watch.child_cpu
+        print("\n== per submission (in-process run, preflight and fixed costs included) ==")
+        print(
+            f"  wall                     {wall * 1000 / n:7.1f} ms "
+            f"({n * 60 / wall:.0f} notebooks/min at --jobs {args.jobs})"
+        )
+        print(f"  CPU, grader process      {cpu_self * 1000 / n:7.1f} ms")
+        print(
+            f"  CPU, reaped children     {cpu_children * 1000 / n:7.1f} ms "
+            "(bwrap and what it reaped)"
+        )
+        if child_cpu:
+            print(
+                f"  CPU, sandboxed pythons   {sum(child_cpu) * 1000 / n:7.1f} ms "
+                f"({len(child_cpu)} children, {statistics.mean(child_cpu) * 1000:.0f} ms each; "
+                "from /proc before the kill)"
+            )
+            print(
+                f"  (reading them took {watch.overhead * 1000 / n:.1f} ms/sub, counted in "
+                "ChildProcess.kill's own time)"
+            )
+        print(f"  CPU, self + children     {(cpu_self + cpu_children) * 1000 / n:7.1f} ms")
+
+        startup(course, args.assignment, env, args.repeat)
+    sandbox_startup(args.sandbox, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
