@@ -3,7 +3,8 @@
 The command (the *client*) keeps the course folder, the gradebook and the solutions; it
 sends each worker the grading function's inputs only: the job (one submission's bytes,
 content hashes, limits) and, once per worker, the released notebook and the reference
-outputs. A worker needs this package and bubblewrap, nothing else: it runs
+outputs (one task, whose result the jobs depend on). A worker (and the scheduler, which
+unpickles the tasks) needs this package and bubblewrap, nothing else: it runs
 :func:`autograder.job.grade` (student code in the sandbox, as on one machine) and sends
 the record back. Records stream in as they finish (``as_completed``) and this process
 alone writes them, so the results are those of local grading, record for record.
@@ -38,6 +39,7 @@ from autograder.records import Record
 from autograder.sandbox import WEAK_ISOLATION, Limits, Sandbox, SandboxError, UidPool
 
 CERT_ROLES = ("scheduler", "worker", "client")
+_LOST = object()
 
 
 class ClusterError(Exception):
@@ -198,6 +200,10 @@ def _worker_uid(sandbox: Sandbox):
     return _slot.pool.free[0]
 
 
+def _materials(materials: jobs.Materials) -> jobs.Materials:
+    return materials
+
+
 def run_job(job: jobs.Job, materials: jobs.Materials) -> Record:
     """The task a worker runs: grade one submission, in the sandbox, on this machine."""
     sandbox = _worker_sandbox(job.sandbox, job.limits)
@@ -238,7 +244,11 @@ class ClusterRunner:
         try:
             self.client.wait_for_workers(1, timeout=connect_timeout)
             self.mode = self._check_workers(sandbox_mode)
-            self.materials = self.client.scatter(materials, broadcast=True, hash=False)
+            # A task, not scattered data: Dask copies its result to the workers that need
+            # it and, if every copy dies with its workers, makes it again.
+            self.materials = self.client.submit(
+                _materials, materials, key=f"materials-{materials.reference_sha256[:16]}-"
+                f"{materials.released_sha256[:16]}", pure=False)  # fmt: skip
         except BaseException as exc:
             self.client.close()
             if isinstance(exc, (TimeoutError, OSError)):
@@ -252,7 +262,7 @@ class ClusterRunner:
             f"thread(s), {'bubblewrap sandbox' if self.mode == 'bwrap' else 'NO SANDBOX'}"
         )
         self.pending = as_completed([], with_results=False, loop=self.client.loop)
-        self.in_flight: dict = {}  # future key -> (job, future)
+        self.in_flight: dict = {}  # future key -> (job, future, attempt)
 
     def _check_workers(self, sandbox_mode: str) -> str:
         facts = self.client.run(worker_facts)
@@ -275,10 +285,14 @@ class ClusterRunner:
             )
         return "bwrap"
 
-    def submit(self, job: jobs.Job) -> None:
+    # A result lost between its worker and this process (the worker died after the job
+    # finished, before the record was fetched) is asked for again, this many times.
+    RESUBMITS = 3
+
+    def submit(self, job: jobs.Job, attempt: int = 0) -> None:
         future = self.client.submit(run_job, job, self.materials, key=f"grade-{job.key}",
                                     retries=0)  # fmt: skip
-        self.in_flight[future.key] = (job, future)
+        self.in_flight[future.key] = (job, future, attempt)
         self.pending.add(future)
 
     def finished(self, timeout: float) -> list:
@@ -289,33 +303,41 @@ class ClusterRunner:
             time.sleep(0.01)
         out = []
         for future in self.pending.next_batch(block=False) if self.pending.has_ready() else []:
-            job, _ = self.in_flight.pop(future.key)
-            out.append((job, self._outcome(job, future)))
+            job, _, attempt = self.in_flight.pop(future.key)
+            outcome = self._outcome(job, future)
             future.release()
+            if outcome is _LOST and attempt < self.RESUBMITS:
+                self.submit(job, attempt + 1)
+            elif outcome is _LOST:
+                out.append((job, RuntimeError(f"its record was lost {attempt + 1} times "
+                                              "between a worker and this process")))  # fmt: skip
+            else:
+                out.append((job, outcome))
         return out
 
     @staticmethod
     def _outcome(job: jobs.Job, future):
+        """The record, an exception (the grader's failure), or _LOST (ask again)."""
         from distributed import KilledWorker
 
-        if future.status != "finished":
-            try:
-                exc = future.exception()
-            except BaseException as cancelled:  # noqa: BLE001 - cancelled or lost
-                exc = cancelled
-            if isinstance(exc, KilledWorker):
-                import dask
-
-                tries = dask.config.get("distributed.scheduler.allowed-failures") + 1
+        if future.status == "error":
+            exc = future.exception()
+            if isinstance(exc, KilledWorker):  # the scheduler's allowed-failures, plus one
+                tries = exc.allowed_failures + 1
                 return RuntimeError(f"grading this submission killed {tries} Dask workers "
                                     "in a row; the rest of the class went on")  # fmt: skip
             return exc
-        record = future.result()
+        if future.status != "finished":
+            return _LOST
+        try:
+            record = future.result(timeout=60)
+        except Exception:  # noqa: BLE001 - cancelled, lost with its worker, unreachable
+            return _LOST
         if not isinstance(record, Record) or record.fingerprint != job.key:
             return RuntimeError("a worker sent back something other than this job's record")
         return record
 
     def close(self) -> None:
         if self.in_flight:
-            self.client.cancel([future for _, future in self.in_flight.values()])
+            self.client.cancel([future for _, future, _ in self.in_flight.values()])
         self.client.close()

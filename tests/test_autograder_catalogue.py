@@ -22,9 +22,6 @@ from autograder.sandbox import UID_RANGE, Limits, processes_of_uid
 from tests.autograder_fixtures import crafted
 from tests.autograder_fixtures.course import (
     hidden_test_lines,
-    make_submission,
-    real_course,
-    solution_code,
     venv_env,
 )
 
@@ -41,20 +38,7 @@ def _stray_sandbox_processes() -> list[int]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     os.environ["PATH"] = venv_env()["PATH"]
-    root = real_course(tmp_path_factory.mktemp("course") / "course", [A])
-    subs = crafted.submissions(solution_code(root, A))
-    for student, spec in subs.items():
-        answers = {k: v.replace("{course}", str(root)) for k, v in spec.get("answers", {}).items()}
-        if spec.get("missing"):
-            folder = root / "submitted" / student / A
-            folder.mkdir(parents=True)
-            (folder / "notes.txt").write_text("forgot the notebook")
-            continue
-        make_submission(
-            root, A, student, answers=answers, edit=spec.get("edit"), raw=spec.get("raw")
-        )
-        for name, text in spec.get("extra_files", {}).items():
-            (root / "submitted" / student / A / name).write_text(text)
+    root, subs = crafted.catalogue_course(tmp_path_factory.mktemp("course") / "course")
     out = io.StringIO()
     result = grade_assignment(root, A, n_jobs=2, limits=LIMITS, progress=False, out=out)
     records = {r["student_id"]: r for r in result["records"]}

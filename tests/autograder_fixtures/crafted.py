@@ -401,3 +401,25 @@ def submissions(solutions: dict) -> dict:
         'quote"d id': dict(expect=expect()),
     }
     return subs
+
+
+def catalogue_course(root):
+    """A course of 03_transposed_conv with one submission per crafted item:
+    ``(root, submissions)``."""
+    from tests.autograder_fixtures.course import make_submission, real_course, solution_code
+
+    root = real_course(root, [A])
+    subs = submissions(solution_code(root, A))
+    for student, spec in subs.items():
+        answers = {k: v.replace("{course}", str(root)) for k, v in spec.get("answers", {}).items()}
+        if spec.get("missing"):
+            folder = root / "submitted" / student / A
+            folder.mkdir(parents=True)
+            (folder / "notes.txt").write_text("forgot the notebook")
+            continue
+        make_submission(
+            root, A, student, answers=answers, edit=spec.get("edit"), raw=spec.get("raw")
+        )
+        for name, text in spec.get("extra_files", {}).items():
+            (root / "submitted" / student / A / name).write_text(text)
+    return root, subs

@@ -36,8 +36,10 @@ def worker_packages(folder: Path) -> Path:
 class LocalCluster:
     """``with LocalCluster(tmp, workers=2) as c: c.address``; ``c.kill_worker(i)``."""
 
-    def __init__(self, tmp: Path, workers: int = 2, tls_dir: Path | None = None):
+    def __init__(self, tmp: Path, workers: int = 2, tls_dir: Path | None = None,
+                 nanny: bool = False, preload: str | None = None, allowed_failures: int = 3):  # fmt: skip
         self.tmp, self.n, self.tls_dir = Path(tmp), workers, tls_dir
+        self.nanny, self.preload, self.allowed_failures = nanny, preload, allowed_failures
         self.procs: list[subprocess.Popen] = []
         self.workers: list[subprocess.Popen] = []
         self.address = ""
@@ -55,6 +57,7 @@ class LocalCluster:
         if pythonpath is not None:
             env["PYTHONPATH"] = str(pythonpath)
         env["DASK_DISTRIBUTED__WORKER__DAEMON"] = "False"
+        env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(self.allowed_failures)
         return env
 
     def _start(self, args: list[str], cwd: Path, pythonpath=None, log="log") -> subprocess.Popen:
@@ -87,7 +90,10 @@ class LocalCluster:
         return self
 
     def add_worker(self, i: int) -> None:
-        proc = self._start(["worker", self.address, "--nthreads", "1", "--no-nanny",
+        extra = ["--nanny" if self.nanny else "--no-nanny"]
+        if self.preload:
+            extra += ["--preload", self.preload]
+        proc = self._start(["worker", self.address, "--nthreads", "1", *extra,
                             "--host", "127.0.0.1", "--no-dashboard", "--death-timeout", "60",
                             "--memory-limit", "0", "--name", f"w{i}", *self._tls("worker")],
                            self.tmp / f"worker{i}", pythonpath=self.packages,
@@ -116,9 +122,15 @@ class LocalCluster:
         with self.client() as client:
             deadline = time.monotonic() + timeout
             while len(client.nthreads()) < n:
-                if time.monotonic() > deadline or any(w.poll() is not None for w in self.workers):
+                if time.monotonic() > deadline:
                     raise RuntimeError(f"workers did not join: {self.logs('worker0')}")
                 time.sleep(0.2)
+
+    def restart_worker(self, i: int) -> None:
+        """A new worker in place of worker ``i`` (after :meth:`kill_worker`)."""
+        self.add_worker(i)
+        self.workers[i] = self.workers.pop()
+        self.wait_for_workers(self.n)
 
     def kill_worker(self, i: int) -> None:
         os.kill(self.workers[i].pid, signal.SIGKILL)
