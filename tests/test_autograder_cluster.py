@@ -235,3 +235,24 @@ def test_the_addresses_that_are_allowed():
         cluster.connection("tls://10.20.30.40:8786")
     with pytest.raises(cluster.ClusterError, match="unsupported scheduler address"):
         cluster.connection("ws://10.20.30.40:8786")
+
+
+def test_the_wheel_for_workers_holds_the_grader_and_no_hidden_data(tmp_path):
+    """What the README installs on the scheduler and the workers: the grader's code and the
+    package, never the reference outputs of hidden cases, the salt or the solutions."""
+    import zipfile
+
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("upsampling-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for module in ("job", "cluster", "harness", "wire", "session", "sandbox", "records"):
+        assert f"autograder/{module}.py" in names
+    assert not [n for n in names if n.startswith("autograder/reference")]
+    data = [n for n in names if n.endswith(".npz")]
+    assert data and all(n.startswith("upsampling/reference/") for n in data)  # visible only
+    assert not [n for n in names if "solutions" in n or n.endswith(".ipynb") or "salt" in n]

@@ -37,7 +37,8 @@ class LocalCluster:
     """``with LocalCluster(tmp, workers=2) as c: c.address``; ``c.kill_worker(i)``."""
 
     def __init__(self, tmp: Path, workers: int = 2, tls_dir: Path | None = None,
-                 nanny: bool = False, preload: str | None = None, allowed_failures: int = 3):  # fmt: skip
+                 nanny: bool = False, preload: str | None = None,
+                 allowed_failures: int = 3):  # fmt: skip
         self.tmp, self.n, self.tls_dir = Path(tmp), workers, tls_dir
         self.nanny, self.preload, self.allowed_failures = nanny, preload, allowed_failures
         self.procs: list[subprocess.Popen] = []
