@@ -1,14 +1,16 @@
-"""Grading a whole class: finding submissions, running jobs in parallel, recording results.
+"""Grading a whole class: finding submissions, running jobs, recording results.
 
-Results are recorded idempotently, so a run that is killed can simply be run again:
+The jobs run on a runner (:mod:`autograder.runners`: threads on this machine, or a Dask
+cluster, :mod:`autograder.cluster`); this process alone records them. Results are
+recorded idempotently, so a run that is killed can simply be run again:
 
-1. the grade is computed (in a worker thread; the student's code runs in a sandbox);
+1. the grade is computed by a runner (the student's code runs in a sandbox);
 2. the gradebook is updated (scores are *set*, never added) under a file lock;
 3. the autograded notebook, the feedback HTML, the student's ``results.json`` and a log
    are written, each atomically;
 4. last, ``autograded/<student>/<assignment>/autograder.json`` is written: the commit
-   point. A later run skips a submission whose record carries the same fingerprint
-   (same notebook, release, reference, grader and limits) unless ``--force``.
+   point. A later run skips a submission whose record carries the same fingerprint (the
+   job's key: same notebook, release, reference, grader and limits) unless ``--force``.
 
 ``grades.csv`` is rebuilt from the records at the end of every run (never appended), and
 two graders on one course cooperate through per-submission locks.
