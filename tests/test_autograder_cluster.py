@@ -256,3 +256,28 @@ def test_the_wheel_for_workers_holds_the_grader_and_no_hidden_data(tmp_path):
     data = [n for n in names if n.endswith(".npz")]
     assert data and all(n.startswith("upsampling/reference/") for n in data)  # visible only
     assert not [n for n in names if "solutions" in n or n.endswith(".ipynb") or "salt" in n]
+
+
+def test_one_job_by_hand_gives_the_record_of_a_class_run(small_course, tmp_path):
+    """``python -m autograder job SPEC.json``: the unit of work, same record byte for byte."""
+    root = fresh_copy(small_course, tmp_path)
+    student = "student03"
+    grade_assignment(root, FIXTURE, limits=LIMITS, progress=False, out=io.StringIO(),
+                     students=[student], n_jobs=1)  # fmt: skip
+    (released,) = (root / "exercises" / FIXTURE).glob("*.ipynb")  # the release folder
+    spec = {"assignment": FIXTURE, "student_id": student, "notebook": released.stem,
+            "submission": str(root / "submitted" / student / FIXTURE / released.name),
+            "released": str(released),
+            "reference": str(root / "autograder" / "reference" / f"{FIXTURE}.npz")}  # fmt: skip
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    run = subprocess.run(
+        [sys.executable, "-m", "autograder", "job", str(tmp_path / "spec.json"), "--timeout",
+         str(LIMITS.test_timeout), "--setup-timeout", str(LIMITS.setup_timeout)],
+        cwd=REPO, env=venv_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == _records(root, FIXTURE)[student]
+    assert json.loads(run.stdout)["score"] == _expected(student) == 1.0
+    bad = subprocess.run([sys.executable, "-m", "autograder", "job", "-"], input='{"x": 1}',
+                         cwd=REPO, env=venv_env(), capture_output=True, text=True)  # fmt: skip
+    assert bad.returncode == 2 and "is not a job spec" in bad.stderr
