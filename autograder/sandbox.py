@@ -321,6 +321,7 @@ class ChildProcess:
         self.sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
         self.channel_open = True
         self.closed = False
+        self.killed = False
 
     def send(self, header: dict, blobs=()) -> None:
         self.outbox += encode_frame(header, blobs)
@@ -423,7 +424,11 @@ class ChildProcess:
         return text
 
     def kill(self) -> None:
-        """Kill the child's whole process group, then any process left with its uid."""
+        """Kill the child's whole process group, then any process left with its uid
+        (once: a second call does nothing)."""
+        if self.killed:
+            return
+        self.killed = True
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -463,12 +468,21 @@ class ChildProcess:
 def processes_of_uid(uid: int) -> list[int]:
     """Live processes of ``uid``. Zombies are left out: they are already dead (they run
     nothing and hold no memory), and the host's init, not us, reaps them, as slowly as
-    it likes."""
+    it likes.
+
+    ``/proc/N`` belongs to the process's effective uid, so only the processes that pass
+    that cheap test have their ``status`` read (real uid, state): one scan costs a stat
+    per process instead of a read. A slot process that made itself non-dumpable shows a
+    root-owned ``/proc/N`` and is not found here, but it cannot leave its PID namespace,
+    and every process in it dies with the namespace's init (bubblewrap's, killed with
+    the child)."""
     pids = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
+            if os.stat(f"/proc/{name}").st_uid != uid:
+                continue
             with open(f"/proc/{name}/status") as f:
                 fields = dict(line.split(":", 1) for line in f if ":" in line)
             if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith(

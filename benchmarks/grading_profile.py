@@ -46,7 +46,7 @@ import sqlalchemy.orm  # noqa: E402
 import upsampling.checking  # noqa: E402
 from autograder import course as courses  # noqa: E402
 from autograder import job as jobs  # noqa: E402
-from autograder import late, notebooks, report, sandbox  # noqa: E402
+from autograder import late, notebooks, records, report, runners, sandbox, session, wire  # noqa: E402
 from tests.autograder_fixtures.course import (  # noqa: E402
     make_submission,
     real_course,
@@ -211,21 +211,20 @@ TIMED = [
     (courses, "preflight", "preflight (solution + release)"),
     (courses, "up_to_date", "up_to_date"),
     (courses.Course, "read_record", "read_record"),
-    (jobs, "fingerprint", "fingerprint"),
     (jobs, "grade", "job.grade"),
     (notebooks, "read_notebook", "read_notebook (json + nbformat)"),
     (notebooks, "analyse", "notebooks.analyse"),
     (notebooks, "to_python", "to_python (IPython transformer)"),
     (notebooks, "scan", "notebooks.scan"),
-    (jobs.Session, "_start", "Session._start (setup: run cells)"),
+    (session.Session, "start", "Session.start (setup: run cells)"),
     (sandbox.Sandbox, "start", "Sandbox.start (Popen bwrap)"),
-    (jobs, "_await_hello", "_await_hello (bwrap+python+numpy)"),
-    (jobs.Session, "call", "Session.call (one case)"),
-    (jobs, "array_to_blob", "array_to_blob (encode args)"),
-    (jobs, "decode", "decode (result)"),
+    (session, "_await_hello", "_await_hello (bwrap+python+numpy)"),
+    (session.Session, "call", "Session.call (one case)"),
+    (wire, "array_to_blob", "array_to_blob (encode args)"),
+    (session, "_decode", "_decode (result)"),
     (upsampling.checking, "check_output", "checker (check_output)"),
-    (jobs.Session, "close", "Session.close"),
-    (jobs.Session, "_retire", "Session._retire"),
+    (session.Session, "close", "Session.close"),
+    (session.Session, "_retire", "Session._retire"),
     (sandbox.ChildProcess, "kill", "ChildProcess.kill"),
     (sandbox.ChildProcess, "close", "ChildProcess.close"),
     (sandbox, "kill_uid", "kill_uid (sweep)"),
@@ -235,7 +234,7 @@ TIMED = [
     (sqlalchemy.orm.Session, "commit", "sqlite commit"),
     (courses, "_timestamp", "_timestamp (timestamp.txt)"),
     (courses, "save_results", "save_results"),
-    (jobs, "student_view", "student_view"),
+    (records.Record, "student_view", "Record.student_view"),
     (notebooks, "autograded_notebook", "autograded_notebook"),
     (nbformat, "writes", "nbformat.writes"),
     (report, "feedback_html", "feedback_html"),
@@ -413,7 +412,7 @@ def grade_in_process(course: Path, assignment: str, n_jobs: int, mode: str):
     watch.install()
     for owner, attribute, label in TIMED:
         profile.wrap(owner, attribute, label)
-    profile.patch(courses, "ThreadPoolExecutor", profile.executor())
+    profile.patch(runners, "ThreadPoolExecutor", profile.executor())
     out = io.StringIO()
     before_self = resource.getrusage(resource.RUSAGE_SELF)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
