@@ -28,6 +28,7 @@ import builtins
 import errno as _errno
 import fcntl
 import json
+import mmap
 import os
 import signal
 import sys
@@ -377,6 +378,7 @@ class Zygote:
         self.config = config
         self.sock = socket.socket(fileno=config["zygote_fd"])
         self.pid = os.getpid()
+        self.reaped: dict[int, int] = {}  # child pid -> wait status, reaped while killing
 
     def serve(self) -> None:
         _prctl(PR_SET_DUMPABLE, 0)
@@ -384,6 +386,7 @@ class Zygote:
             signal.signal(sig, signal.SIG_IGN)
         sys.path[:] = [p for p in sys.path if p] + list(self.config["site"])
         import numpy  # noqa: F401 - every child gets it from here, already imported
+        import numpy.random  # noqa: F401 - numpy loads it lazily; a child reseeds it
 
         self.send({"ev": "hello", "python": sys.version.split()[0]})
         while True:
@@ -407,6 +410,7 @@ class Zygote:
                     os.close(fd)
                 self.send({"ev": "dirty", "what": left})
                 return
+            self.reaped.clear()
             pid = os.fork()
             if pid == 0:
                 self.become_child(header, fds)  # never returns
@@ -442,7 +446,9 @@ class Zygote:
                     if header.get("op") == "kill":
                         self.kill_others()
                 if "child" in events or gone:
-                    _, status = os.waitpid(pid, 0)
+                    status = self.reaped.pop(pid, None)
+                    if status is None:
+                        _, status = os.waitpid(pid, 0)
                     if gone:
                         return False
                     self.send({"ev": "exited", "pid": pid, "code": _exit_code(status)})
@@ -471,8 +477,20 @@ class Zygote:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
                 pass
-            Child._reap()
+            self.reap()
             time.sleep(0.001)
+
+    def reap(self) -> None:
+        """Reap the children that have ended (the forked child is the zygote's only
+        child: what it started is reparented to the namespace's init)."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.reaped[pid] = status
 
     def leftovers(self) -> list[str]:
         """What the previous child left that would reach the next one."""
@@ -511,12 +529,12 @@ class Zygote:
                 raise SystemExit(f"harness: capabilities left: {_capabilities_left()}")
             _prctl(PR_SET_DUMPABLE, 1)  # like a fresh interpreter (the zygote is not)
             _start_child({**header, "site": self.config["site"]})
-            import numpy
+            import numpy.random
 
             numpy.random.seed()  # fresh entropy, as a fresh interpreter would have
-            try:
-                bytearray(8 << 20)  # room to run, as importing numpy afresh needed
-            except MemoryError:
+            try:  # room to run (importing numpy afresh would have needed it)
+                mmap.mmap(-1, 8 << 20).close()
+            except OSError:
                 raise SystemExit("harness: the memory limit leaves no room to run") from None
             fd_in, fd_out = CHILD_FD_BASE, CHILD_FD_BASE + 1
             wire.write_frame(fd_out, {"ev": "hello", "python": sys.version.split()[0]})
