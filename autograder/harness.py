@@ -164,6 +164,7 @@ class Child:
         self.pid = os.getpid()
         self.in_pid_namespace = namespace_names
         self.spare = {"1", str(self.pid), *map(str, spare)}  # and the zygote, our parent
+        self.one_by_one = bool(spare)
 
     # --- guards -------------------------------------------------------------------
 
@@ -198,7 +199,7 @@ class Child:
                         others.append(name)
             if not others:
                 break
-            for pid in others if len(self.spare) > 2 else (-1,):
+            for pid in others if self.one_by_one else (-1,):
                 try:
                     os.kill(int(pid), signal.SIGKILL)
                 except OSError:
