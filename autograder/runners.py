@@ -9,6 +9,7 @@ process that drives the runner, and only it, writes the gradebook.
 from __future__ import annotations
 
 import queue
+import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from autograder import job as jobs
@@ -17,7 +18,8 @@ from autograder.sandbox import Sandbox, UidPool
 
 class LocalRunner:
     """``n`` submissions graded at once in threads, each child in a sandbox with its own
-    unprivileged uid (as root)."""
+    unprivileged uid (as root). Each thread keeps its uid (and so its sandbox zygote)
+    for the runner's lifetime."""
 
     def __init__(self, sandbox: Sandbox, materials: jobs.Materials, n: int, checker=None):
         self.sandbox, self.materials, self.checker = sandbox, materials, checker
@@ -28,15 +30,19 @@ class LocalRunner:
         self.uids: queue.Queue = queue.Queue()
         for uid in self.pool.free:
             self.uids.put(uid)
+        self.slot = threading.local()
         self.executor = ThreadPoolExecutor(max_workers=n)
         self.futures: dict = {}
 
+    def _uid(self):
+        """This thread's uid (n threads, n uids: each takes one and keeps it)."""
+        if not hasattr(self.slot, "uid"):
+            self.slot.uid = self.uids.get()
+        return self.slot.uid
+
     def _grade(self, job: jobs.Job):
-        uid = self.uids.get()
-        try:  # looked up at call time: the tests replace it to break the grader on purpose
-            return jobs.grade(job, self.materials, self.sandbox, uid, self.checker)
-        finally:
-            self.uids.put(uid)
+        # looked up at call time: the tests replace it to break the grader on purpose
+        return jobs.grade(job, self.materials, self.sandbox, self._uid(), self.checker)
 
     def submit(self, job: jobs.Job) -> None:
         self.futures[self.executor.submit(self._grade, job)] = job
@@ -56,4 +62,5 @@ class LocalRunner:
         for future in self.futures:
             future.cancel()
         self.executor.shutdown(wait=True)
+        self.sandbox.close()
         self.pool.close()

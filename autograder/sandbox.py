@@ -8,6 +8,16 @@ runs as root the child drops to a dedicated unprivileged uid (one per worker slo
 ``RLIMIT_NPROC`` bounds a fork bomb and a sweep by uid finds every stray process).
 Without bubblewrap the same harness runs with rlimits, its own process group and a
 restricted ``sys.path`` only, and the grader says so loudly.
+
+Starting bubblewrap and an interpreter and importing numpy costs more than running most
+notebooks, so each worker slot keeps one sandbox alive, a *zygote* (:class:`Zygote`):
+``harness.py`` imports numpy once there and forks one child per notebook run. Nothing
+passes from one child to the next: the zygote runs no student code and cannot be
+ptraced or (as root) signalled by its children; before each fork it kills every other
+process in the sandbox, and a child that left anything in the writable places (``/tmp``,
+``/dev/shm``, message queues, System V IPC) costs the slot a fresh sandbox. A zygote that
+died (a child of its uid may kill it in user-namespace mode) is replaced at the next
+start.
 """
 
 from __future__ import annotations
@@ -16,18 +26,22 @@ import fcntl
 import importlib.util
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from autograder import wire
 from autograder.wire import OutputTooLarge, encode_frame, take_frame
 
 HARNESS = Path(__file__).with_name("harness.py")
@@ -133,6 +147,8 @@ class Sandbox:
         self.base_prefix = Path(sys.base_prefix).resolve()
         self.python = Path(sys._base_executable).resolve()  # not the venv: no site-packages
         self._fallback_site = None
+        self._zygotes: dict = {}  # (thread, uid, /tmp size) -> Zygote
+        self._zygotes_lock = threading.Lock()
         if mode == "none":
             warnings.warn(WEAK_ISOLATION, stacklevel=2)
 
@@ -165,7 +181,7 @@ class Sandbox:
 
     # --- commands -------------------------------------------------------------------
 
-    def _bwrap_command(self, config: dict) -> list[str]:
+    def _bwrap_command(self, config: dict, zygote: bool = False) -> list[str]:
         cmd = [self.bwrap, *self._namespaces(), "--hostname", "sandbox"]
         cmd += ["--ro-bind", "/usr", "/usr"]
         for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -176,7 +192,7 @@ class Sandbox:
                 cmd += ["--ro-bind", str(host), str(host)]
         for path in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"):
             cmd += ["--ro-bind-try", path, path]
-        cmd += ["--proc", "/proc", "--dev", "/dev"]
+        cmd += ["--proc", "/proc", "--dev", "/dev", "--mqueue", "/dev/mqueue"]
         cmd += ["--perms", "1777", "--size", str(self.limits.tmp_size_mb << 20), "--tmpfs", "/tmp"]
         cmd += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", "/opt/site"]
         cmd += ["--perms", "0755", "--dir", "/opt/grader"]
@@ -196,8 +212,11 @@ class Sandbox:
             cmd += ["--ro-bind", host, f"/opt/site/{name}"]
         cmd += ["--ro-bind", str(HARNESS), "/opt/grader/harness.py"]
         cmd += ["--ro-bind", str(WIRE), "/opt/grader/wire.py"]
-        if self.root:
-            cmd += ["--cap-add", "CAP_SETUID,CAP_SETGID"]
+        # Nothing but /tmp, /dev/shm and /dev/mqueue stays writable (in user-namespace
+        # mode the folders bubblewrap makes belong to the user).
+        cmd += ["--remount-ro", "/dev", "--remount-ro", "/"]
+        if self.root:  # a zygote kills its children (of the slot uid) before each fork
+            cmd += ["--cap-add", "CAP_SETUID,CAP_SETGID" + (",CAP_KILL" if zygote else "")]
         cmd += ["--clearenv"]
         for key, value in _child_env("/tmp").items():
             cmd += ["--setenv", key, value]
@@ -215,7 +234,64 @@ class Sandbox:
         return [str(self.python), "-I", "-S", "-B", str(HARNESS), json.dumps(config)]
 
     def start(self, uid: int | None) -> ChildProcess:
-        """Start one child; ``uid`` is the worker slot's unprivileged uid (root only)."""
+        """Start one child; ``uid`` is the worker slot's unprivileged uid (root only).
+        With bubblewrap the child is forked by the slot's zygote (started on first use,
+        and again whenever the last one died or was left dirty)."""
+        if self.mode == "bwrap":
+            return self._fork(uid)
+        return self._spawn(uid)
+
+    def _zygote(self, uid: int | None, fresh: bool) -> Zygote:
+        key = (threading.get_ident(), uid, self.limits.tmp_size_mb)
+        with self._zygotes_lock:
+            zygote = self._zygotes.pop(key, None)
+        if zygote is not None and (fresh or not zygote.usable()):
+            zygote.destroy()
+            zygote = None
+        if zygote is None:
+            zygote = Zygote(self, uid)  # raises SandboxError if it cannot start
+        with self._zygotes_lock:
+            self._zygotes[key] = zygote
+        return zygote
+
+    def _fork(self, uid: int | None) -> ChildProcess:
+        for fresh in (False, True):
+            zygote = self._zygote(uid, fresh)
+            pipes = [os.pipe() for _ in range(wire.CHILD_FDS)]  # p2c, c2p, stdout, stderr
+            ends = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]  # the child's
+            ours = [pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0]]
+            config = {
+                "limits": self.limits.rlimits(),
+                "uid": uid if self.root else None,
+                "gid": uid,
+            }
+            try:
+                pid = zygote.fork(config, ends)
+            except ZygoteLost as exc:
+                for fd in ours:
+                    os.close(fd)
+                zygote.destroy()
+                if fresh:
+                    raise SandboxError(f"the sandbox could not start a child: {exc}") from exc
+                continue
+            finally:
+                for fd in ends:
+                    os.close(fd)
+            to_child, from_child, out, err = ours
+            proc = ForkedProcess(zygote, pid, open(out, "rb", 0), open(err, "rb", 0))  # noqa: SIM115
+            sweep = uid if self.root else None
+            return ChildProcess(proc, from_child, to_child, self.limits, sweep_uid=sweep)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """End the zygotes (they also end with the grader)."""
+        with self._zygotes_lock:
+            zygotes, self._zygotes = list(self._zygotes.values()), {}
+        for zygote in zygotes:
+            zygote.destroy()
+
+    def _spawn(self, uid: int | None) -> ChildProcess:
+        """A fresh interpreter for one child (weak isolation)."""
         c2p_r, c2p_w = os.pipe()
         p2c_r, p2c_w = os.pipe()
         config = {
@@ -321,6 +397,7 @@ class ChildProcess:
         self.sel.register(proc.stderr.fileno(), selectors.EVENT_READ, "stderr")
         self.channel_open = True
         self.closed = False
+        self.killed = False
 
     def send(self, header: dict, blobs=()) -> None:
         self.outbox += encode_frame(header, blobs)
@@ -423,16 +500,15 @@ class ChildProcess:
         return text
 
     def kill(self) -> None:
-        """Kill the child's whole process group, then any process left with its uid."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        try:
-            self.proc.kill()
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
+        """Kill the child's whole process group, then any process left with its uid
+        (once: a second call does nothing)."""
+        if self.killed:
+            return
+        self.killed = True
+        if isinstance(self.proc, ForkedProcess):
+            self.proc.kill_all()
+        else:
+            _kill_process_group(self.proc)
         if self.sweep_uid is not None:
             kill_uid(self.sweep_uid)
 
@@ -460,15 +536,216 @@ class ChildProcess:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _kill_process_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        proc.kill()
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+class ZygoteLost(Exception):
+    """The zygote died, stopped answering or was left dirty (start a fresh one)."""
+
+
+class Zygote:
+    """The grader's end of one worker slot's zygote: a long-lived bubblewrap sandbox in
+    which ``harness.py`` has imported numpy and forks one child per notebook run (its
+    side is ``harness.Zygote``; the messages are in ``wire.py``). Used by one thread."""
+
+    ANSWER_TIMEOUT = 5.0  # seconds for a fork or a kill to be answered
+
+    def __init__(self, sandbox: Sandbox, uid: int | None):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = {"zygote_fd": theirs.fileno(), "uid": uid if sandbox.root else None}
+        try:
+            self.proc = subprocess.Popen(
+                sandbox._bwrap_command(config, zygote=True),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(theirs.fileno(),),
+                process_group=0,
+                env={"PATH": "/usr/bin:/bin"},
+                cwd="/",
+                close_fds=True,
+            )
+        except OSError as exc:
+            ours.close()
+            raise SandboxError(f"could not start the sandbox: {exc}") from exc
+        finally:
+            theirs.close()
+        self.sock = ours
+        self.alive = True
+        self.child_pid = None
+        timeout = sandbox.limits.setup_timeout
+        try:
+            header = self.recv(time.monotonic() + timeout)
+            if header.get("ev") != "hello":
+                raise ZygoteLost("it sent something else first")
+        except ZygoteLost as exc:
+            said = self._stderr()
+            self.destroy()
+            detail = f"; it said: {' / '.join(said[-2:])[-400:]}" if said else ""
+            raise SandboxError(
+                f"the sandboxed interpreter did not start: {exc}{detail}. Check that "
+                "bubblewrap works for this user (bwrap --ro-bind / / true) and that numpy "
+                f"imports within {timeout:g} s"
+            ) from exc
+
+    def _stderr(self) -> list[str]:
+        try:
+            os.set_blocking(self.proc.stderr.fileno(), False)
+            text = (self.proc.stderr.read(1 << 14) or b"").decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return []
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def usable(self) -> bool:
+        return self.alive and self.proc.poll() is None
+
+    def recv(self, deadline: float) -> dict:
+        """The zygote's next message; ZygoteLost if it closed or did not answer in time."""
+        while True:
+            if not self.alive:
+                raise ZygoteLost("it is gone")
+            remaining = max(deadline - time.monotonic(), 0.0)
+            if not select.select([self.sock], [], [], remaining)[0]:
+                if time.monotonic() >= deadline:
+                    raise ZygoteLost("it did not answer")
+                continue
+            try:
+                header, _ = wire.recv_control(self.sock)
+                return header
+            except (EOFError, OSError, wire.ProtocolError) as exc:
+                self.alive = False
+                raise ZygoteLost(f"its socket closed ({type(exc).__name__})") from exc
+
+    def fork(self, config: dict, fds: list[int]) -> int:
+        """Fork a child with these pipe ends; its pid in the sandbox."""
+        try:
+            wire.send_control(self.sock, {"op": "fork", **config}, fds)
+        except OSError as exc:
+            self.alive = False
+            raise ZygoteLost(f"its socket closed ({exc})") from exc
+        deadline = time.monotonic() + self.ANSWER_TIMEOUT
+        while True:
+            header = self.recv(deadline)
+            event = header.get("ev")
+            if event == "forked" and isinstance(header.get("pid"), int):
+                self.child_pid = header["pid"]
+                return self.child_pid
+            if event == "dirty":
+                self.alive = False
+                raise ZygoteLost(f"the last child left {header.get('what')}")
+            if event != "exited":  # a late answer about the last child
+                self.alive = False
+                raise ZygoteLost("it sent something unexpected")
+
+    def kill(self) -> None:
+        try:
+            wire.send_control(self.sock, {"op": "kill"})
+        except OSError:
+            self.alive = False
+
+    def destroy(self) -> None:
+        """Kill the whole sandbox (its PID namespace dies with its init)."""
+        self.alive = False
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        _kill_process_group(self.proc)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+class ForkedProcess:
+    """A child forked by a zygote, seen as a :class:`subprocess.Popen` by ChildProcess:
+    its exit code comes from the zygote, which waits for it."""
+
+    def __init__(self, zygote: Zygote, pid: int, stdout, stderr):
+        self.zygote, self.pid = zygote, pid
+        self.stdout, self.stderr = stdout, stderr
+        self.returncode = None
+
+    def _take(self, header: dict) -> bool:
+        """True if ``header`` says that this child (or nothing: pid None) has exited."""
+        if header.get("ev") != "exited":
+            self.zygote.alive = False
+            raise ZygoteLost("it sent something unexpected")
+        if header.get("pid") == self.pid:
+            code = header.get("code")
+            self.returncode = code if isinstance(code, int) else -signal.SIGKILL
+            return True
+        return header.get("pid") is None
+
+    def _lost(self) -> None:
+        """The zygote is gone: so is its PID namespace, and this child with it."""
+        self.zygote.destroy()
+        if self.returncode is None:
+            self.returncode = -signal.SIGKILL
+
+    def poll(self):
+        if self.returncode is None:
+            try:
+                self.wait(0)
+            except subprocess.TimeoutExpired:
+                pass
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = time.monotonic() + (1e9 if timeout is None else timeout)
+        while self.returncode is None:
+            try:
+                self._take(self.zygote.recv(deadline))
+            except ZygoteLost:
+                if self.zygote.alive and time.monotonic() >= deadline:
+                    raise subprocess.TimeoutExpired("child", timeout) from None
+                self._lost()
+        return self.returncode
+
+    def kill_all(self) -> None:
+        """Kill the child and every process it started (the zygote does it; one that
+        does not answer in time is killed with its sandbox)."""
+        if not self.zygote.usable():
+            self._lost()
+            return
+        ended_before = self.returncode is not None  # then the answer is exited(None)
+        self.zygote.kill()
+        deadline = time.monotonic() + Zygote.ANSWER_TIMEOUT
+        try:
+            while True:
+                header = self.zygote.recv(deadline)
+                self._take(header)
+                if (header.get("pid") is None) if ended_before else self.returncode is not None:
+                    return
+        except ZygoteLost:
+            self._lost()
+
+
 def processes_of_uid(uid: int) -> list[int]:
     """Live processes of ``uid``. Zombies are left out: they are already dead (they run
     nothing and hold no memory), and the host's init, not us, reaps them, as slowly as
-    it likes."""
+    it likes.
+
+    ``/proc/N`` belongs to the process's effective uid, so only the processes that pass
+    that cheap test have their ``status`` read (real uid, state): one scan costs a stat
+    per process instead of a read. A slot process that made itself non-dumpable shows a
+    root-owned ``/proc/N`` and is not found here, but it cannot leave its PID namespace,
+    and every process in it is killed by the slot's zygote (before its next fork, and
+    when the grader kills the child) or dies with the namespace's init."""
     pids = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
+            if os.stat(f"/proc/{name}").st_uid != uid:
+                continue
             with open(f"/proc/{name}/status") as f:
                 fields = dict(line.split(":", 1) for line in f if ":" in line)
             if int(fields["Uid"].split()[0]) == uid and not fields["State"].strip().startswith(

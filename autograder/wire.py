@@ -14,6 +14,19 @@ Messages (the header's ``op`` from the grader, ``ev`` from the child)::
     child -> grader   hello {python}   cell_start {index}   cell_end {index, error}
                       ready {callables}   result {value}   error {error}
 
+With bubblewrap, each worker slot keeps one long-lived *zygote* in its sandbox (a
+harness that has imported numpy and forks a child per notebook run). The grader talks
+to it over a ``SOCK_SEQPACKET`` socket, one JSON header per packet (:func:`send_control`,
+:func:`recv_control`); a ``fork`` request carries the new child's four pipe ends (channel
+in, channel out, stdout, stderr) as ``SCM_RIGHTS``::
+
+    grader -> zygote  fork {limits, uid, gid} + 4 fds   kill
+    zygote -> grader  hello {python}   forked {pid}   exited {pid, code}   dirty {what}
+
+``exited.code`` is what :attr:`subprocess.Popen.returncode` would say; ``dirty`` means the
+previous child left something behind that the zygote cannot remove (a file in ``/tmp``,
+an IPC object): the zygote exits and the grader starts a fresh one.
+
 A returned value is encoded by :func:`encode_value` (arrays, numpy scalars, Python
 scalars, tuples and lists of them) and rebuilt by :func:`decode_value`, which never
 trusts the child: anything malformed is a :class:`ProtocolError`.
@@ -109,6 +122,46 @@ def take_frame(buffer: bytearray, max_blob: int) -> tuple[dict, list[bytes]] | N
     blobs = [bytes(buffer[a:b]) for a, b in spans]
     del buffer[:pos]
     return header, blobs
+
+
+# ----------------------------------------------------------------------------- zygote
+
+MAX_CONTROL = 1 << 16  # bytes of one control packet
+CHILD_FDS = 4  # channel in, channel out, stdout, stderr
+
+
+def send_control(sock, header: dict, fds=()) -> None:
+    """One control packet (a JSON header, and file descriptors passed with SCM_RIGHTS)."""
+    import socket
+
+    data = json.dumps(header).encode()
+    if len(data) > MAX_CONTROL:
+        raise ProtocolError("control message too long")
+    if fds:
+        socket.send_fds(sock, [data], list(fds))
+    else:
+        sock.sendall(data)
+
+
+def recv_control(sock, max_fds: int = 0) -> tuple[dict, list[int]]:
+    """The next control packet; raises EOFError when the other side has closed, and
+    ProtocolError on anything that is not one JSON object (closing any fds it carried)."""
+    import socket
+
+    data, fds, _, _ = socket.recv_fds(sock, MAX_CONTROL, max_fds)
+    if not data:
+        for fd in fds:
+            os.close(fd)
+        raise EOFError("control socket closed")
+    try:
+        header = json.loads(data)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        for fd in fds:
+            os.close(fd)
+        raise ProtocolError("malformed control message")
+    return header, fds
 
 
 # ----------------------------------------------------------------------------- arrays

@@ -46,7 +46,7 @@ import sqlalchemy.orm  # noqa: E402
 import upsampling.checking  # noqa: E402
 from autograder import course as courses  # noqa: E402
 from autograder import job as jobs  # noqa: E402
-from autograder import late, notebooks, report, sandbox  # noqa: E402
+from autograder import late, notebooks, records, report, runners, sandbox, session, wire  # noqa: E402
 from tests.autograder_fixtures.course import (  # noqa: E402
     make_submission,
     real_course,
@@ -211,21 +211,21 @@ TIMED = [
     (courses, "preflight", "preflight (solution + release)"),
     (courses, "up_to_date", "up_to_date"),
     (courses.Course, "read_record", "read_record"),
-    (jobs, "fingerprint", "fingerprint"),
     (jobs, "grade", "job.grade"),
     (notebooks, "read_notebook", "read_notebook (json + nbformat)"),
     (notebooks, "analyse", "notebooks.analyse"),
     (notebooks, "to_python", "to_python (IPython transformer)"),
     (notebooks, "scan", "notebooks.scan"),
-    (jobs.Session, "_start", "Session._start (setup: run cells)"),
-    (sandbox.Sandbox, "start", "Sandbox.start (Popen bwrap)"),
-    (jobs, "_await_hello", "_await_hello (bwrap+python+numpy)"),
-    (jobs.Session, "call", "Session.call (one case)"),
-    (jobs, "array_to_blob", "array_to_blob (encode args)"),
-    (jobs, "decode", "decode (result)"),
+    (session.Session, "start", "Session.start (setup: run cells)"),
+    (sandbox.Sandbox, "start", "Sandbox.start (zygote fork)"),
+    (sandbox.Zygote, "__init__", "Zygote() (bwrap+python+numpy)"),
+    (session, "_await_hello", "_await_hello (fork to hello)"),
+    (session.Session, "call", "Session.call (one case)"),
+    (wire, "array_to_blob", "array_to_blob (encode args)"),
+    (session, "_decode", "_decode (result)"),
     (upsampling.checking, "check_output", "checker (check_output)"),
-    (jobs.Session, "close", "Session.close"),
-    (jobs.Session, "_retire", "Session._retire"),
+    (session.Session, "close", "Session.close"),
+    (session.Session, "_retire", "Session._retire"),
     (sandbox.ChildProcess, "kill", "ChildProcess.kill"),
     (sandbox.ChildProcess, "close", "ChildProcess.close"),
     (sandbox, "kill_uid", "kill_uid (sweep)"),
@@ -235,7 +235,7 @@ TIMED = [
     (sqlalchemy.orm.Session, "commit", "sqlite commit"),
     (courses, "_timestamp", "_timestamp (timestamp.txt)"),
     (courses, "save_results", "save_results"),
-    (jobs, "student_view", "student_view"),
+    (records.Record, "student_view", "Record.student_view"),
     (notebooks, "autograded_notebook", "autograded_notebook"),
     (nbformat, "writes", "nbformat.writes"),
     (report, "feedback_html", "feedback_html"),
@@ -346,7 +346,8 @@ def startup(course: Path, assignment: str, env: dict, repeat: int) -> None:
 
 def sandbox_startup(mode: str, repeat: int) -> None:
     """What one sandboxed child costs before the student's first cell: bubblewrap, the
-    interpreter, numpy; and one sweep of /proc for a uid's processes."""
+    interpreter, numpy (what a slot's zygote pays once); a child forked by a zygote;
+    and one sweep of /proc for a uid's processes."""
     box = sandbox.Sandbox(mode)
     print(f"\n== one sandboxed child ({box.mode}), median of {repeat * 3} ==")
     if box.mode == "bwrap":
@@ -365,6 +366,8 @@ def sandbox_startup(mode: str, repeat: int) -> None:
             continue
         seconds, _ = _run_seconds(prefix + tail, None, "/", repeat * 3)
         print(f"  {label:<52} {seconds * 1000:7.1f} ms")
+    if box.mode == "bwrap":
+        zygote_child(box, repeat * 3)
     times = []
     for _ in range(repeat * 10):
         started = time.perf_counter()
@@ -375,6 +378,33 @@ def sandbox_startup(mode: str, repeat: int) -> None:
         f"  {'one /proc scan (processes_of_uid)':<52} {statistics.median(times) * 1000:7.1f} ms"
         f"   [{n_proc} processes on the machine]"
     )
+
+
+def zygote_child(box, repeat: int) -> None:
+    """What grading uses instead: a child forked by the slot's zygote (started once,
+    outside the timings), from the request to its hello, and killing it."""
+    pool = sandbox.UidPool(1, enabled=box.root)
+    uid = pool.free[0]
+    try:
+        box.start(uid).close()  # starts the zygote
+        started, killed = [], []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            child = box.start(uid)
+            session._await_hello(child, box.limits.setup_timeout)
+            t1 = time.perf_counter()
+            child.kill()
+            child.close()
+            started.append(t1 - t0)
+            killed.append(time.perf_counter() - t1)
+    finally:
+        box.close()
+        pool.close()
+    for label, times in (
+        ("a child forked by the zygote, to its hello", started),
+        ("killing it (zygote kill + uid sweep) and closing", killed),
+    ):
+        print(f"  {label:<52} {statistics.median(times) * 1000:7.1f} ms")
 
 
 def import_costs(text: str) -> tuple[list, list]:
@@ -413,7 +443,7 @@ def grade_in_process(course: Path, assignment: str, n_jobs: int, mode: str):
     watch.install()
     for owner, attribute, label in TIMED:
         profile.wrap(owner, attribute, label)
-    profile.patch(courses, "ThreadPoolExecutor", profile.executor())
+    profile.patch(runners, "ThreadPoolExecutor", profile.executor())
     out = io.StringIO()
     before_self = resource.getrusage(resource.RUSAGE_SELF)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -1,5 +1,6 @@
 """The autograder run by an instructor who is not root (catalogue item 14): the whole
-catalogue suite, the grader-error suite and the bookkeeping suite, run as an ordinary user
+catalogue suite, the grader-error suite, the bookkeeping suite and the zygote suite (user-
+namespace mode: the zygote and its children share the user's uid), run as an ordinary user
 in a venv made from Debian's own ``python3.11`` and from a Python in the user's home
 (pyenv style), each with ``.[grader]`` only (no PyTorch, no Sphinx).
 """
@@ -16,6 +17,7 @@ SUITES = [
     "tests/test_autograder_catalogue.py",
     "tests/test_autograder_grader_errors.py",
     "tests/test_autograder_bookkeeping.py",
+    "tests/test_autograder_zygote.py",
 ]
 TEST_TOOLS = ("pytest==9.2.0", "hypothesis==6.170.15")  # as pinned in requirements.txt
 
