@@ -46,7 +46,9 @@ import sqlalchemy.orm  # noqa: E402
 import upsampling.checking  # noqa: E402
 from autograder import course as courses  # noqa: E402
 from autograder import job as jobs  # noqa: E402
-from autograder import late, notebooks, report, sandbox  # noqa: E402
+from autograder import late, notebooks, report, runners, sandbox, wire  # noqa: E402
+from autograder import session as sessions  # noqa: E402
+from autograder.records import Record  # noqa: E402
 from tests.autograder_fixtures.course import (  # noqa: E402
     make_submission,
     real_course,
@@ -114,17 +116,17 @@ class Profile:
         class Executor(ThreadPoolExecutor):
             def submit(self, fn, /, *args, **kwargs):
                 stack = profile._stack()
-                if not stack:
-                    return super().submit(fn, *args, **kwargs)
-                parent = stack[-1][0]
+                parent = stack[-1][0] if stack else None
 
                 def run():
-                    profile.local.stack = [[parent, 0.0, 0.0]]
+                    # A pool thread runs tasks from many submitters: each starts afresh.
+                    profile.local.stack = [[parent, 0.0, 0.0]] if parent else []
                     try:
                         return fn(*args, **kwargs)
                     finally:
-                        with profile.lock:
-                            profile.waited[parent] += profile.local.stack[0][1]
+                        if parent:
+                            with profile.lock:
+                                profile.waited[parent] += profile.local.stack[0][1]
 
                 return super().submit(run)
 
@@ -211,31 +213,32 @@ TIMED = [
     (courses, "preflight", "preflight (solution + release)"),
     (courses, "up_to_date", "up_to_date"),
     (courses.Course, "read_record", "read_record"),
-    (jobs, "fingerprint", "fingerprint"),
     (jobs, "grade", "job.grade"),
     (notebooks, "read_notebook", "read_notebook (json + nbformat)"),
     (notebooks, "analyse", "notebooks.analyse"),
     (notebooks, "to_python", "to_python (IPython transformer)"),
     (notebooks, "scan", "notebooks.scan"),
-    (jobs.Session, "_start", "Session._start (setup: run cells)"),
+    (sessions.Session, "start", "Session.start (setup: run cells)"),
     (sandbox.Sandbox, "start", "Sandbox.start (Popen bwrap)"),
-    (jobs, "_await_hello", "_await_hello (bwrap+python+numpy)"),
-    (jobs.Session, "call", "Session.call (one case)"),
-    (jobs, "array_to_blob", "array_to_blob (encode args)"),
-    (jobs, "decode", "decode (result)"),
+    (sessions, "_await_hello", "_await_hello (bwrap+python+numpy)"),
+    (sessions.Session, "call", "Session.call (one case)"),
+    (wire, "array_to_blob", "array_to_blob (encode args)"),
+    (sessions, "_decode", "decode (result)"),
+    (wire, "blob_to_array", "blob_to_array (read_array)"),
     (upsampling.checking, "check_output", "checker (check_output)"),
-    (jobs.Session, "close", "Session.close"),
-    (jobs.Session, "_retire", "Session._retire"),
+    (sessions.Session, "close", "Session.close"),
+    (sessions.Session, "_retire", "Session._retire"),
     (sandbox.ChildProcess, "kill", "ChildProcess.kill"),
     (sandbox.ChildProcess, "close", "ChildProcess.close"),
     (sandbox, "kill_uid", "kill_uid (sweep)"),
     (jobs, "_score", "_score"),
+    (jobs._Run, "case", "_Run.case"),
     (courses.GradebookWriter, "write", "GradebookWriter.write (+lock)"),
     (courses.GradebookWriter, "_write", "_write (nbgrader API)"),
     (sqlalchemy.orm.Session, "commit", "sqlite commit"),
     (courses, "_timestamp", "_timestamp (timestamp.txt)"),
     (courses, "save_results", "save_results"),
-    (jobs, "student_view", "student_view"),
+    (Record, "student_view", "Record.student_view"),
     (notebooks, "autograded_notebook", "autograded_notebook"),
     (nbformat, "writes", "nbformat.writes"),
     (report, "feedback_html", "feedback_html"),
@@ -413,7 +416,7 @@ def grade_in_process(course: Path, assignment: str, n_jobs: int, mode: str):
     watch.install()
     for owner, attribute, label in TIMED:
         profile.wrap(owner, attribute, label)
-    profile.patch(courses, "ThreadPoolExecutor", profile.executor())
+    profile.patch(runners, "ThreadPoolExecutor", profile.executor())
     out = io.StringIO()
     before_self = resource.getrusage(resource.RUSAGE_SELF)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
