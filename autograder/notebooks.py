@@ -166,10 +166,19 @@ _WHITESPACE_ONLY_LINE = re.compile(r"^[ \t]+$", re.MULTILINE)
 _IPYTHON_PROMPT = re.compile(r"^((\[nav\]|\[ins\])? )?In \[\d+\]: |^\s*\.{3,}: ?")
 
 
+SHARED_TREE_CHARS = 1 << 16  # cells up to this length are parsed once
+
+
 @lru_cache(maxsize=512)
-def parse(code: str):
-    """``ast.parse(code)``, shared by :func:`to_python` and :func:`scan` (read only)."""
+def _parse_shared(code: str):
     return ast.parse(code)
+
+
+def parse(code: str):
+    """``ast.parse(code)``; a cell of up to 64 K characters is parsed once for
+    :func:`to_python` and :func:`scan` (and any later submission holding the same cell),
+    so callers must not modify the tree."""
+    return _parse_shared(code) if len(code) <= SHARED_TREE_CHARS else ast.parse(code)
 
 
 def _transformer_keeps(text: str) -> bool:
