@@ -254,10 +254,11 @@ class GradebookWriter:
     def _write(self, record: Record, timestamp) -> None:
         """What ``nbgrader autograde`` records for a submission (the student, the
         submission mirroring the assignment, each test's ``auto_score`` and
-        ``needs_manual_grade``, the notebook's flag), in one transaction: the same rows
+        ``needs_manual_grade``, the notebook's flag), in one transaction: the rows
         nbgrader's ``add_student``, ``update_or_create_submission`` and ``find_grade``
-        give, through its ORM objects, without their commits and with one query for all
-        the notebook's grades."""
+        give, made through its ORM objects without their commits, with one query for all
+        the notebook's grades (none for a new submission: its rows are inserted with
+        their scores)."""
         from nbgrader import utils
         from nbgrader.api import MissingEntry, Student
 
@@ -268,52 +269,66 @@ class GradebookWriter:
                 gb.authenticator.add_student_to_course(sid, gb.course_id)
             student = Student(id=sid)
             db.add(student)
-        submission = self._submission(aid, student)
-        if timestamp:
-            submission.timestamp = utils.parse_utc(timestamp)
-        nb = self._submitted_notebook(submission, record.notebook, aid, sid)
-        grades = self._grades(nb)
-        for test in record.tests:
-            grade = grades.get(test.grade_id)
-            if grade is None:
-                raise MissingEntry(
-                    f"No such grade: {test.grade_id}/{record.notebook}/{aid} for {sid}"
-                )
-            grade.auto_score = float(test.points)
-            review = test.status is TestStatus.TAMPERED or bool(test.flags)
-            grade.needs_manual_grade = grade.manual_score is not None or review
-        nb.flagged = bool(record.flags)
+        submission = self._find_submission(aid, student)
+        with db.no_autoflush:  # new rows are inserted once, at the commit
+            if submission is None:
+                submission, notebooks_ = self._add_submission(aid, student)
+                if record.notebook not in notebooks_:
+                    raise MissingEntry(
+                        f"No such submitted notebook: {aid}/{record.notebook} for {sid}"
+                    )
+                nb, grades = notebooks_[record.notebook]
+            else:
+                nb = self._submitted_notebook(submission, record.notebook, aid, sid)
+                grades = self._grades(nb)
+            if timestamp:
+                submission.timestamp = utils.parse_utc(timestamp)
+            for test in record.tests:
+                grade = grades.get(test.grade_id)
+                if grade is None:
+                    raise MissingEntry(
+                        f"No such grade: {test.grade_id}/{record.notebook}/{aid} for {sid}"
+                    )
+                grade.auto_score = float(test.points)
+                review = test.status is TestStatus.TAMPERED or bool(test.flags)
+                grade.needs_manual_grade = grade.manual_score is not None or review
+            nb.flagged = bool(record.flags)
         db.commit()
 
-    def _submission(self, assignment: str, student):
-        """The student's submission, added (not committed) as ``add_submission`` does,
-        with a notebook, grades and comments for each of the assignment's cells."""
-        from nbgrader.api import Assignment, Comment, Grade, SubmittedAssignment, SubmittedNotebook
+    def _find_submission(self, assignment: str, student):
+        from nbgrader.api import Assignment, SubmittedAssignment
 
-        db = self.gb.db
-        submission = (
-            db.query(SubmittedAssignment)
+        return (
+            self.gb.db.query(SubmittedAssignment)
             .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
             .filter(Assignment.name == assignment, SubmittedAssignment.student_id == student.id)
             .one_or_none()
         )
-        if submission is not None:
-            return submission
+
+    def _add_submission(self, assignment: str, student):
+        """A new submission, as ``add_submission`` makes it (a notebook, grades and
+        comments for each of the assignment's cells), added to the session (not flushed);
+        and notebook name -> (its SubmittedNotebook, cell name -> Grade)."""
+        from nbgrader.api import Comment, Grade, SubmittedAssignment, SubmittedNotebook
+
         submission = SubmittedAssignment(
             assignment=self.gb.find_assignment(assignment), student=student
         )
+        made = {}
         for notebook in submission.assignment.notebooks:
             nb = SubmittedNotebook(notebook=notebook, assignment=submission)
+            grades = {}
             for grade_cell in notebook.grade_cells:
-                Grade(cell_id=grade_cell.id, notebook=nb)
+                grades[grade_cell.name] = Grade(cell_id=grade_cell.id, notebook=nb)
             for solution_cell in notebook.solution_cells:
                 Comment(cell_id=solution_cell.id, notebook=nb)
             for task_cell in notebook.task_cells:
                 Comment(cell_id=task_cell.id, notebook=nb)
-                Grade(cell_id=task_cell.id, notebook=nb)
-        db.add(submission)
-        db.flush()  # gives the new rows their ids (in this transaction)
-        return submission
+                grade = Grade(cell_id=task_cell.id, notebook=nb)
+                grades.setdefault(task_cell.name, grade)  # find_grade: grade cells first
+            made[notebook.name] = (nb, grades)
+        self.gb.db.add(submission)
+        return submission, made
 
     def _submitted_notebook(self, submission, name: str, assignment: str, student: str):
         from nbgrader.api import MissingEntry, Notebook, SubmittedNotebook

@@ -1,7 +1,8 @@
 """Where ``python -m autograder grade`` spends its time, phase by phase, for one class.
 
 Builds a throw-away course the way ``benchmarks/grading_speed.py`` does (N submissions of
-one assignment made from the released notebook, every fifth one wrong), then
+one assignment made from the released notebook, every fifth one wrong, each answer cell
+signed by its student so that no two submissions share a cell), then
 
 1. times the command's start-up in fresh interpreters: the bare interpreter, the imports
    ``grade`` needs (with ``-X importtime``: the heaviest packages), ``--help``, and a
@@ -256,12 +257,17 @@ TIMED = [
 
 
 def build_course(root: Path, assignment: str, n: int) -> Path:
+    """Every answer cell ends with a comment naming its student, so that no two
+    submissions share a cell (as in a real class: nothing is parsed once for all)."""
     course = real_course(root, [assignment])
     answers = solution_code(course, assignment)
     first = next(iter(answers))
     for i in range(n):
-        wrong = {first: answers[first].replace("return", "return 0 *", 1)} if i % 5 == 4 else {}
-        make_submission(course, assignment, f"student{i:03d}", answers=wrong)
+        student = f"student{i:03d}"
+        mine = {gid: f"{code}\n# {student}" for gid, code in answers.items()}
+        if i % 5 == 4:
+            mine[first] = mine[first].replace("return", "return 0 *", 1)
+        make_submission(course, assignment, student, answers=mine)
     return course
 
 
