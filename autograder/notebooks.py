@@ -428,14 +428,13 @@ def autograded_notebook(released: Released, nb, results: dict):
     student_by_id, extras, anchor = {}, {}, None
     if nb is not None:
         released_ids = {nbgrader_meta(c).get("grade_id") for c in released.nb.cells} - {None}
+        test_sources = {normalise(t.source) for t in released.tests.values()}
         for cell in nb.cells:
             gid = nbgrader_meta(cell).get("grade_id")
             if gid in released_ids:
                 student_by_id.setdefault(gid, cell)
                 anchor = gid
-            elif normalise(cell_source(cell)) in {
-                normalise(t.source) for t in released.tests.values()
-            }:
+            elif normalise(cell_source(cell)) in test_sources:
                 continue
             else:
                 extras.setdefault(anchor, []).append(cell)
@@ -455,9 +454,10 @@ def autograded_notebook(released: Released, nb, results: dict):
         else:
             new = _clean_copy(cell)
             if gid in results and new.get("cell_type") == "code":
-                new["outputs"] = [
-                    nbformat.v4.new_output("stream", name="stdout", text=results[gid])
-                ]
+                # What nbformat.v4.new_output("stream", ...) makes, without validating
+                # each output against the schema (writing the notebook validates it).
+                stream = {"output_type": "stream", "name": "stdout", "text": str(results[gid])}
+                new["outputs"] = [nbformat.NotebookNode(stream)]
             out.cells.append(new)
         for extra in extras.get(gid, []) if gid else []:
             out.cells.append(_clean_copy(extra, strip_grade=True))
