@@ -62,6 +62,9 @@ class PreflightError(CourseError):
 
 
 def atomic_write(path: Path, data: str | bytes) -> None:
+    """Replace ``path`` with ``data`` at once (readers see the old or the new file), on
+    disk (fsync) before the replace: every file of a submission survives a crash once its
+    record, written last, exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -251,27 +254,115 @@ class GradebookWriter:
                 time.sleep(0.2 * (attempt + 1))
 
     def _write(self, record: Record, timestamp) -> None:
-        from nbgrader.api import MissingEntry
+        """What ``nbgrader autograde`` records for a submission (the student, the
+        submission mirroring the assignment, each test's ``auto_score`` and
+        ``needs_manual_grade``, the notebook's flag), in one transaction: the rows
+        nbgrader's ``add_student``, ``update_or_create_submission`` and ``find_grade``
+        give, made through its ORM objects without their commits, with one query for all
+        the notebook's grades (none for a new submission: its rows are inserted with
+        their scores)."""
+        from nbgrader import utils
+        from nbgrader.api import MissingEntry, Student
 
-        gb, sid, aid = self.gb, record.student_id, record.assignment
-        try:
-            gb.find_student(sid)
-        except MissingEntry:
-            gb.add_student(sid)
-        kwargs = {"timestamp": timestamp} if timestamp else {}
-        gb.update_or_create_submission(aid, sid, **kwargs)
-        nb = gb.find_submission_notebook(record.notebook, aid, sid)
-        for test in record.tests:
-            grade = gb.find_grade(test.grade_id, record.notebook, aid, sid)
-            grade.auto_score = float(test.points)
-            review = test.status is TestStatus.TAMPERED or bool(test.flags)
-            grade.needs_manual_grade = grade.manual_score is not None or review
-        nb.flagged = bool(record.flags)
-        gb.db.commit()
+        gb, db, sid, aid = self.gb, self.gb.db, record.student_id, record.assignment
+        student = db.get(Student, sid)
+        if student is None:
+            if gb.authenticator:
+                gb.authenticator.add_student_to_course(sid, gb.course_id)
+            student = Student(id=sid)
+            db.add(student)
+        submission = self._find_submission(aid, student)
+        with db.no_autoflush:  # new rows are inserted once, at the commit
+            if submission is None:
+                submission, notebooks_ = self._add_submission(aid, student)
+                if record.notebook not in notebooks_:
+                    raise MissingEntry(
+                        f"No such submitted notebook: {aid}/{record.notebook} for {sid}"
+                    )
+                nb, grades = notebooks_[record.notebook]
+            else:
+                nb = self._submitted_notebook(submission, record.notebook, aid, sid)
+                grades = self._grades(nb)
+            if timestamp:
+                submission.timestamp = utils.parse_utc(timestamp)
+            for test in record.tests:
+                grade = grades.get(test.grade_id)
+                if grade is None:
+                    raise MissingEntry(
+                        f"No such grade: {test.grade_id}/{record.notebook}/{aid} for {sid}"
+                    )
+                grade.auto_score = float(test.points)
+                review = test.status is TestStatus.TAMPERED or bool(test.flags)
+                grade.needs_manual_grade = grade.manual_score is not None or review
+            nb.flagged = bool(record.flags)
+        db.commit()
+
+    def _find_submission(self, assignment: str, student):
+        from nbgrader.api import Assignment, SubmittedAssignment
+
+        return (
+            self.gb.db.query(SubmittedAssignment)
+            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+            .filter(Assignment.name == assignment, SubmittedAssignment.student_id == student.id)
+            .one_or_none()
+        )
+
+    def _add_submission(self, assignment: str, student):
+        """A new submission, as ``add_submission`` makes it (a notebook, grades and
+        comments for each of the assignment's cells), added to the session (not flushed);
+        and notebook name -> (its SubmittedNotebook, cell name -> Grade)."""
+        from nbgrader.api import Comment, Grade, SubmittedAssignment, SubmittedNotebook
+
+        submission = SubmittedAssignment(
+            assignment=self.gb.find_assignment(assignment), student=student
+        )
+        made = {}
+        for notebook in submission.assignment.notebooks:
+            nb = SubmittedNotebook(notebook=notebook, assignment=submission)
+            grades = {}
+            for grade_cell in notebook.grade_cells:
+                grades[grade_cell.name] = Grade(cell_id=grade_cell.id, notebook=nb)
+            for solution_cell in notebook.solution_cells:
+                Comment(cell_id=solution_cell.id, notebook=nb)
+            for task_cell in notebook.task_cells:
+                Comment(cell_id=task_cell.id, notebook=nb)
+                grade = Grade(cell_id=task_cell.id, notebook=nb)
+                grades.setdefault(task_cell.name, grade)  # find_grade: grade cells first
+            made[notebook.name] = (nb, grades)
+        self.gb.db.add(submission)
+        return submission, made
+
+    def _submitted_notebook(self, submission, name: str, assignment: str, student: str):
+        from nbgrader.api import MissingEntry, Notebook, SubmittedNotebook
+
+        nb = (
+            self.gb.db.query(SubmittedNotebook)
+            .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+            .filter(SubmittedNotebook.assignment_id == submission.id, Notebook.name == name)
+            .one_or_none()
+        )
+        if nb is None:
+            raise MissingEntry(f"No such submitted notebook: {assignment}/{name} for {student}")
+        return nb
+
+    def _grades(self, nb) -> dict:
+        """cell name -> Grade of a submitted notebook (a grade cell's before a task
+        cell's of the same name, as ``find_grade`` looks them up)."""
+        from nbgrader.api import BaseCell, Grade
+
+        rows = (
+            self.gb.db.query(BaseCell.name, BaseCell.type, Grade)
+            .join(Grade, Grade.cell_id == BaseCell.id)
+            .filter(Grade.notebook_id == nb.id)
+            .all()
+        )
+        grades = {}
+        for name, _, grade in sorted(rows, key=lambda row: row[1] != "GradeCell"):
+            grades.setdefault(name, grade)
+        return grades
 
 
 # ----------------------------------------------------------------------------- a run
-
 
 
 def _timestamp(course: Course, student: str, assignment: str):
@@ -283,7 +374,11 @@ def _timestamp(course: Course, student: str, assignment: str):
 
 
 def save_results(course: Course, record: Record, released) -> None:
-    """Steps 3 and 4 of recording (see the module docstring)."""
+    """Steps 3 and 4 of recording (see the module docstring).
+
+    Only the record file, the commit point, is synced to disk: the files written before
+    it are written again by the next run if it is missing.
+    """
     sid, aid, name = record.student_id, record.assignment, record.notebook
     auto = course.path("autograded", sid, aid)
     feedback = course.path("feedback", sid, aid)
@@ -292,7 +387,7 @@ def save_results(course: Course, record: Record, released) -> None:
     nb = None
     if sub_path.is_file():
         with contextlib.suppress(notebooks.UnreadableNotebook, OSError):
-            nb = notebooks.read_notebook(sub_path.read_bytes())
+            nb = notebooks.read_submission(sub_path.read_bytes())
     texts = {t["grade_id"]: report.test_result_text(t) for t in view["tests"]}
     graded_nb = notebooks.autograded_notebook(released, nb, texts)
     import nbformat
@@ -302,7 +397,8 @@ def save_results(course: Course, record: Record, released) -> None:
     if stamp.is_file():
         atomic_write(auto / "timestamp.txt", stamp.read_bytes())
     atomic_write(feedback / f"{name}.html", report.feedback_html(view))
-    atomic_write(feedback / "results.json", json.dumps(view, indent=1, sort_keys=True) + "\n")
+    results = json.dumps(view, indent=1, sort_keys=True) + "\n"
+    atomic_write(feedback / "results.json", results)
     log = []
     for number, (out, err) in enumerate(record.logs, start=1):
         log.append(f"=== run {number}: stdout ===\n{out}\n=== run {number}: stderr ===\n{err}\n")

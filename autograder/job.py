@@ -242,7 +242,7 @@ def grade(job: Job, materials: Materials, sandbox: Sandbox, uid=None, checker=No
         _fail_all(tests, TestStatus.FAILED, f"no submitted notebook {job.notebook}.ipynb")
         return _finish(record)
     try:
-        nb = notebooks.read_notebook(job.submission)
+        nb = notebooks.read_submission(job.submission)
     except notebooks.UnreadableNotebook as exc:
         record.status = RecordStatus.UNREADABLE
         _fail_all(tests, TestStatus.FAILED, f"the notebook could not be graded: {exc}")

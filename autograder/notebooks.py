@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -78,6 +79,23 @@ def read_notebook(data: bytes):
     if not isinstance(cells, list):
         raise UnreadableNotebook("the notebook has no list of cells")
     return nb
+
+
+SHARED_NOTEBOOK_BYTES = 1 << 20  # submissions up to this size are parsed once
+
+
+@lru_cache(maxsize=32)
+def _read_shared(data: bytes):
+    return read_notebook(data)
+
+
+def read_submission(data: bytes):
+    """:func:`read_notebook` for the grader, which reads a submission twice (to grade it,
+    then to lay it out for the formgrader): a notebook of up to 1 MB is parsed once and
+    the same object returned, so callers must not modify it."""
+    if len(data) > SHARED_NOTEBOOK_BYTES:
+        return read_notebook(data)
+    return _read_shared(data)
 
 
 @dataclass
@@ -144,8 +162,49 @@ def _transformer():
     return TransformerManager()
 
 
+_WHITESPACE_ONLY_LINE = re.compile(r"^[ \t]+$", re.MULTILINE)
+_IPYTHON_PROMPT = re.compile(r"^((\[nav\]|\[ins\])? )?In \[\d+\]: |^\s*\.{3,}: ?")
+
+
+SHARED_TREE_CHARS = 1 << 16  # cells up to this length are parsed once
+
+
+@lru_cache(maxsize=512)
+def _parse_shared(code: str):
+    return ast.parse(code)
+
+
+def parse(code: str):
+    """``ast.parse(code)``; a cell of up to 64 K characters is parsed once for
+    :func:`to_python` and :func:`scan` (and any later submission holding the same cell),
+    so callers must not modify the tree."""
+    return _parse_shared(code) if len(code) <= SHARED_TREE_CHARS else ast.parse(code)
+
+
+def _transformer_keeps(text: str) -> bool:
+    """Whether IPython's transformer would return ``text`` (which parses as Python)
+    unchanged: it only ever rewrites leading blank lines, a common indentation (which
+    also empties whitespace-only lines), doctest and IPython prompts, and IPython syntax,
+    none of which is valid Python."""
+    if text[:1].isspace() or ">>>" in text or _WHITESPACE_ONLY_LINE.search(text):
+        return False
+    return not any(_IPYTHON_PROMPT.match(line) for line in text.splitlines()[:2])
+
+
 def to_python(source: str) -> str:
-    """A cell's text as plain Python (magics become ``get_ipython()`` calls)."""
+    """A cell's text as plain Python (magics become ``get_ipython()`` calls).
+
+    Text that already parses is returned as IPython's transformer would return it (with
+    a final newline) without running the transformer, which is only needed for magics
+    and shell lines.
+    """
+    text = source if source.endswith("\n") else source + "\n"
+    if _transformer_keeps(text):
+        try:
+            parse(text)
+            return text
+        except (SyntaxError, ValueError):  # ValueError: null bytes
+            pass
     try:
         return _transformer().transform_cell(source)
     except Exception:  # leave it to the child's compile() to report
@@ -239,59 +298,92 @@ def _module_of(node) -> list[str]:
     return []
 
 
-def _dynamic_imports(tree) -> list[str]:
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
-            func = node.func
-            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
-            if name in ("__import__", "import_module") and isinstance(node.args[0].value, str):
-                found.append(node.args[0].value)
-    return found
+def _dynamic_import(node) -> str | None:
+    """The module of ``__import__("m")`` or ``import_module("m")`` (else None)."""
+    if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if name in ("__import__", "import_module") and isinstance(node.args[0].value, str):
+            return node.args[0].value
+    return None
+
+
+def _walk_imports(node, names=None) -> tuple[list[str], list[str]]:
+    """The modules imported anywhere inside ``node``: ``(by import statements, by
+    __import__/import_module calls)``, in one walk; the identifiers it references are
+    added to ``names`` if given."""
+    static, dynamic = [], []
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name):
+            if names is not None:
+                names.add(sub.id)
+        elif isinstance(sub, ast.Import | ast.ImportFrom):
+            static += [module for module, _ in _module_of(sub)]
+        elif isinstance(sub, ast.Call):
+            module = _dynamic_import(sub)
+            if module is not None:
+                dynamic.append(module)
+    return static, dynamic
+
+
+def _may_use(code: str, forbidden_modules) -> bool:
+    """False only if ``code`` cannot import or name any of ``forbidden_modules``: plain
+    ASCII (identifiers are NFKC-normalised, so other letters may spell a module name)
+    without any of the names or a dynamic import."""
+    if not code.isascii():
+        return True
+    words = (*forbidden_modules, "__import__", "import_module")
+    return any(word in code for word in words)
 
 
 def scan(cells: list, forbidden_modules) -> Scan:
     """Which cell defines each name, and which functions use a forbidden library."""
     forbidden_modules = set(forbidden_modules)
 
-    def bad(module: str) -> bool:
-        return module.partition(".")[0] in forbidden_modules
+    def root(module: str) -> str:
+        return module.partition(".")[0]
 
-    defined_in, aliases, functions, forbidden_cells = {}, {}, {}, {}
+    trees = []
     for cell in cells:
         if cell["origin"] != "student":
             continue
         try:
-            tree = ast.parse(cell["code"])
-        except SyntaxError:
+            trees.append((cell["index"], parse(cell["code"])))
+        except (SyntaxError, ValueError):
             continue
+    defined_in = {}
+    for index, tree in trees:
         for node in tree.body:
             for target in _bound_names(node):
-                defined_in[target] = cell["index"]
+                defined_in[target] = index
+    if not any(_may_use(c["code"], forbidden_modules) for c in cells if c["origin"] == "student"):
+        return Scan(defined_in, {}, {})  # nothing below could find anything
+
+    aliases, functions, forbidden_cells = {}, {}, {}
+    for index, tree in trees:
+        # A cell is flagged for its top-level import statements and for dynamic imports
+        # anywhere in it; a function, for every import inside it.
+        imported = []
+        for node in tree.body:
             for module, alias in _module_of(node):
-                if bad(module):
-                    aliases[alias] = module.partition(".")[0]
-                    forbidden_cells.setdefault(cell["index"], set()).add(module.partition(".")[0])
+                imported.append(module)
+                if root(module) in forbidden_modules:
+                    aliases[alias] = root(module)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                functions[node.name] = node
-        for module in _dynamic_imports(tree):
-            if bad(module):
-                forbidden_cells.setdefault(cell["index"], set()).add(module.partition(".")[0])
+                names = set()
+                static, dynamic = _walk_imports(node, names)
+                functions[node.name] = (static + dynamic, names)
+            else:
+                dynamic = _walk_imports(node)[1]
+            imported += dynamic
+        bad = {root(m) for m in imported} & forbidden_modules
+        if bad:
+            forbidden_cells[index] = bad
     direct, calls = {}, {}
-    for name, node in functions.items():
-        used, referenced = set(), set()
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name):
-                referenced.add(sub.id)
-                if sub.id in aliases:
-                    used.add(aliases[sub.id])
-            for module, _ in _module_of(sub):
-                if bad(module):
-                    used.add(module.partition(".")[0])
-        for module in _dynamic_imports(node):
-            if bad(module):
-                used.add(module.partition(".")[0])
-        direct[name], calls[name] = used, referenced & set(functions)
+    for name, (modules, names) in functions.items():
+        used = {root(m) for m in modules} & forbidden_modules
+        used |= {aliases[n] for n in names if n in aliases}
+        direct[name], calls[name] = used, names & set(functions)
     forbidden = {}
     for name in functions:
         used, stack, visited = set(direct[name]), [name], {name}
@@ -336,14 +428,13 @@ def autograded_notebook(released: Released, nb, results: dict):
     student_by_id, extras, anchor = {}, {}, None
     if nb is not None:
         released_ids = {nbgrader_meta(c).get("grade_id") for c in released.nb.cells} - {None}
+        test_sources = {normalise(t.source) for t in released.tests.values()}
         for cell in nb.cells:
             gid = nbgrader_meta(cell).get("grade_id")
             if gid in released_ids:
                 student_by_id.setdefault(gid, cell)
                 anchor = gid
-            elif normalise(cell_source(cell)) in {
-                normalise(t.source) for t in released.tests.values()
-            }:
+            elif normalise(cell_source(cell)) in test_sources:
                 continue
             else:
                 extras.setdefault(anchor, []).append(cell)
@@ -363,9 +454,10 @@ def autograded_notebook(released: Released, nb, results: dict):
         else:
             new = _clean_copy(cell)
             if gid in results and new.get("cell_type") == "code":
-                new["outputs"] = [
-                    nbformat.v4.new_output("stream", name="stdout", text=results[gid])
-                ]
+                # What nbformat.v4.new_output("stream", ...) makes, without validating
+                # each output against the schema (writing the notebook validates it).
+                stream = {"output_type": "stream", "name": "stdout", "text": str(results[gid])}
+                new["outputs"] = [nbformat.NotebookNode(stream)]
             out.cells.append(new)
         for extra in extras.get(gid, []) if gid else []:
             out.cells.append(_clean_copy(extra, strip_grade=True))

@@ -1,7 +1,8 @@
 """Where ``python -m autograder grade`` spends its time, phase by phase, for one class.
 
 Builds a throw-away course the way ``benchmarks/grading_speed.py`` does (N submissions of
-one assignment made from the released notebook, every fifth one wrong), then
+one assignment made from the released notebook, every fifth one wrong, each answer cell
+signed by its student so that no two submissions share a cell), then
 
 1. times the command's start-up in fresh interpreters: the bare interpreter, the imports
    ``grade`` needs (with ``-X importtime``: the heaviest packages), ``--help``, and a
@@ -114,17 +115,17 @@ class Profile:
         class Executor(ThreadPoolExecutor):
             def submit(self, fn, /, *args, **kwargs):
                 stack = profile._stack()
-                if not stack:
-                    return super().submit(fn, *args, **kwargs)
-                parent = stack[-1][0]
+                parent = stack[-1][0] if stack else None
 
                 def run():
-                    profile.local.stack = [[parent, 0.0, 0.0]]
+                    # A pool thread runs tasks from many submitters: each starts afresh.
+                    profile.local.stack = [[parent, 0.0, 0.0]] if parent else []
                     try:
                         return fn(*args, **kwargs)
                     finally:
-                        with profile.lock:
-                            profile.waited[parent] += profile.local.stack[0][1]
+                        if parent:
+                            with profile.lock:
+                                profile.waited[parent] += profile.local.stack[0][1]
 
                 return super().submit(run)
 
@@ -223,6 +224,7 @@ TIMED = [
     (session.Session, "call", "Session.call (one case)"),
     (wire, "array_to_blob", "array_to_blob (encode args)"),
     (session, "_decode", "_decode (result)"),
+    (wire, "blob_to_array", "blob_to_array (read_array)"),
     (upsampling.checking, "check_output", "checker (check_output)"),
     (session.Session, "close", "Session.close"),
     (session.Session, "_retire", "Session._retire"),
@@ -230,6 +232,7 @@ TIMED = [
     (sandbox.ChildProcess, "close", "ChildProcess.close"),
     (sandbox, "kill_uid", "kill_uid (sweep)"),
     (jobs, "_score", "_score"),
+    (jobs._Run, "case", "_Run.case"),
     (courses.GradebookWriter, "write", "GradebookWriter.write (+lock)"),
     (courses.GradebookWriter, "_write", "_write (nbgrader API)"),
     (sqlalchemy.orm.Session, "commit", "sqlite commit"),
@@ -253,12 +256,17 @@ TIMED = [
 
 
 def build_course(root: Path, assignment: str, n: int) -> Path:
+    """Every answer cell ends with a comment naming its student, so that no two
+    submissions share a cell (as in a real class: nothing is parsed once for all)."""
     course = real_course(root, [assignment])
     answers = solution_code(course, assignment)
     first = next(iter(answers))
     for i in range(n):
-        wrong = {first: answers[first].replace("return", "return 0 *", 1)} if i % 5 == 4 else {}
-        make_submission(course, assignment, f"student{i:03d}", answers=wrong)
+        student = f"student{i:03d}"
+        mine = {gid: f"{code}\n# {student}" for gid, code in answers.items()}
+        if i % 5 == 4:
+            mine[first] = mine[first].replace("return", "return 0 *", 1)
+        make_submission(course, assignment, student, answers=mine)
     return course
 
 

@@ -75,11 +75,10 @@ def check_output(case: Mapping, actual, reference: Mapping[str, np.ndarray]) -> 
         problem = _compare_int_list(actual, expected)
     else:
         problem = _compare_arrays(actual, expected, rtol, atol, exact=check == "equal")
-    header = describe_call(case)
     if problem is None:
         return CheckResult(True, f"case {case['name']}: passed")
     text, diagnosable = problem
-    lines = [f"case {case['name']}: {header}", *map(_wrap, text.split("\n"))]
+    lines = [f"case {case['name']}: {describe_call(case)}", *map(_wrap, text.split("\n"))]
     if diagnosable and check in DIAGNOSES:
         args, kwargs = case_arguments(case, reference)
         try:
