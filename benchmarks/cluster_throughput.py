@@ -35,13 +35,22 @@ from tests.autograder_fixtures.course import (  # noqa: E402
 )
 from tests.autograder_fixtures.dask_cluster import LocalCluster  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
 
 def _cpu_of(pid: int) -> float:
-    """CPU seconds of a process and its reaped children (the sandboxes), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS
+    """CPU seconds of a process and everything below it: each live descendant's own and
+    reaped children's time (a slot's zygote is alive until the worker ends, and it reaps
+    the children it forked, so their time is in its count)."""
+    import psutil
+
+    total = 0.0
+    root = psutil.Process(pid)
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def _children_cpu() -> float:
@@ -84,7 +93,7 @@ def main() -> None:
         shutil.copytree(base, course)
         print("grading here with --jobs 2 ...", file=sys.stderr)
         wall, cpu = _grade(course, a, ["--jobs", "2"])
-        rows.append(("this machine, --jobs 2", wall, cpu, 0.0))
+        rows.append(("this machine, --jobs 2", wall, cpu, 0.0, 0.0))
 
         for workers in (1, 2):
             course = tmp / f"cluster{workers}"
@@ -92,18 +101,25 @@ def main() -> None:
             print(f"grading on a loopback cluster of {workers} worker(s) ...", file=sys.stderr)
             with LocalCluster(tmp / f"dask{workers}", workers=workers) as cluster:
                 pids = [w.pid for w in cluster.workers]
+                scheduler = cluster.procs[0].pid
                 worker_before = sum(_cpu_of(p) for p in pids)
+                scheduler_before = _cpu_of(scheduler)
                 wall, cpu = _grade(course, a, ["--scheduler", cluster.address])
                 worker_cpu = sum(_cpu_of(p) for p in pids) - worker_before
-            rows.append((f"Dask, {workers} worker(s) x 1 thread", wall, cpu, worker_cpu))
+                scheduler_cpu = _cpu_of(scheduler) - scheduler_before
+            rows.append((f"Dask, {workers} worker(s) x 1 thread", wall, cpu, worker_cpu,
+                         scheduler_cpu))  # fmt: skip
 
     print(f"\n{n} submissions of {a}, {os.cpu_count()} cores (sandbox on)")
-    print(f"{'run':<30} {'wall s':>7} {'subs/s':>7} {'subs/h':>8} {'command CPU':>12} "
-          f"{'worker CPU':>11}")  # fmt: skip
-    for name, wall, cpu, worker_cpu in rows:
+    print("CPU per submission: of the grading command (with its sandboxes when local), of "
+          "the workers (with theirs) and of the scheduler")
+    print(f"{'run':<30} {'wall s':>7} {'subs/s':>7} {'subs/h':>8} {'command':>10} "
+          f"{'workers':>9} {'scheduler':>10}")  # fmt: skip
+    for name, wall, cpu, worker_cpu, scheduler_cpu in rows:
         print(f"{name:<30} {wall:7.1f} {n / wall:7.2f} {3600 * n / wall:8.0f} "
-              f"{1000 * cpu / n:9.0f} ms {1000 * worker_cpu / n:8.0f} ms")  # fmt: skip
-    _, wall, command_cpu, worker_cpu = rows[-1]
+              f"{1000 * cpu / n:7.0f} ms {1000 * worker_cpu / n:6.0f} ms "
+              f"{1000 * scheduler_cpu / n:7.1f} ms")  # fmt: skip
+    _, wall, command_cpu, worker_cpu, scheduler_cpu = rows[-1]
     per_job = worker_cpu / n
     needed = math.ceil(10_000 / 3600 * per_job)
     print(f"\nper submission on the cluster: {1000 * per_job:.0f} ms of worker CPU, "
@@ -111,7 +127,8 @@ def main() -> None:
     print(f"10,000 submissions in an hour need {10_000 / 3600:.2f} submissions/s: about "
           f"{needed} worker thread(s) (one core each) at {1000 * per_job:.0f} ms each, and a "
           f"grading command that records {10_000 / 3600:.2f}/s (it manages "
-          f"{n / command_cpu:.1f}/s of its own CPU here)")
+          f"{n / command_cpu:.1f}/s of its own CPU here), with a scheduler at "
+          f"{1000 * scheduler_cpu / n:.1f} ms of CPU per job")
 
 
 if __name__ == "__main__":
