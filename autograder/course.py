@@ -165,12 +165,15 @@ class Course:
                 records.append(json.loads(path.read_text(encoding="utf-8")))
         return records
 
+    def _lock_file(self, name: str) -> int:
+        folder = self.state / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        return os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+
     def try_lock(self, name: str) -> int | None:
         """Take the exclusive lock file ``autograded/.autograder/locks/<name>`` if it is
         free (its descriptor, for :meth:`unlock`), else ``None``."""
-        folder = self.state / "locks"
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._lock_file(name)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -185,9 +188,7 @@ class Course:
     @contextlib.contextmanager
     def lock(self, name: str):
         """Hold the lock file ``name``, waiting for another grader if needed."""
-        folder = self.state / "locks"
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / name, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = self._lock_file(name)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield fd

@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -125,12 +125,6 @@ class Job:
     def make(cls, assignment, student_id, notebook, submission, materials, limits, sandbox):
         return cls(assignment, student_id, notebook, submission, materials.released_sha256,
                    materials.reference_sha256, limits, sandbox, grader_version())  # fmt: skip
-
-    def describe(self) -> dict:
-        """The job without the notebook's bytes (for logs and error messages)."""
-        out = asdict(self)
-        out["submission"] = None if self.submission is None else sha256(self.submission)
-        return out
 
 
 @dataclass

@@ -2,14 +2,14 @@
 
 :func:`autograder.job.grade` returns a :class:`Record`. It is stored as JSON
 (``autograded/<student>/<assignment>/autograder.json``, the shape documented in
-``docs/grading-contract.md``); :meth:`Record.to_json` and :meth:`Record.from_json` convert
-between the two, and the reports (grades.csv, feedback) read the JSON form.
+``docs/grading-contract.md``) by :meth:`Record.to_json`, and the reports (grades.csv,
+feedback) read that JSON form.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from enum import Enum
 
 
@@ -31,11 +31,6 @@ class TestStatus(str, Enum):
         return {"timed_out": "timed out", "over_limit": "over a resource limit",
                 "grader_error": "grader error"}.get(self.value, self.value)  # fmt: skip
 
-    @property
-    def is_fault(self) -> bool:
-        """The child timed out, died or hit a limit: no later case of the test runs."""
-        return self in (TestStatus.TIMED_OUT, TestStatus.CRASHED, TestStatus.OVER_LIMIT)
-
 
 class RecordStatus(str, Enum):
     """How the grading of a whole submission ended."""
@@ -51,14 +46,6 @@ class RecordStatus(str, Enum):
 
 
 STATUS_LABELS = {status.value: status.label for status in TestStatus}
-
-
-def status_label(value: str) -> str:
-    """Words for a test status found in a stored record (unknown values as they are)."""
-    try:
-        return TestStatus(value).label
-    except ValueError:
-        return str(value)
 
 
 def _plain(value):
@@ -163,34 +150,6 @@ class Record:
             out["logs"] = [{"stdout": o, "stderr": e} for o, e in self.logs]
         return out
 
-    @classmethod
-    def from_json(cls, data: dict) -> Record:
-        def case(c):
-            return CaseResult(c["case"], c["visible"], _status(c["status"]), c["message"])
-
-        def test(t):
-            known = {f.name for f in fields(TestResult)}
-            t = {k: v for k, v in t.items() if k in known}
-            t["status"] = _status(t["status"])
-            t["cases"] = [case(c) for c in t.get("cases", [])]
-            return TestResult(**t)
-
-        return cls(
-            assignment=data["assignment"],
-            student_id=data["student_id"],
-            notebook=data["notebook"],
-            fingerprint=data["fingerprint"],
-            sandbox=data["sandbox"],
-            max_score=data["max_score"],
-            status=RecordStatus(data["status"]),
-            score=data["score"],
-            notes=list(data["notes"]),
-            flags=list(data["flags"]),
-            cells=[CellProblem(c["cell"], c["status"], c.get("reason")) for c in data["cells"]],
-            tests=[test(t) for t in data["tests"]],
-            logs=[(entry["stdout"], entry["stderr"]) for entry in data.get("logs", [])],
-        )
-
     def student_view(self) -> dict:
         """The stored form without what only the instructor may see."""
         view = self.to_json()
@@ -201,7 +160,3 @@ class Record:
 
     def dumps(self, logs: bool = False) -> str:
         return json.dumps(self.to_json(logs), indent=1, sort_keys=True) + "\n"
-
-
-def _status(value):
-    return None if value is None else TestStatus(value)
