@@ -13,7 +13,8 @@ Exactly once: a job is named on the cluster by its key (student, submission cont
 release, reference, grader version, limits), and the client records it when it finishes,
 under the submission's lock, the record file last. A worker that dies mid-job makes Dask
 run the job on another worker; a job that has killed ``distributed.scheduler.
-allowed-failures`` + 1 workers ends as ``grader error`` for that student alone. A run
+allowed-failures`` + 1 workers is tried twice more on its own, and if it kills those too
+it ends as ``grader error`` for that student alone. A run
 that is killed is resumed by running it again: up-to-date records are skipped.
 
 Security: a Dask scheduler runs whatever code a connected client sends. Off loopback the
@@ -40,6 +41,11 @@ from autograder.sandbox import WEAK_ISOLATION, Limits, Sandbox, SandboxError, Ui
 
 CERT_ROLES = ("scheduler", "worker", "client")
 _LOST = object()
+
+
+class _Killed:
+    def __init__(self, workers: int):
+        self.workers = workers
 
 
 class ClusterError(Exception):
@@ -262,7 +268,7 @@ class ClusterRunner:
             f"thread(s), {'bubblewrap sandbox' if self.mode == 'bwrap' else 'NO SANDBOX'}"
         )
         self.pending = as_completed([], with_results=False, loop=self.client.loop)
-        self.in_flight: dict = {}  # future key -> (job, future, attempt)
+        self.in_flight: dict = {}  # future key -> (job, future, times lost, times killed)
 
     def _check_workers(self, sandbox_mode: str) -> str:
         facts = self.client.run(worker_facts)
@@ -288,11 +294,15 @@ class ClusterRunner:
     # A result lost between its worker and this process (the worker died after the job
     # finished, before the record was fetched) is asked for again, this many times.
     RESUBMITS = 3
+    # A job that Dask gave up on (KilledWorker: the workers running it died, allowed-
+    # failures + 1 times) is tried twice more on its own: a job merely queued on a worker
+    # that another job killed is counted as a suspect too, and passes on a later try.
+    KILLED_RESUBMITS = 2
 
-    def submit(self, job: jobs.Job, attempt: int = 0) -> None:
+    def submit(self, job: jobs.Job, lost: int = 0, killed: int = 0) -> None:
         future = self.client.submit(run_job, job, self.materials, key=f"grade-{job.key}",
                                     retries=0)  # fmt: skip
-        self.in_flight[future.key] = (job, future, attempt)
+        self.in_flight[future.key] = (job, future, lost, killed)
         self.pending.add(future)
 
     def finished(self, timeout: float) -> list:
@@ -303,29 +313,35 @@ class ClusterRunner:
             time.sleep(0.01)
         out = []
         for future in self.pending.next_batch(block=False) if self.pending.has_ready() else []:
-            job, _, attempt = self.in_flight.pop(future.key)
+            job, _, lost, killed = self.in_flight.pop(future.key)
             outcome = self._outcome(job, future)
             future.release()
-            if outcome is _LOST and attempt < self.RESUBMITS:
-                self.submit(job, attempt + 1)
+            if outcome is _LOST and lost < self.RESUBMITS:
+                self.submit(job, lost + 1, killed)
             elif outcome is _LOST:
-                out.append((job, RuntimeError(f"its record was lost {attempt + 1} times "
+                out.append((job, RuntimeError(f"its record was lost {lost + 1} times "
                                               "between a worker and this process")))  # fmt: skip
+            elif isinstance(outcome, _Killed) and killed < self.KILLED_RESUBMITS:
+                self.submit(job, lost, killed + 1)
+            elif isinstance(outcome, _Killed):
+                workers = outcome.workers * (killed + 1)
+                out.append((job, RuntimeError(
+                    f"grading this submission killed {workers} Dask workers ({killed + 1} "
+                    "tries); the rest of the class went on")))  # fmt: skip
             else:
                 out.append((job, outcome))
         return out
 
     @staticmethod
     def _outcome(job: jobs.Job, future):
-        """The record, an exception (the grader's failure), or _LOST (ask again)."""
+        """The record, an exception (the grader's failure), _LOST (ask again) or
+        _Killed (the job's workers died)."""
         from distributed import KilledWorker
 
         if future.status == "error":
             exc = future.exception()
             if isinstance(exc, KilledWorker):  # the scheduler's allowed-failures, plus one
-                tries = exc.allowed_failures + 1
-                return RuntimeError(f"grading this submission killed {tries} Dask workers "
-                                    "in a row; the rest of the class went on")  # fmt: skip
+                return _Killed(exc.allowed_failures + 1)
             return exc
         if future.status != "finished":
             return _LOST
@@ -339,5 +355,5 @@ class ClusterRunner:
 
     def close(self) -> None:
         if self.in_flight:
-            self.client.cancel([future for _, future, _ in self.in_flight.values()])
+            self.client.cancel([entry[1] for entry in self.in_flight.values()])
         self.client.close()

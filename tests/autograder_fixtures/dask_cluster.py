@@ -59,6 +59,9 @@ class LocalCluster:
             env["PYTHONPATH"] = str(pythonpath)
         env["DASK_DISTRIBUTED__WORKER__DAEMON"] = "False"
         env["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = str(self.allowed_failures)
+        # As the README starts the scheduler: a worker holds only the job it runs, so a job
+        # that kills its worker takes no other job down with it.
+        env["DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION"] = "1.0"
         return env
 
     def _start(self, args: list[str], cwd: Path, pythonpath=None, log="log") -> subprocess.Popen:
