@@ -245,7 +245,8 @@ def main(argv=None) -> int:
 
 def _grade_one(args) -> int:
     """``job SPEC.json``: the spec names files (the fields of :class:`JobSpec`)."""
-    from autograder import job as jobs
+    from autograder.grading.grade import grade
+    from autograder.grading.job import Job, Materials
     from autograder.sandbox import Sandbox, UidPool
 
     text = sys.stdin.read() if args.spec == "-" else Path(args.spec).read_text()
@@ -257,13 +258,13 @@ def _grade_one(args) -> int:
               f"with the fields {fields}", file=sys.stderr)  # fmt: skip
         return 2
     sandbox = Sandbox(args.sandbox, _limits(args))
-    materials = jobs.Materials.from_files(spec.released, spec.reference)
+    materials = Materials.from_files(spec.released, spec.reference)
     submission = Path(spec.submission).read_bytes() if spec.submission else None
-    job = jobs.Job.make(spec.assignment, spec.student_id, spec.notebook, submission, materials,
-                        sandbox.limits, sandbox.mode)  # fmt: skip
+    job = Job.make(spec.assignment, spec.student_id, spec.notebook, submission, materials,
+                   sandbox.limits, sandbox.mode)  # fmt: skip
     pool = UidPool(1, enabled=sandbox.root and sandbox.mode == "bwrap")
     try:
-        record = jobs.grade(job, materials, sandbox, pool.free[0])
+        record = grade(job, materials, sandbox, pool.free[0])
     finally:
         pool.close()
     print(record.dumps(), end="")

@@ -5,7 +5,7 @@ sends each worker the grading function's inputs only: the job (one submission's 
 content hashes, limits) and, once per worker, the released notebook and the reference
 outputs (one task, whose result the jobs depend on). A worker (and the scheduler, which
 unpickles the tasks) needs this package and bubblewrap, nothing else: it runs
-:func:`autograder.job.grade` (student code in the sandbox, as on one machine) and sends
+:func:`autograder.grading.grade.grade` (student code in the sandbox, as on one machine) and sends
 the record back. Records stream in as they finish (``as_completed``) and this process
 alone writes them, so the results are those of local grading, record for record.
 
@@ -35,8 +35,9 @@ import time
 import warnings
 from pathlib import Path
 
-from autograder import job as jobs
-from autograder.records import Record
+from autograder.grading.grade import grade
+from autograder.grading.job import Job, Materials, grader_version
+from autograder.grading.records import Record
 from autograder.sandbox import WEAK_ISOLATION, Limits, Sandbox, SandboxError, UidPool
 
 CERT_ROLES = ("scheduler", "worker", "client")
@@ -206,14 +207,14 @@ def _worker_uid(sandbox: Sandbox):
     return _slot.pool.free[0]
 
 
-def _materials(materials: jobs.Materials) -> jobs.Materials:
+def _materials(materials: Materials) -> Materials:
     return materials
 
 
-def run_job(job: jobs.Job, materials: jobs.Materials) -> Record:
+def run_job(job: Job, materials: Materials) -> Record:
     """The task a worker runs: grade one submission, in the sandbox, on this machine."""
     sandbox = _worker_sandbox(job.sandbox, job.limits)
-    return jobs.grade(job, materials, sandbox, _worker_uid(sandbox))
+    return grade(job, materials, sandbox, _worker_uid(sandbox))
 
 
 def worker_facts() -> dict:
@@ -225,7 +226,7 @@ def worker_facts() -> dict:
             works = _worker_sandbox("bwrap", Limits()).mode == "bwrap"
         except SandboxError:
             works = False
-    return {"grader_version": jobs.grader_version(), "bwrap": works,
+    return {"grader_version": grader_version(), "bwrap": works,
             "host": socket.gethostname()}  # fmt: skip
 
 
@@ -235,7 +236,7 @@ def worker_facts() -> dict:
 class ClusterRunner:
     """Runs jobs on the Dask cluster at ``address`` (see the module docstring)."""
 
-    def __init__(self, address: str, security, materials: jobs.Materials, sandbox_mode: str,
+    def __init__(self, address: str, security, materials: Materials, sandbox_mode: str,
                  connect_timeout: float = 30.0):  # fmt: skip
         from distributed import Client, as_completed
 
@@ -272,7 +273,7 @@ class ClusterRunner:
 
     def _check_workers(self, sandbox_mode: str) -> str:
         facts = self.client.run(worker_facts)
-        ours = jobs.grader_version()
+        ours = grader_version()
         other = {w: f["grader_version"] for w, f in facts.items() if f["grader_version"] != ours}
         if other:
             raise ClusterError(
@@ -299,7 +300,7 @@ class ClusterRunner:
     # that another job killed is counted as a suspect too, and passes on a later try.
     KILLED_RESUBMITS = 2
 
-    def submit(self, job: jobs.Job, lost: int = 0, killed: int = 0) -> None:
+    def submit(self, job: Job, lost: int = 0, killed: int = 0) -> None:
         future = self.client.submit(run_job, job, self.materials, key=f"grade-{job.key}",
                                     retries=0)  # fmt: skip
         self.in_flight[future.key] = (job, future, lost, killed)
@@ -333,7 +334,7 @@ class ClusterRunner:
         return out
 
     @staticmethod
-    def _outcome(job: jobs.Job, future):
+    def _outcome(job: Job, future):
         """The record, an exception (the grader's failure), _LOST (ask again) or
         _Killed (the job's workers died)."""
         from distributed import KilledWorker

@@ -42,9 +42,10 @@ import warnings
 from collections import Counter
 from pathlib import Path
 
-from autograder import job as jobs
-from autograder import late, notebooks, report
-from autograder.records import Record, RecordStatus, TestStatus
+from autograder import late, report
+from autograder.grading import notebooks
+from autograder.grading.job import Job, Materials, Reference
+from autograder.grading.records import Record, RecordStatus, TestStatus
 from autograder.sandbox import Limits, Sandbox
 
 RECORD = "autograder.json"
@@ -217,7 +218,7 @@ class GradebookWriter:
     def close(self):
         self.gb.close()
 
-    def check_assignment(self, assignment: str, notebook: str, reference: jobs.Reference):
+    def check_assignment(self, assignment: str, notebook: str, reference: Reference):
         from nbgrader.api import MissingEntry
 
         try:
@@ -425,11 +426,11 @@ def preflight(course, assignment, released_path, materials, runner, make_job) ->
     before grading a class; raise :class:`PreflightError` if either is off."""
     import nbformat
 
-    released_nb = nbformat.reads(materials.released.decode("utf-8"), as_version=4)
+    released_nb = nbformat.reads(materials.released_bytes.decode("utf-8"), as_version=4)
     source_nb = nbformat.read(course.source_notebook(assignment, released_path.name), 4)
     solved = nbformat.writes(notebooks.solved_release(released_nb, source_nb)).encode()
     wanted = {"solution": make_job(PREFLIGHT_STUDENT, solved),
-              "release": make_job(PREFLIGHT_STUDENT, materials.released)}  # fmt: skip
+              "release": make_job(PREFLIGHT_STUDENT, materials.released_bytes)}  # fmt: skip
     for job in wanted.values():
         runner.submit(job)
     records = {}
@@ -448,7 +449,7 @@ def preflight(course, assignment, released_path, materials, runner, make_job) ->
         )
 
 
-def _failed_record(job: jobs.Job, reason: str) -> Record:
+def _failed_record(job: Job, reason: str) -> Record:
     """A grader-error record for a job whose grading raised (nothing is known of it)."""
     return Record(job.assignment, job.student_id, job.notebook, job.key, job.sandbox,
                   0.0, RecordStatus.GRADER_ERROR, notes=[reason])  # fmt: skip
@@ -481,7 +482,7 @@ def _preflight_problems(records: dict) -> list[str]:
     return problems
 
 
-def up_to_date(course: Course, job: jobs.Job) -> bool:
+def up_to_date(course: Course, job: Job) -> bool:
     old = course.read_record(job.student_id, job.assignment)
     return bool(old) and old.get("fingerprint") == job.key
 
@@ -526,9 +527,8 @@ def grade_assignment(
         names = ", ".join(p.name for p in released_paths)
         raise CourseError(f"{assignment} must have exactly one graded notebook, found {names}")
     released_path = released_paths[0]
-    materials = jobs.Materials.from_files(released_path, course.reference(assignment))
-    reference = jobs.load_reference(course.reference(assignment))
-    released, _ = jobs.load_released(released_path)
+    materials = Materials.from_files(released_path, course.reference(assignment))
+    reference, released = materials.reference, materials.released
     missing = set(reference.tests) ^ set(released.tests)
     if missing:
         raise CourseError(
@@ -551,11 +551,11 @@ def grade_assignment(
         raise
     print(f"autograder: {assignment}: {description}", file=out)
 
-    def make_job(student: str, submission: bytes | None) -> jobs.Job:
-        return jobs.Job.make(assignment, student, released_path.stem, submission, materials,
+    def make_job(student: str, submission: bytes | None) -> Job:
+        return Job.make(assignment, student, released_path.stem, submission, materials,
                              limits, runner.mode)  # fmt: skip
 
-    def job_of(student: str) -> jobs.Job:
+    def job_of(student: str) -> Job:
         return make_job(student, course.submission(student, assignment, released_path.stem))
 
     wanted = course.students(assignment) if students is None else list(students)
@@ -617,7 +617,7 @@ class _Recorder:
         with contextlib.suppress(OSError):
             save_grader_error(self.course, record)
 
-    def record(self, job: jobs.Job, outcome) -> None:
+    def record(self, job: Job, outcome) -> None:
         if isinstance(outcome, BaseException):  # the grader's own failure: not a grade
             outcome = _failed_record(job, f"grader error: {outcome!r}")
         record = outcome

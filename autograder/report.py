@@ -7,7 +7,7 @@ import html
 import io
 from collections import Counter
 
-from autograder.records import STATUS_LABELS
+from autograder.grading.records import STATUS_LABELS
 
 CSV_COLUMNS = [
     "student_id",

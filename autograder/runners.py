@@ -1,5 +1,5 @@
 """Where jobs run: on this machine (:class:`LocalRunner`) or on a Dask cluster
-(:class:`autograder.cluster.ClusterRunner`). Both run :func:`autograder.job.grade`.
+(:class:`autograder.cluster.ClusterRunner`). Both run :func:`autograder.grading.grade.grade`.
 
 A runner takes jobs (:meth:`submit`) and hands back finished ones (:meth:`finished`) as
 ``(job, record or exception)``; an exception is the grader's failure, never a grade. The
@@ -12,7 +12,8 @@ import queue
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
-from autograder import job as jobs
+from autograder.grading.grade import grade
+from autograder.grading.job import Job, Materials
 from autograder.sandbox import Sandbox, UidPool
 
 
@@ -21,11 +22,10 @@ class LocalRunner:
     unprivileged uid (as root). Each thread keeps its uid (and so its sandbox zygote)
     for the runner's lifetime."""
 
-    def __init__(self, sandbox: Sandbox, materials: jobs.Materials, n: int, checker=None):
+    def __init__(self, sandbox: Sandbox, materials: Materials, n: int, checker=None):
         self.sandbox, self.materials, self.checker = sandbox, materials, checker
         self.mode = sandbox.mode
         self.capacity = 2 * n  # jobs in flight: enough to keep every thread busy
-        self.description = f"{n} worker(s) on this machine"
         self.pool = UidPool(n, enabled=sandbox.root and sandbox.mode == "bwrap")
         self.uids: queue.Queue = queue.Queue()
         for uid in self.pool.free:
@@ -40,11 +40,11 @@ class LocalRunner:
             self.slot.uid = self.uids.get()
         return self.slot.uid
 
-    def _grade(self, job: jobs.Job):
-        # looked up at call time: the tests replace it to break the grader on purpose
-        return jobs.grade(job, self.materials, self.sandbox, self._uid(), self.checker)
+    def _grade(self, job: Job):
+        # `grade` is looked up at call time: the tests replace it to break the grader
+        return grade(job, self.materials, self.sandbox, self._uid(), self.checker)
 
-    def submit(self, job: jobs.Job) -> None:
+    def submit(self, job: Job) -> None:
         self.futures[self.executor.submit(self._grade, job)] = job
 
     def finished(self, timeout: float) -> list:

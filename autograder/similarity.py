@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import notebooks
+from autograder.grading import notebooks
 
 # Calibrated on tests/autograder_fixtures/honest_solutions.py: five honest notebooks of
 # 03_transposed_conv in different styles score at most 0.28 against each other, disguised
@@ -153,12 +153,11 @@ def notebook_cells(path: Path) -> list:
 def collect(course, assignment: str) -> list[StudentCode]:
     """Every submission of ``assignment``, in student-id order (with a note instead of
     code when the notebook is missing or unreadable)."""
-    from autograder import job as jobs
 
     released_paths = course.released_notebooks(assignment)
     releases = []
     for released_path in released_paths:
-        released, _ = jobs.load_released(released_path)
+        released = notebooks.parse_released(released_path.read_bytes())
         releases.append((released_path.name, released, released_lines(released.nb)))
     out = []
     for student in course.students(assignment):

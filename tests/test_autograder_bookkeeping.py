@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from autograder.course import grade_assignment
-from autograder.sandbox import UID_RANGE, Limits, processes_of_uid
+from autograder.sandbox import Limits
+from autograder.sandbox.processes import processes_of_uid
+from autograder.sandbox.uids import UID_RANGE
 from tests.autograder_fixtures.course import (
     FIXTURE,
     REPO,
@@ -186,7 +188,7 @@ def test_zombies_are_not_counted_as_live_processes():
     """A dead child not yet reaped (a zombie) is not a process left alive; a live one is."""
     import subprocess as sp
 
-    from autograder.sandbox import processes_of_uid
+    from autograder.sandbox.processes import processes_of_uid
 
     live = sp.Popen(["sleep", "30"])
     dead = sp.Popen(["true"])

@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 
 from autograder.course import grade_assignment
-from autograder.sandbox import UID_RANGE, Limits, processes_of_uid
+from autograder.sandbox import Limits
+from autograder.sandbox.processes import processes_of_uid
+from autograder.sandbox.uids import UID_RANGE
 from tests.autograder_fixtures import crafted
 from tests.autograder_fixtures.course import (
     hidden_test_lines,

@@ -19,9 +19,9 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder import job as jobs
+from autograder import runners
 from autograder.course import GRADER_ERROR_RECORD, RECORD, PreflightError, grade_assignment
-from autograder.records import RecordStatus, TestStatus
+from autograder.grading.records import RecordStatus, TestStatus
 from autograder.sandbox import Limits
 from tests.autograder_fixtures.course import (
     FIXTURE,
@@ -112,7 +112,7 @@ def test_a_reference_that_the_solution_fails_stops_the_run(course):
 def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
     course, monkeypatch
 ):
-    real_grade = jobs.grade
+    real_grade = runners.grade
 
     def grade(job, materials, sandbox, uid=None, checker=None):
         if job.student_id == "unlucky":  # this one's sandbox cannot start
@@ -122,7 +122,7 @@ def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
             return real_grade(job, materials, broken, uid, checker)
         return real_grade(job, materials, sandbox, uid, checker)
 
-    monkeypatch.setattr(jobs, "grade", grade)
+    monkeypatch.setattr(runners, "grade", grade)
     out = __import__("io").StringIO()
     result = grade_assignment(course, FIXTURE, n_jobs=2, limits=LIMITS, progress=False, out=out)
     assert list(result["grader_errors"]) == ["unlucky"]
@@ -143,7 +143,7 @@ def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
     assert {t["status"] for t in kept["tests"]} == {TestStatus.GRADER_ERROR.value}
     assert not (course / "feedback" / "unlucky").exists()
 
-    monkeypatch.setattr(jobs, "grade", real_grade)  # the sandbox works again
+    monkeypatch.setattr(runners, "grade", real_grade)  # the sandbox works again
     again = grade_assignment(course, FIXTURE, n_jobs=2, limits=LIMITS, progress=False)
     assert again["grader_errors"] == {}
     assert [r["student_id"] for r in again["records"]] == ["unlucky"]
@@ -156,14 +156,14 @@ def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
 def test_the_grader_error_exit_code_is_non_zero(course, monkeypatch):
     from autograder import cli
 
-    real_grade = jobs.grade
+    real_grade = runners.grade
 
     def grade(job, materials, sandbox, uid=None, checker=None):
         if job.student_id == "bob":
             raise RuntimeError("a bug in the grader")
         return real_grade(job, materials, sandbox, uid, checker)
 
-    monkeypatch.setattr(jobs, "grade", grade)
+    monkeypatch.setattr(runners, "grade", grade)
     code = cli.main(["grade", FIXTURE, "--course-root", str(course), "--no-progress"])
     assert code == 1
     assert _gradebook_students(course) == ["alice", "unlucky"]

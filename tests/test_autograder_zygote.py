@@ -1,7 +1,7 @@
 """The worker slot's zygote: one sandbox serves the slot's children one after the other,
 and nothing passes from one student's child to the next one's.
 
-Each test runs notebooks (as cell code) through :class:`autograder.session.Session` in one
+Each test runs notebooks (as cell code) through :class:`autograder.sandbox.session.Session` in one
 bubblewrap sandbox and one slot, in a known order: the first student leaves or attacks
 something, the next one looks. As root the children run as the slot's uid (the zygote
 stays root); as an ordinary user (``tests/test_grading_as_ordinary_user.py`` runs this
@@ -15,9 +15,10 @@ import os
 import numpy as np
 import pytest
 
-from autograder.records import TestStatus
-from autograder.sandbox import Limits, Sandbox, UidPool, processes_of_uid
-from autograder.session import Session
+from autograder.sandbox import Limits, Sandbox, UidPool
+from autograder.sandbox.processes import processes_of_uid
+from autograder.sandbox.session import CRASHED, Fault, Returned, Session
+from upsampling.checking import Unrepresentable
 
 LIMITS = Limits(test_timeout=5.0, setup_timeout=20.0)
 
@@ -104,7 +105,7 @@ def slot():
 def _run(slot, code: str, x=3):
     """One student's notebook (one cell) and one call of ``look(x)``."""
     sandbox, uid = slot
-    session = Session(sandbox, uid, [{"index": 0, "code": code}])
+    session = Session(sandbox, uid, [{"index": 0, "code": code}], Unrepresentable)
     try:
         assert session.start(), session.broken
         assert session.cell_results[0]["status"] == "ok", session.cell_results
@@ -113,9 +114,14 @@ def _run(slot, code: str, x=3):
         session.close()
 
 
+def _returned(outcome):
+    """The value a call returned (failing the test on anything else)."""
+    assert isinstance(outcome, Returned), outcome
+    return outcome.value
+
+
 def _look(slot):
-    kind, value = _run(slot, LOOK, x=21)
-    assert kind == "result", value
+    value = _returned(_run(slot, LOOK, x=21))
     others, scratch, attribute, started, doubled = value
     assert int(doubled) == 42  # this student's code ran normally
     return others, scratch, attribute, started
@@ -123,8 +129,7 @@ def _look(slot):
 
 def test_processes_and_memory_do_not_reach_the_next_student(slot):
     _, _, _, first_start = _look(slot)
-    kind, value = _run(slot, BACKGROUND)
-    assert kind == "result" and int(value) == 6
+    assert int(_returned(_run(slot, BACKGROUND))) == 6
     others, scratch, attribute, started = _look(slot)
     assert started == first_start  # the same sandbox served all three children
     assert others == 0
@@ -136,8 +141,7 @@ def test_processes_and_memory_do_not_reach_the_next_student(slot):
 
 def test_files_left_in_tmp_do_not_reach_the_next_student(slot):
     _, _, _, first_start = _look(slot)
-    kind, value = _run(slot, LEAVES_A_FILE)
-    assert kind == "result" and int(value) == 6
+    assert int(_returned(_run(slot, LEAVES_A_FILE))) == 6
     others, scratch, attribute, started = _look(slot)
     assert scratch == str({"/tmp": [], "/dev/shm": []})
     assert others == 0 and attribute == "nothing"
@@ -145,22 +149,22 @@ def test_files_left_in_tmp_do_not_reach_the_next_student(slot):
 
 
 def test_a_child_cannot_read_its_zygote_memory(slot):
-    assert _run(slot, READS_ZYGOTE_MEMORY, x=0) == ("result", "read it")  # its own
-    kind, value = _run(slot, READS_ZYGOTE_MEMORY, x=1)
-    assert kind == "result" and value.startswith("refused"), value
+    assert _run(slot, READS_ZYGOTE_MEMORY, x=0) == Returned("read it")  # its own
+    value = _returned(_run(slot, READS_ZYGOTE_MEMORY, x=1))
+    assert value.startswith("refused"), value
     _look(slot)
 
 
 @pytest.mark.parametrize("name", ["SIGKILL", "SIGSTOP", "SIGTERM"])
 def test_a_child_that_signals_its_zygote_only_hurts_itself(slot, name):
     _, _, _, first_start = _look(slot)
-    kind, value = _run(slot, SIGNALS_ZYGOTE.replace("{name}", name))
+    outcome = _run(slot, SIGNALS_ZYGOTE.replace("{name}", name))
     if slot[0].root:  # the zygote is root, the child the slot uid: not allowed
-        assert (kind, value) == ("result", "refused")
+        assert outcome == Returned("refused")
     elif name == "SIGKILL":  # same uid: the student's own process dies with the zygote
-        assert kind == TestStatus.CRASHED, (kind, value)
+        assert isinstance(outcome, Fault) and outcome.kind == CRASHED, outcome
     else:  # ignored (SIGTERM), or a stopped zygote, killed with its sandbox afterwards
-        assert (kind, value) == ("result", "sent")
+        assert outcome == Returned("sent")
     others, scratch, attribute, started = _look(slot)  # the next student is graded normally
     assert others == 0 and attribute == "nothing"
     if slot[0].root or name == "SIGTERM":
@@ -177,9 +181,7 @@ def look(x):
         fields = dict(line.split(":", 1) for line in f if ":" in line)
     return int(fields["Uid"].split()[0]), os.getuid(), os.geteuid()
 """
-    kind, value = _run(slot, code)
-    assert kind == "result", value
-    zygote_uid, child_uid, child_euid = value
+    zygote_uid, child_uid, child_euid = _returned(_run(slot, code))
     if sandbox.root:
         assert (zygote_uid, child_uid, child_euid) == (0, uid, uid)
     else:  # user-namespace mode: one uid for all, the zygote protected by not dumpable

@@ -219,19 +219,6 @@ def test_grading_never_imports_torch():
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_the_grader_and_the_notebooks_read_the_reference_with_one_reader(assignment):
-    """autograder.job reads through upsampling.checking.read_reference_file: same data."""
-    from autograder.job import load_reference as grader_load
-    from upsampling.checking import load_reference as notebook_load
-
-    grader = grader_load(REFERENCE / f"{assignment}.npz")
-    manifest, arrays = notebook_load(assignment, REFERENCE)
-    assert grader.manifest == manifest
-    assert grader.arrays.keys() == arrays.keys()
-    assert all(np.array_equal(grader.arrays[k], arrays[k]) for k in arrays)
-
-
 def test_icnr_reference_weights_make_pixel_shuffle_nearest():
     """The expected ICNR weights do what the notebook says (checked with PyTorch): after
     pixel_shuffle the sub-pixel convolution is conv2d then nearest upsampling by r."""

@@ -11,7 +11,7 @@ import shutil
 import nbformat
 import pytest
 
-from autograder.notebooks import nbgrader_meta, solved_release
+from autograder.grading.notebooks import nbgrader_meta, solved_release
 from tests import installs
 
 ASSIGNMENTS = sorted(p.name for p in (installs.REPO / "exercises").iterdir() if p.is_dir())

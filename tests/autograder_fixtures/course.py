@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
-from autograder.notebooks import solution_answers
+from autograder.grading.notebooks import solution_answers
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = "00_fixture"

@@ -3,7 +3,7 @@
 This file is executed, on its own, by an interpreter inside the sandbox
 (``python -I -S harness.py ...``). It needs only the standard library and numpy, and it
 never sees reference outputs, hidden test code, the gradebook or the course folder.
-With bubblewrap that interpreter is the worker slot's :class:`Zygote`, which imports
+With bubblewrap that interpreter is the worker slot's :class:`ZygoteServer`, which imports
 numpy once and forks one child per notebook run; otherwise each child is a fresh
 interpreter.
 
@@ -325,7 +325,7 @@ def _start_child(config: dict) -> None:
 def main(argv: list[str]) -> None:
     config = json.loads(argv[1])
     if config.get("zygote_fd") is not None:
-        Zygote(config).serve()
+        ZygoteServer(config).serve()
         os._exit(0)
     if config.get("uid") is not None:
         _drop_privileges(config["uid"], config["gid"])
@@ -363,7 +363,7 @@ def _capabilities_left() -> list[str]:
         ]
 
 
-class Zygote:
+class ZygoteServer:
     """One per worker slot: a harness that has imported numpy and forks a child for
     each notebook run (messages in ``wire.py``). It runs no student code, holds nothing
     of any student, and is not dumpable, so a child of its uid (user-namespace mode)

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from upsampling.checking.values import as_int, as_real
 from upsampling.conv import conv2d, conv_matrix
 from upsampling.conv_transpose import conv_transpose2d
-from upsampling.grading.values import as_int, as_real
 from upsampling.interpolate import interpolate
 
 HINTS = {

@@ -1,22 +1,55 @@
 """The student's notebook, run in a sandboxed child that serves calls (one per test case).
 
-:class:`Session` is what :func:`autograder.job.grade` drives: :meth:`Session.start`
-runs the notebook's cells in a fresh child, :meth:`Session.call` calls one function
-with the case's arguments, :meth:`Session.close` ends the child. After a fault the child
-is discarded and the next call starts a fresh one, which runs the cells again, skipping
-any cell that hung or killed its process before.
+:class:`Session` is what :func:`autograder.grading.grade.grade` drives:
+:meth:`Session.start` runs the notebook's cells in a fresh child, :meth:`Session.call`
+calls one function with the case's arguments, :meth:`Session.close` ends the child.
+After a fault the child is discarded and the next call starts a fresh one, which runs
+the cells again, skipping any cell that hung or killed its process before.
+
+A call says what happened to the child, in this layer's own terms: it
+:class:`Returned` a value, :class:`Raised` an exception (as the child described it), or
+suffered a :class:`Fault` (it timed out, crashed or went over a limit). What each is
+worth is for the grading layer to decide.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
-from autograder import wire
-from autograder.records import TestStatus
-from autograder.sandbox import FORBIDDEN_MODULES, ChildGone, SandboxError, Timeout
-from autograder.wire import OutputTooLarge, ProtocolError
+from autograder.sandbox.inside import wire
+from autograder.sandbox.inside.wire import OutputTooLarge, ProtocolError
+from autograder.sandbox.limits import FORBIDDEN_MODULES
+from autograder.sandbox.processes import ChildGone, SandboxError, Timeout
 
 CHANNEL_FAULTS = (Timeout, ChildGone, OutputTooLarge, ProtocolError)
+
+# What can happen to a child besides returning or raising (Fault.kind).
+TIMED_OUT, CRASHED, OVER_LIMIT = "timed_out", "crashed", "over_limit"
+NOT_STARTED = "not_started"  # the sandbox itself failed (the grader's fault)
+
+
+@dataclass(frozen=True)
+class Returned:
+    """The function returned ``value`` (decoded from plain data, never unpickled)."""
+
+    value: object
+
+
+@dataclass(frozen=True)
+class Raised:
+    """The function raised; ``error`` is the child's description of it (untrusted:
+    ``type``, ``message``, ``where``, and ``limit`` for a MemoryError and the like)."""
+
+    error: dict
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The child timed out, crashed or went over a limit (``kind``); ``reason`` in words."""
+
+    kind: str
+    reason: str | None
 
 
 class Session:
@@ -24,14 +57,18 @@ class Session:
 
     MAX_STARTS = 12
 
-    def __init__(self, sandbox, uid, cells):
+    def __init__(self, sandbox, uid, cells, unrepresentable: type):
+        """``unrepresentable`` is the class that stands in for a returned value that is
+        not plain data (``unrepresentable(type_name)``)."""
         self.sandbox, self.uid, self.cells = sandbox, uid, cells
+        self.unrepresentable = unrepresentable
         self.limits = sandbox.limits
         self.child = None
         self.skip: set[int] = set()
-        self.cell_results: dict[int, dict] = {}  # first run of each cell
+        self.cell_results: dict[int, dict] = {}  # first run of each cell: status "ok", "error"
+        # (with the child's "error") or a fault kind (with a "reason")
         self.callables: set[str] | None = None
-        self.broken: tuple[str, str] | None = None
+        self.broken: Fault | None = None  # why no child can run the notebook
         self.starts = 0
         self.logs = []
 
@@ -39,14 +76,14 @@ class Session:
         """Make sure a child is running the notebook; False if it cannot (``broken``)."""
         while self.child is None and self.broken is None:
             if self.starts >= self.MAX_STARTS:
-                self.broken = (TestStatus.CRASHED, "the notebook's process failed too many times")
+                self.broken = Fault(CRASHED, "the notebook's process failed too many times")
                 return False
             self.starts += 1
             try:
                 child = self.sandbox.start(self.uid)
                 _await_hello(child, self.limits.setup_timeout)
             except SandboxError as exc:
-                self.broken = (TestStatus.GRADER_ERROR, str(exc))
+                self.broken = Fault(NOT_STARTED, str(exc))
                 raise
             child.send(
                 {
@@ -82,34 +119,34 @@ class Session:
                     else:
                         raise ProtocolError("unexpected message")
             except CHANNEL_FAULTS as exc:
-                fault = self._fault(exc, f"did not finish within {self.limits.setup_timeout:g} s",
-                                    "sent")  # fmt: skip
+                timeout = f"did not finish within {self.limits.setup_timeout:g} s"
+                fault = self._fault(exc, timeout, "sent")
             self._retire(child)
             if current is None or current in self.skip:
-                self.broken = (fault[0], f"the notebook's code {fault[1]} outside any cell")
+                reason = f"the notebook's code {fault.reason} outside any cell"
+                self.broken = Fault(fault.kind, reason)
                 return False
             self.skip.add(current)
-            self.cell_results[current] = {"status": fault[0], "reason": fault[1]}
+            self.cell_results[current] = {"status": fault.kind, "reason": fault.reason}
         return self.child is not None
 
-    def _fault(self, exc, timeout_reason, sent):
-        """(status, reason) for a child that timed out, died, flooded or garbled the channel."""
+    def _fault(self, exc, timeout_reason, sent) -> Fault:
+        """What happened to a child that timed out, died, flooded or garbled the channel."""
         if isinstance(exc, Timeout):
-            return TestStatus.TIMED_OUT, timeout_reason
+            return Fault(TIMED_OUT, timeout_reason)
         if isinstance(exc, ChildGone):
-            return (TestStatus.OVER_LIMIT if exc.limit else TestStatus.CRASHED), exc.how
+            return Fault(OVER_LIMIT if exc.limit else CRASHED, exc.how)
         if isinstance(exc, OutputTooLarge):
-            return TestStatus.OVER_LIMIT, f"{sent} more than {self.limits.output_mb} MB of data"
-        return TestStatus.CRASHED, f"the grading channel was corrupted ({exc})"
+            return Fault(OVER_LIMIT, f"{sent} more than {self.limits.output_mb} MB of data")
+        return Fault(CRASHED, f"the grading channel was corrupted ({exc})")
 
     def _retire(self, child):
         child.kill()
         self.logs.append((child.log_text("stdout"), child.log_text("stderr")))
         child.close()
 
-    def call(self, function: str, args, kwargs, budget: float):
-        """``(kind, payload)``: ``("result", value)``, ``("error", info)`` or a fault
-        ``(status, reason)`` with a fault status (timed out, crashed, over a limit)."""
+    def call(self, function: str, args, kwargs, budget: float) -> Returned | Raised | Fault:
+        """Call ``function`` in the child, within ``budget`` seconds."""
         if not self.start():
             return self.broken
         self.child.send(*wire.encode_call(function, args, kwargs))
@@ -117,9 +154,11 @@ class Session:
             header, blobs = self.child.recv(time.monotonic() + max(budget, 0.05))
             event = header.get("ev")
             if event == "result":
-                return "result", _decode(header.get("value"), blobs)
+                return Returned(
+                    wire.decode_value(header.get("value"), blobs, self.unrepresentable)
+                )
             if event == "error" and isinstance(header.get("error"), dict):
-                return "error", header["error"]
+                return Raised(header["error"])
             raise ProtocolError("unexpected message")
         except CHANNEL_FAULTS as exc:
             fault = self._fault(exc, None, "returned")
@@ -158,8 +197,3 @@ def _await_hello(child, timeout: float) -> None:
         "start Python and import numpy (--memory-mb)"
     )
 
-
-def _decode(node, blobs):
-    from upsampling.checking import Unrepresentable
-
-    return wire.decode_value(node, blobs, Unrepresentable)

@@ -13,7 +13,7 @@ import numpy as np
 class Unrepresentable:
     """Stands in for a returned value that could not be turned into plain data.
 
-    The autograder passes one to :func:`~upsampling.grading.verdict.check_output` when the
+    The autograder passes one to :func:`~upsampling.checking.verdict.check_output` when the
     student's function returned something other than arrays, numbers or lists/tuples of
     them.
     """

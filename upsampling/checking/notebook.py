@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from upsampling.grading.reference import case_arguments, load_reference
-from upsampling.grading.verdict import CheckResult, check_output, describe_call
+from upsampling.checking.reference import case_arguments, load_reference
+from upsampling.checking.verdict import CheckResult, check_output, describe_call
 
 
 def run_case(function: Callable, case: Mapping, reference: Mapping[str, np.ndarray]) -> CheckResult:

@@ -1,6 +1,6 @@
 """What grading one submission produces: a typed record, and its JSON form.
 
-:func:`autograder.job.grade` returns a :class:`Record`. It is stored as JSON
+:func:`autograder.grading.grade.grade` returns a :class:`Record`. It is stored as JSON
 (``autograded/<student>/<assignment>/autograder.json``, the shape documented in
 ``docs/grading-contract.md``) by :meth:`Record.to_json`, and the reports (grades.csv,
 feedback) read that JSON form.
@@ -100,7 +100,7 @@ class TestResult:
 @dataclass
 class CellProblem:
     cell: int  # 1-based, as the student sees it
-    status: str  # "error" or a fault status
+    status: str  # "error" or the fault's kind (timed_out, crashed, over_limit)
     reason: str | None = None
 
     def to_json(self) -> dict:

@@ -2,9 +2,9 @@
 
 It checks, in order: the type (``numpy.ndarray`` itself, not a subclass), the dtype kind,
 the shape, then the values; when the values or the shape are wrong it asks
-:mod:`upsampling.grading.misconceptions` which known mistake reproduces the output
+:mod:`upsampling.checking.misconceptions` which known mistake reproduces the output
 exactly. The autograder calls it in its own clean interpreter on data that came out of
-the sandbox; the notebooks call it through :mod:`upsampling.grading.notebook`.
+the sandbox; the notebooks call it through :mod:`upsampling.checking.notebook`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upsampling.grading.misconceptions import DIAGNOSES, SCALAR_CHECKS
-from upsampling.grading.reference import case_arguments, expected_output
-from upsampling.grading.values import Unrepresentable, as_int, as_real, fmt, short, type_name
+from upsampling.checking.misconceptions import DIAGNOSES, SCALAR_CHECKS
+from upsampling.checking.reference import case_arguments, expected_output
+from upsampling.checking.values import Unrepresentable, as_int, as_real, fmt, short, type_name
 
 DEFAULT_RTOL = 1e-5
 DEFAULT_ATOL = 1e-6

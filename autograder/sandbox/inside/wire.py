@@ -1,8 +1,9 @@
 """The grading channel between the trusted grader and the sandboxed child: one module.
 
-Both sides import this file: the grader (``autograder.session`` and ``autograder.sandbox``)
-and the child (``harness.py``, which runs it inside the sandbox with the standard
-library and numpy only, so nothing here may import anything else at module level).
+Both sides import this file: the grader (:mod:`autograder.sandbox.session`,
+``.processes``, ``.zygote``) and the child (``harness.py``, which loads it from its own
+folder inside the sandbox, where only the standard library and numpy exist: nothing here
+may import anything else).
 
 A *frame* is ``<II`` (length of a JSON header, number of blobs), the JSON header, then
 ``<Q`` length + bytes for each blob. A blob is one array in ``.npy`` format, written and
