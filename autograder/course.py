@@ -468,7 +468,7 @@ def _preflight_problems(records: dict) -> list[str]:
             got = "; ".join(f"{t.grade_id}: {t.status.label} ({t.reason})" for t in wrong[:4])
             hint = (
                 "the instructor's solution must pass every test: check that the reference "
-                "outputs match the notebooks (autograder/make_reference.py) and that the "
+                "outputs match the notebooks (python -m tools.reference) and that the "
                 "limits leave room for the solution (--timeout, --memory-mb)"
                 if what == "solution"
                 else "the released notebook must fail every test: regenerate the release "

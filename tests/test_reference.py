@@ -34,11 +34,9 @@ def load(path: Path):
 def regenerated(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("reference")
     subprocess.run(
-        [sys.executable, str(ROOT / "autograder" / "make_reference.py"),
-         "--out", str(out / "grader"), "--student-out", str(out / "student")],
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-m", "tools.reference", "--out", str(out / "grader"),
+         "--student-out", str(out / "student")],
+        cwd=ROOT, check=True, capture_output=True, text=True,
     )  # fmt: skip
     return out
 
@@ -60,7 +58,7 @@ def test_regenerating_gives_identical_files(assignment, copy, regenerated):
         or not np.array_equal(old[key], new[key])
     )
     pytest.fail(
-        f"{committed.relative_to(ROOT)} is not what autograder/make_reference.py makes "
+        f"{committed.relative_to(ROOT)} is not what `python -m tools.reference` makes "
         f"(manifest {'same' if old_manifest == new_manifest else 'differs'}; arrays that "
         f"differ: {differ[:10]}); rerun it and commit the result"
     )
@@ -69,10 +67,10 @@ def test_regenerating_gives_identical_files(assignment, copy, regenerated):
 def test_a_salt_changes_every_hidden_input_but_not_the_worked_examples(tmp_path):
     """A private copy of the course can have hidden cases nobody has seen."""
     subprocess.run(
-        [sys.executable, str(ROOT / "autograder" / "make_reference.py"), "--out", str(tmp_path),
+        [sys.executable, "-m", "tools.reference", "--out", str(tmp_path),
          "--student-out", str(tmp_path / "student"), "--salt", "a private word",
          "03_transposed_conv"],
-        check=True, capture_output=True, text=True,
+        cwd=ROOT, check=True, capture_output=True, text=True,
     )  # fmt: skip
     (manifest, published), (salted_manifest, salted) = (
         load(REFERENCE / "03_transposed_conv.npz"),

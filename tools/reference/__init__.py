@@ -1,0 +1,2 @@
+"""The reference outputs' generator (PyTorch): ``python -m tools.reference`` (see
+:mod:`tools.reference.engine`)."""

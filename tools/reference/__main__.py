@@ -1,0 +1,3 @@
+from tools.reference.engine import main
+
+main()
