@@ -1,12 +1,18 @@
 """The course's trusted autograder.
 
 ``python -m autograder grade <assignment> [--jobs N]`` grades every submission of an
-assignment in nbgrader's layout: student code runs in a sandboxed child process
-(:mod:`autograder.sandbox`), only data comes back, and the trusted parent compares it
-with the reference outputs (:mod:`autograder.grading`), then
-records the results in nbgrader's gradebook, ``grades.csv``, per-student JSON and
-feedback HTML (:mod:`autograder.course`, :mod:`autograder.report`). With ``--scheduler``
-the jobs run on a Dask cluster (:mod:`autograder.cluster`).
+assignment in nbgrader's layout. The layers, bottom up:
+
+- :mod:`autograder.sandbox`: student code runs in a sandboxed child process (what runs
+  inside is :mod:`autograder.sandbox.inside`); only data comes back;
+- :mod:`autograder.grading`: one submission in, one record out; the trusted parent
+  compares what came back with the reference outputs, reading no folder;
+- the class-level modules: the run (:mod:`autograder.run`, :mod:`autograder.preflight`),
+  the course folder (:mod:`autograder.course`), recording the results in nbgrader's
+  gradebook (:mod:`autograder.gradebook`), ``grades.csv``, per-student JSON and feedback
+  HTML (:mod:`autograder.recording`, :mod:`autograder.report`), where the jobs run
+  (:mod:`autograder.runners`; with ``--scheduler`` a Dask cluster,
+  :mod:`autograder.cluster`), and the command line (:mod:`autograder.cli`).
 """
 
 import sys

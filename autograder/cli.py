@@ -68,10 +68,12 @@ def _parser() -> argparse.ArgumentParser:
         help="allow a plain tcp:// scheduler that is not on this machine (trusted networks only)",
     )
     _limit_options(grade)
+    grade.set_defaults(run=_grade)
     job = sub.add_parser("job", help="grade one submission from a JSON job spec, print the record")
     job.add_argument("spec", help="JSON file: the fields of autograder.cli.JobSpec ('-' = stdin)")
     job.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     _limit_options(job)
+    job.set_defaults(run=_job)
     certs = sub.add_parser(
         "certs", help="make TLS certificates for grading on a Dask cluster (README)"
     )
@@ -83,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         help="a name or IP address the scheduler is reached by (repeatable)",
     )
     certs.add_argument("--days", type=int, default=365, help="validity (default %(default)s)")
+    certs.set_defaults(run=_certs)
     _similarity_options(sub)
     _export_options(sub)
     return parser
@@ -112,6 +115,7 @@ def _export_options(sub):
     export.add_argument(
         "--to", help="output file (default: <course root>/<assignment>_<format>.csv)"
     )
+    export.set_defaults(run=_export)
 
 
 def _similarity_options(sub):
@@ -135,6 +139,7 @@ def _similarity_options(sub):
         default=DEFAULT_K,
         help="length of the token k-grams compared (default %(default)s)",
     )
+    sim.set_defaults(run=_similarity)
 
 
 def _limit_options(parser):
@@ -181,69 +186,79 @@ def main(argv=None) -> int:
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     warnings.simplefilter("always", UserWarning)
     from autograder.cluster import ClusterError
-    from autograder.course import CourseError, grade_assignment
+    from autograder.course import CourseError
 
     try:
-        if args.command == "similarity":
-            from autograder import similarity
-
-            try:
-                similarity.run(
-                    Path(args.course_root), args.assignment, args.threshold, args.k, out=sys.stdout
-                )
-            except ValueError as exc:
-                print(f"autograder similarity: {exc}", file=sys.stderr)
-                return 2
-            return 0
-        if args.command == "export":
-            from autograder import lms_export
-
-            try:
-                path = lms_export.export(
-                    Path(args.course_root),
-                    args.assignment,
-                    args.lms,
-                    roster=args.roster,
-                    roster_id=args.roster_id,
-                    column=args.column,
-                    zeros=args.zeros,
-                    to=args.to,
-                    warn=sys.stderr,
-                )
-            except lms_export.ExportError as exc:
-                print(f"autograder export: {exc}", file=sys.stderr)
-                return 2
-            print(f"{args.lms} grades: {path}")
-            return 0
-        if args.command == "certs":
-            from autograder.cluster import make_certificates
-
-            for path in make_certificates(args.folder, args.host, args.days):
-                print(path)
-            return 0
-        if args.command == "grade":
-            result = grade_assignment(
-                Path(args.course_root),
-                args.assignment,
-                n_jobs=args.jobs,
-                force=args.force,
-                students=args.student,
-                limits=_limits(args),
-                sandbox_mode=args.sandbox,
-                progress=not args.no_progress,
-                reference_dir=args.reference_dir,
-                scheduler=args.scheduler,
-                tls_dir=args.tls,
-                insecure=args.insecure,
-            )
-            return 1 if result["errors"] or result["grader_errors"] else 0
-        return _grade_one(args)
+        return args.run(args)
     except (CourseError, SandboxError, ClusterError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 2
 
 
-def _grade_one(args) -> int:
+def _grade(args) -> int:
+    """``grade ASSIGNMENT``: every submission; 1 if any could not be graded."""
+    from autograder.run import GradingOptions, grade_assignment
+
+    options = GradingOptions(
+        n_jobs=args.jobs,
+        force=args.force,
+        students=args.student,
+        limits=_limits(args),
+        sandbox_mode=args.sandbox,
+        progress=not args.no_progress,
+        reference_dir=args.reference_dir,
+        scheduler=args.scheduler,
+        tls_dir=args.tls,
+        insecure=args.insecure,
+    )
+    result = grade_assignment(Path(args.course_root), args.assignment, options)
+    return 1 if result["errors"] or result["grader_errors"] else 0
+
+
+def _similarity(args) -> int:
+    from autograder import similarity
+
+    try:
+        similarity.run(
+            Path(args.course_root), args.assignment, args.threshold, args.k, out=sys.stdout
+        )
+    except ValueError as exc:
+        print(f"autograder similarity: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _export(args) -> int:
+    from autograder import lms_export
+
+    try:
+        path = lms_export.export(
+            Path(args.course_root),
+            args.assignment,
+            args.lms,
+            roster=args.roster,
+            roster_id=args.roster_id,
+            column=args.column,
+            zeros=args.zeros,
+            to=args.to,
+            warn=sys.stderr,
+        )
+    except lms_export.ExportError as exc:
+        print(f"autograder export: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.lms} grades: {path}")
+    return 0
+
+
+def _certs(args) -> int:
+    from autograder.cluster import make_certificates
+
+    for path in make_certificates(args.folder, args.host, args.days):
+        print(path)
+    return 0
+
+
+def _job(args) -> int:
     """``job SPEC.json``: the spec names files (the fields of :class:`JobSpec`)."""
     from autograder.grading.grade import grade
     from autograder.grading.job import Job, Materials

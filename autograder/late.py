@@ -46,12 +46,11 @@ def assign_late_penalties(course, assignment: str) -> dict[str, float]:
     (and on any that carries a penalty from before, which it resets); returns
     student id -> the assignment's total penalty. Nothing to do without a due date."""
     import nbformat
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
     db_url = course.coursedir.db_url
     todo = []
-    with warnings.catch_warnings(), Gradebook(db_url, course.coursedir.course_id) as gb:
-        warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy warnings
+    with course.gradebook() as gb:
         try:
             gb.find_assignment(assignment)
         except MissingEntry:
@@ -89,28 +88,13 @@ def assign_late_penalties(course, assignment: str) -> dict[str, float]:
 def gradebook_penalties(course) -> dict[tuple[str, str], float]:
     """(assignment, student id) -> the late penalty the gradebook holds (0 if none), for
     every submission: what ``nbgrader export`` subtracts."""
-    from nbgrader.api import Gradebook
-
-    if not _gradebook_exists(course):
+    if not course.gradebook_exists():
         return {}
     out = {}
-    with (
-        warnings.catch_warnings(),
-        Gradebook(course.coursedir.db_url, course.coursedir.course_id) as gb,
-    ):
-        warnings.simplefilter("ignore")
+    with course.gradebook() as gb:
         for assignment in gb.assignments:
             for submission in gb.assignment_submissions(assignment.name):
                 out[(assignment.name, submission.student.id)] = float(
                     submission.late_submission_penalty or 0.0
                 )
     return out
-
-
-def _gradebook_exists(course) -> bool:
-    url = course.coursedir.db_url
-    if not url.startswith("sqlite:///"):
-        return True
-    from pathlib import Path
-
-    return Path(url[len("sqlite:///") :]).is_file()

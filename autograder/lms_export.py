@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import csv
 import io
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,13 +89,9 @@ def read_roster(path, id_column: str) -> list[Student]:
 def gradebook_grades(course, assignment: str) -> tuple[Grades, dict]:
     """The gradebook's scores for ``assignment`` (as ``nbgrader export`` computes them)
     and every student it knows: id -> (first name, last name, email)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import MissingEntry
 
-    with (
-        warnings.catch_warnings(),
-        Gradebook(course.coursedir.db_url, course.coursedir.course_id) as gb,
-    ):
-        warnings.simplefilter("ignore")
+    with course.gradebook() as gb:
         try:
             found = gb.find_assignment(assignment)
         except MissingEntry:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import grade_assignment
+from autograder.run import GradingOptions, grade_assignment
 from autograder.sandbox import Limits
 from autograder.sandbox.processes import processes_of_uid
 from autograder.sandbox.uids import UID_RANGE
@@ -146,7 +146,7 @@ def test_two_graders_on_one_gradebook(course):
 
 def test_regrading_gives_identical_results(course):
     result = grade_assignment(
-        course, FIXTURE, n_jobs=2, progress=False, limits=Limits(test_timeout=3)
+        course, FIXTURE, GradingOptions(n_jobs=2, progress=False, limits=Limits(test_timeout=3))
     )
     assert not result["errors"]
     files = sorted(course.glob(f"autograded/*/{FIXTURE}/autograder.json"))
@@ -154,11 +154,13 @@ def test_regrading_gives_identical_results(course):
     before = {p: p.read_bytes() for p in files}
     csv_before = (course / "grades.csv").read_bytes()
     again = grade_assignment(
-        course, FIXTURE, n_jobs=2, progress=False, limits=Limits(test_timeout=3)
+        course, FIXTURE, GradingOptions(n_jobs=2, progress=False, limits=Limits(test_timeout=3))
     )
     assert again["counts"]["up to date"] == N  # nothing changed: nothing re-graded
     forced = grade_assignment(
-        course, FIXTURE, n_jobs=2, progress=False, force=True, limits=Limits(test_timeout=3)
+        course,
+        FIXTURE,
+        GradingOptions(n_jobs=2, progress=False, force=True, limits=Limits(test_timeout=3)),
     )
     assert len(forced["records"]) == N
     assert {p: p.read_bytes() for p in files} == before
@@ -172,11 +174,13 @@ def test_weak_isolation_still_grades_and_warns(course):
         result = grade_assignment(
             course,
             FIXTURE,
-            n_jobs=2,
-            progress=False,
-            sandbox_mode="none",
-            limits=Limits(test_timeout=3),
-            students=["student00", "student07"],
+            GradingOptions(
+                n_jobs=2,
+                progress=False,
+                sandbox_mode="none",
+                limits=Limits(test_timeout=3),
+                students=["student00", "student07"],
+            ),
         )
     assert any("WITHOUT a sandbox" in str(w.message) for w in caught)
     scores = {r["student_id"]: r["score"] for r in result["records"]}

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.course import grade_assignment
+from autograder.run import GradingOptions, grade_assignment
 from autograder.sandbox import Limits
 from autograder.sandbox.processes import processes_of_uid
 from autograder.sandbox.uids import UID_RANGE
@@ -42,7 +42,9 @@ def graded(tmp_path_factory):
     os.environ["PATH"] = venv_env()["PATH"]
     root, subs = crafted.catalogue_course(tmp_path_factory.mktemp("course") / "course")
     out = io.StringIO()
-    result = grade_assignment(root, A, n_jobs=2, limits=LIMITS, progress=False, out=out)
+    result = grade_assignment(
+        root, A, GradingOptions(n_jobs=2, limits=LIMITS, progress=False), out=out
+    )
     records = {r["student_id"]: r for r in result["records"]}
     return root, subs, records, result, out.getvalue()
 

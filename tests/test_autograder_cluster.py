@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from autograder import cluster
-from autograder.course import RECORD, grade_assignment
+from autograder.course import RECORD
+from autograder.run import GradingOptions, grade_assignment
 from autograder.sandbox import Limits
 from tests.autograder_fixtures import crafted
 from tests.autograder_fixtures.course import (
@@ -90,11 +91,16 @@ def test_catalogue_records_on_the_cluster_are_those_of_local_grading(
 ):
     root, subs = crafted.catalogue_course(tmp_path_factory.mktemp("catalogue") / "course")
     remote = fresh_copy(root, tmp_path_factory.mktemp("remote"))
-    local_run = grade_assignment(root, crafted.A, n_jobs=2, limits=LIMITS, progress=False,
-                                 out=io.StringIO())  # fmt: skip
+    local_run = grade_assignment(
+        root, crafted.A, GradingOptions(n_jobs=2, limits=LIMITS, progress=False), out=io.StringIO()
+    )
     out = io.StringIO()
-    cluster_run = grade_assignment(remote, crafted.A, limits=LIMITS, progress=False, out=out,
-                                   scheduler=dask_cluster.address)  # fmt: skip
+    cluster_run = grade_assignment(
+        remote,
+        crafted.A,
+        GradingOptions(limits=LIMITS, progress=False, scheduler=dask_cluster.address),
+        out=out,
+    )
     assert "Dask cluster" in out.getvalue() and "2 worker(s)" in out.getvalue()
     assert cluster_run["grader_errors"] == local_run["grader_errors"] == {}
     here, there = _records(root, crafted.A), _records(remote, crafted.A)
@@ -105,9 +111,7 @@ def test_catalogue_records_on_the_cluster_are_those_of_local_grading(
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_run_loses_and_doubles_nothing(
-    dask_cluster, small_course, tmp_path
-):
+def test_a_worker_killed_mid_run_loses_and_doubles_nothing(dask_cluster, small_course, tmp_path):
     root = fresh_copy(small_course, tmp_path)
     killed = []
 
@@ -121,8 +125,12 @@ def test_a_worker_killed_mid_run_loses_and_doubles_nothing(
     killer = threading.Thread(target=kill_when_started, daemon=True)
     killer.start()
     try:
-        result = grade_assignment(root, FIXTURE, limits=LIMITS, progress=False,
-                                  out=io.StringIO(), scheduler=dask_cluster.address)  # fmt: skip
+        result = grade_assignment(
+            root,
+            FIXTURE,
+            GradingOptions(limits=LIMITS, progress=False, scheduler=dask_cluster.address),
+            out=io.StringIO(),
+        )
     finally:
         killer.join(timeout=130)
         dask_cluster.restart_worker(0)
@@ -147,8 +155,12 @@ def test_a_job_that_keeps_killing_workers_is_a_grader_error_for_that_student_alo
     with LocalCluster(tmp_path / "dask", workers=2, nanny=True, preload=preload,
                       allowed_failures=1) as running:  # fmt: skip
         out = io.StringIO()
-        result = grade_assignment(root, FIXTURE, limits=LIMITS, progress=False, out=out,
-                                  scheduler=running.address)  # fmt: skip
+        result = grade_assignment(
+            root,
+            FIXTURE,
+            GradingOptions(limits=LIMITS, progress=False, scheduler=running.address),
+            out=out,
+        )
     assert list(result["grader_errors"]) == ["poison"], result["grader_errors"]
     assert "killed 6 Dask workers (3 tries)" in result["grader_errors"]["poison"]
     assert "GRADER ERROR" in out.getvalue()
@@ -270,8 +282,12 @@ def test_one_job_by_hand_gives_the_record_of_a_class_run(small_course, tmp_path)
     """``python -m autograder job SPEC.json``: the unit of work, same record byte for byte."""
     root = fresh_copy(small_course, tmp_path)
     student = "student03"
-    grade_assignment(root, FIXTURE, limits=LIMITS, progress=False, out=io.StringIO(),
-                     students=[student], n_jobs=1)  # fmt: skip
+    grade_assignment(
+        root,
+        FIXTURE,
+        GradingOptions(limits=LIMITS, progress=False, students=[student], n_jobs=1),
+        out=io.StringIO(),
+    )
     (released,) = (root / "exercises" / FIXTURE).glob("*.ipynb")  # the release folder
     spec = {"assignment": FIXTURE, "student_id": student, "notebook": released.stem,
             "submission": str(root / "submitted" / student / FIXTURE / released.name),

@@ -20,8 +20,10 @@ import numpy as np
 import pytest
 
 from autograder import runners
-from autograder.course import GRADER_ERROR_RECORD, RECORD, PreflightError, grade_assignment
+from autograder.course import GRADER_ERROR_RECORD, RECORD
 from autograder.grading.records import RecordStatus, TestStatus
+from autograder.preflight import PreflightError
+from autograder.run import GradingOptions, grade_assignment
 from autograder.sandbox import Limits
 from tests.autograder_fixtures.course import (
     FIXTURE,
@@ -92,7 +94,7 @@ def test_a_release_that_passes_its_own_tests_stops_the_run(course):
             cell.source = "def double(x):\n    return 2 * x"
     nbformat.write(nb, released)
     with pytest.raises(PreflightError, match=r"the release scored 2/3, expected 0") as caught:
-        grade_assignment(course, FIXTURE, n_jobs=2, limits=LIMITS, progress=False)
+        grade_assignment(course, FIXTURE, GradingOptions(n_jobs=2, limits=LIMITS, progress=False))
     assert "fixture-double: passed" in str(caught.value)
     _nothing_written(course)
 
@@ -104,14 +106,12 @@ def test_a_reference_that_the_solution_fails_stops_the_run(course):
     arrays["fixture-shift/negative/out"] = arrays["fixture-shift/negative/out"] + 1
     np.savez(path, **arrays)
     with pytest.raises(PreflightError, match=r"the solution scored 2/3, expected 3") as caught:
-        grade_assignment(course, FIXTURE, n_jobs=2, limits=LIMITS, progress=False)
+        grade_assignment(course, FIXTURE, GradingOptions(n_jobs=2, limits=LIMITS, progress=False))
     assert "fixture-shift: failed" in str(caught.value)
     _nothing_written(course)
 
 
-def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
-    course, monkeypatch
-):
+def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(course, monkeypatch):
     real_grade = runners.grade
 
     def grade(job, materials, sandbox, uid=None, checker=None):
@@ -124,7 +124,9 @@ def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
 
     monkeypatch.setattr(runners, "grade", grade)
     out = __import__("io").StringIO()
-    result = grade_assignment(course, FIXTURE, n_jobs=2, limits=LIMITS, progress=False, out=out)
+    result = grade_assignment(
+        course, FIXTURE, GradingOptions(n_jobs=2, limits=LIMITS, progress=False), out=out
+    )
     assert list(result["grader_errors"]) == ["unlucky"]
     assert "did not start" in result["grader_errors"]["unlucky"]
     assert sorted(r["student_id"] for r in result["records"]) == ["alice", "bob"]
@@ -144,7 +146,9 @@ def test_a_sandbox_failing_mid_run_is_a_grader_error_and_is_graded_next_time(
     assert not (course / "feedback" / "unlucky").exists()
 
     monkeypatch.setattr(runners, "grade", real_grade)  # the sandbox works again
-    again = grade_assignment(course, FIXTURE, n_jobs=2, limits=LIMITS, progress=False)
+    again = grade_assignment(
+        course, FIXTURE, GradingOptions(n_jobs=2, limits=LIMITS, progress=False)
+    )
     assert again["grader_errors"] == {}
     assert [r["student_id"] for r in again["records"]] == ["unlucky"]
     assert again["counts"]["up to date"] == 2

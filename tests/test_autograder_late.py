@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.course import grade_assignment
+from autograder.run import GradingOptions, grade_assignment
 from autograder.sandbox import Limits
 from tests.autograder_fixtures.course import FIXTURE, fixture_course, make_submission, venv_env
 
@@ -73,7 +73,7 @@ def _course(template, tmp_path, config: str, plugin: str | None = None) -> Path:
 
 def _grade(root: Path) -> dict[str, dict]:
     result = grade_assignment(
-        root, FIXTURE, n_jobs=2, progress=False, limits=Limits(test_timeout=5)
+        root, FIXTURE, GradingOptions(n_jobs=2, progress=False, limits=Limits(test_timeout=5))
     )
     assert not result["errors"], result["errors"]
     return _read_csv(root / "grades.csv", "student_id")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from autograder import lms_export
-from autograder.course import grade_assignment
+from autograder.run import GradingOptions, grade_assignment
 from autograder.sandbox import Limits
 from tests.autograder_fixtures.course import (
     FIXTURE,
@@ -44,7 +44,7 @@ def course(tmp_path_factory):
         gb.update_or_create_student(NEVER_SUBMITTED, first_name="Dee", last_name="Dunn")
         gb.update_or_create_student("ada", first_name="Ada", last_name="Byron")
     result = grade_assignment(
-        root, FIXTURE, n_jobs=2, progress=False, limits=Limits(test_timeout=5)
+        root, FIXTURE, GradingOptions(n_jobs=2, progress=False, limits=Limits(test_timeout=5))
     )
     assert not result["errors"]
     return root
