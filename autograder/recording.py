@@ -30,6 +30,7 @@ from autograder.gradebook import GradebookWriter
 from autograder.grading import notebooks
 from autograder.grading.job import Job
 from autograder.grading.records import Record, RecordStatus
+from autograder.timing import phase
 
 
 def failed_record(job: Job, reason: str) -> Record:
@@ -104,6 +105,10 @@ class Recorder:
             save_grader_error(self.course, record)
 
     def record(self, job: Job, outcome) -> None:
+        with phase("record"):
+            self._record(job, outcome)
+
+    def _record(self, job: Job, outcome) -> None:
         if isinstance(outcome, BaseException):  # the grader's own failure: not a grade
             outcome = failed_record(job, f"grader error: {outcome!r}")
         record = outcome
@@ -122,6 +127,11 @@ class Recorder:
 
 def write_grades_csv(course: Course, assignment: str, run: Recorder) -> None:
     """``grades.csv``, rebuilt from every record (never appended), late penalties applied."""
+    with phase("grades.csv"):
+        _write_grades_csv(course, assignment, run)
+
+
+def _write_grades_csv(course: Course, assignment: str, run: Recorder) -> None:
     penalties = {}
     try:  # nbgrader's late-submission plugin, as `nbgrader autograde` would run it
         late.assign_late_penalties(course, assignment)

@@ -26,6 +26,7 @@ from autograder.grading.records import RecordStatus
 from autograder.preflight import preflight
 from autograder.recording import Recorder, write_grades_csv
 from autograder.sandbox import Limits, Sandbox
+from autograder.timing import phase
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,11 @@ def grade_assignment(
         from autograder import cluster
 
         connection = cluster.connection(options.scheduler, options.tls_dir, options.insecure)
-    course = Course(root, options.reference_dir)
-    released_path = _released_notebook(course, assignment)
-    materials = Materials.from_files(released_path, course.reference(assignment))
-    missing = set(materials.reference.tests) ^ set(materials.released.tests)
+    with phase("open course"):
+        course = Course(root, options.reference_dir)
+        released_path = _released_notebook(course, assignment)
+        materials = Materials.from_files(released_path, course.reference(assignment))
+        missing = set(materials.reference.tests) ^ set(materials.released.tests)
     if missing:
         raise CourseError(
             f"the reference and the released notebook disagree on the tests: {sorted(missing)}"
@@ -76,8 +78,9 @@ def grade_assignment(
     run = None
     try:
         with course.gradebook() as gb:
-            writer = GradebookWriter(course, gb)
-            writer.check_assignment(assignment, released_path.stem, materials.reference)
+            with phase("open course"):
+                writer = GradebookWriter(course, gb)
+                writer.check_assignment(assignment, released_path.stem, materials.reference)
             runner, description = _runner(options, connection, materials)
             try:
                 print(f"autograder: {assignment}: {description}", file=out)
@@ -122,13 +125,15 @@ def _todo(course, assignment, released_path, materials, runner, options, counts,
 
     wanted = course.students(assignment) if options.students is None else options.students
     todo = []
-    for student in wanted:
-        if not options.force and up_to_date(course, job_of(student)):
-            counts["up to date"] += 1
-        else:
-            todo.append(student)
+    with phase("up to date"):
+        for student in wanted:
+            if not options.force and up_to_date(course, job_of(student)):
+                counts["up to date"] += 1
+            else:
+                todo.append(student)
     if todo and options.run_preflight:
-        preflight(course, assignment, released_path, materials, runner, make_job)
+        with phase("preflight"):
+            preflight(course, assignment, released_path, materials, runner, make_job)
         print("autograder: preflight passed (solution full marks, release 0)", file=out)
     return todo, job_of
 
@@ -152,8 +157,9 @@ def _runner(options: GradingOptions, connection, materials: Materials):
     from autograder.runners import LocalRunner
 
     n_jobs = options.n_jobs or os.cpu_count() or 1
-    sandbox = Sandbox(options.sandbox_mode, options.limits)
-    runner = LocalRunner(sandbox, materials, n_jobs, options.checker)
+    with phase("start sandbox"):
+        sandbox = Sandbox(options.sandbox_mode, options.limits)
+        runner = LocalRunner(sandbox, materials, n_jobs, options.checker)
     return runner, f"{sandbox.description}; {n_jobs} worker(s)"
 
 

@@ -8,7 +8,7 @@ where the CPU went: the grading command (gradebook writes, records, feedback: th
 that does not spread) and the workers (sandboxed children included), per submission,
 and from those how many workers grade 10,000 submissions in an hour.
 
-    .venv/bin/python benchmarks/cluster_throughput.py [--submissions 200]
+    .venv/bin/python -m benchmarks.cluster_throughput [--submissions 200]
 """
 
 from __future__ import annotations
@@ -24,16 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.autograder_fixtures.course import (  # noqa: E402
+from tests.autograder_fixtures.course import (
     make_submission,
     real_course,
     solution_code,
     venv_env,
 )
-from tests.autograder_fixtures.dask_cluster import LocalCluster  # noqa: E402
+from tests.autograder_fixtures.dask_cluster import LocalCluster
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _cpu_of(pid: int) -> float:
@@ -111,8 +110,10 @@ def main() -> None:
                          scheduler_cpu))  # fmt: skip
 
     print(f"\n{n} submissions of {a}, {os.cpu_count()} cores (sandbox on)")
-    print("CPU per submission: of the grading command (with its sandboxes when local), of "
-          "the workers (with theirs) and of the scheduler")
+    print(
+        "CPU per submission: of the grading command (with its sandboxes when local), of "
+        "the workers (with theirs) and of the scheduler"
+    )
     print(f"{'run':<30} {'wall s':>7} {'subs/s':>7} {'subs/h':>8} {'command':>10} "
           f"{'workers':>9} {'scheduler':>10}")  # fmt: skip
     for name, wall, cpu, worker_cpu, scheduler_cpu in rows:
@@ -122,13 +123,17 @@ def main() -> None:
     _, wall, command_cpu, worker_cpu, scheduler_cpu = rows[-1]
     per_job = worker_cpu / n
     needed = math.ceil(10_000 / 3600 * per_job)
-    print(f"\nper submission on the cluster: {1000 * per_job:.0f} ms of worker CPU, "
-          f"{1000 * command_cpu / n:.0f} ms of the grading command's")
-    print(f"10,000 submissions in an hour need {10_000 / 3600:.2f} submissions/s: about "
-          f"{needed} worker thread(s) (one core each) at {1000 * per_job:.0f} ms each, and a "
-          f"grading command that records {10_000 / 3600:.2f}/s (it manages "
-          f"{n / command_cpu:.1f}/s of its own CPU here), with a scheduler at "
-          f"{1000 * scheduler_cpu / n:.1f} ms of CPU per job")
+    print(
+        f"\nper submission on the cluster: {1000 * per_job:.0f} ms of worker CPU, "
+        f"{1000 * command_cpu / n:.0f} ms of the grading command's"
+    )
+    print(
+        f"10,000 submissions in an hour need {10_000 / 3600:.2f} submissions/s: about "
+        f"{needed} worker thread(s) (one core each) at {1000 * per_job:.0f} ms each, and a "
+        f"grading command that records {10_000 / 3600:.2f}/s (it manages "
+        f"{n / command_cpu:.1f}/s of its own CPU here), with a scheduler at "
+        f"{1000 * scheduler_cpu / n:.1f} ms of CPU per job"
+    )
 
 
 if __name__ == "__main__":

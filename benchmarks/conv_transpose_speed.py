@@ -1,6 +1,6 @@
 """Times the package's conv_transpose2d against PyTorch's on U-Net decoder shapes.
 
-    .venv/bin/python benchmarks/conv_transpose_speed.py [--repeats 30]
+    .venv/bin/python -m benchmarks.conv_transpose_speed [--repeats 30]
 
 float32, 2 threads for both (OpenBLAS for numpy, ATen/oneDNN for PyTorch), the same
 inputs. The package's default method ("gemm") and its "polyphase" method are timed
@@ -92,8 +92,10 @@ def main():
         print(f"{shape:38} {t_ours * 1e3:8.2f} {t_poly * 1e3:8.2f} {t_torch * 1e3:9.2f} "
               f"{t_torch / t_ours:7.2f} {t_torch / t_poly:7.2f} {t_ours / t_poly:7.2f} "
               f"{flops / t_ours / 1e9:8.1f} {t_gemm * 1e3:9.2f}")  # fmt: skip
-    print(f"median ratio torch / gemm: {np.median(ratios):.2f}, torch / polyphase: "
-          f"{np.median(poly_ratios):.2f}, gemm / polyphase: {np.median(gemm_over_poly):.2f}")
+    print(
+        f"median ratio torch / gemm: {np.median(ratios):.2f}, torch / polyphase: "
+        f"{np.median(poly_ratios):.2f}, gemm / polyphase: {np.median(gemm_over_poly):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -7,23 +7,26 @@ signed by its student so that no two submissions share a cell), then
 1. times the command's start-up in fresh interpreters: the bare interpreter, the imports
    ``grade`` needs (with ``-X importtime``: the heaviest packages), ``--help``, and a
    whole ``grade`` run that finds every submission up to date (nothing to grade);
-2. grades the class in this process (``--jobs 1`` by default) with timers wrapped around
-   the pipeline's functions, and prints one row per phase: calls, inclusive and own
-   (exclusive) seconds, own milliseconds per submission and own share of the wall time.
-   Phases nest (a row's children are indented under it), so the own shares add up to
-   the wall time less what no timer covers (``(not covered)``: locks, polling, glue);
+2. grades the class in this process (``--jobs 1`` by default) with a collector of the
+   grader's own named phases installed (:mod:`autograder.timing`), and prints one row per
+   phase: calls, inclusive and own (exclusive) seconds, own milliseconds per submission
+   and own share of the wall time. Phases nest (a row's children are indented under it);
+   a phase is timed on the thread that runs it, so the worker threads' phases (``grade``
+   and below) overlap the main thread's (``record``, the waiting in ``preflight``);
 3. prints the wall and CPU seconds per submission: this process, its reaped children, and
    the sandboxed interpreters themselves (read from ``/proc`` just before each is killed),
    and the setup time of each notebook cell as the grader sees it.
 
-    .venv/bin/python benchmarks/grading_profile.py [--submissions 40] [--assignment A]
-        [--jobs 1] [--sandbox auto]
+``--no-startup`` skips the start-up timings (part 1, and one sandboxed child's costs):
+the test suite's smoke run (tests/benchmarks/test_grading_profile.py) uses it.
+
+    .venv/bin/python -m benchmarks.grading_profile [--submissions 40] [--assignment A]
+        [--jobs 1] [--sandbox auto] [--repeat 3] [--no-startup]
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import io
 import os
 import resource
@@ -35,26 +38,25 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import nbformat
 
-import nbformat  # noqa: E402
-import sqlalchemy.orm  # noqa: E402
-
-import upsampling.checking  # noqa: E402
-from autograder import course as courses  # noqa: E402
-from autograder import job as jobs  # noqa: E402
-from autograder import late, notebooks, records, report, runners, sandbox, session, wire  # noqa: E402
-from tests.autograder_fixtures.course import (  # noqa: E402
+from autograder import timing
+from autograder.grading import notebooks
+from autograder.run import GradingOptions, grade_assignment
+from autograder.sandbox import Sandbox, UidPool
+from autograder.sandbox import session as sandbox_session
+from autograder.sandbox.processes import ChildProcess, processes_of_uid
+from autograder.sandbox.uids import UID_RANGE
+from tests.autograder_fixtures.course import (
     make_submission,
     real_course,
     solution_code,
     venv_env,
 )
 
+REPO = Path(__file__).resolve().parents[1]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -62,95 +64,50 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Profile:
-    """Wall and CPU time (this thread's) of wrapped functions, inclusive and own, keyed by
-    their call path. Work a wrapped function hands to a thread pool is filed under it, and
-    the wall time it waited for that work is taken off its own time."""
+    """A collector of the grader's phases (:mod:`autograder.timing`): calls, inclusive and
+    own (exclusive) wall and CPU time (the thread's), keyed by the call path of phases
+    on the thread that ran them."""
 
     def __init__(self):
         # path -> [calls, inclusive wall, own wall, inclusive cpu, own cpu]
         self.stats = defaultdict(lambda: [0, 0.0, 0.0, 0.0, 0.0])
-        self.waited = defaultdict(float)  # path -> wall time of its thread-pool work
         self.lock = threading.Lock()
         self.local = threading.local()
-        self.patched = []
 
     def _stack(self) -> list:
         return self.local.__dict__.setdefault("stack", [])
 
-    def wrap(self, owner, attribute: str, label: str) -> None:
-        original = (
-            owner.__dict__[attribute] if isinstance(owner, type) else getattr(owner, attribute)
-        )
-        profile = self
+    def enter(self, name: str) -> None:
+        stack = self._stack()
+        path = (stack[-1][0] if stack else ()) + (name,)
+        # path, wall and CPU at the start, wall and CPU of the phases inside
+        stack.append([path, time.perf_counter(), time.thread_time(), 0.0, 0.0])
 
-        @functools.wraps(original)
-        def timed(*args, **kwargs):
-            stack = profile._stack()
-            path = (stack[-1][0] if stack else ()) + (label,)
-            stack.append([path, 0.0, 0.0])
-            wall, cpu = time.perf_counter(), time.thread_time()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
-                _, inner_wall, inner_cpu = stack.pop()
-                if stack:
-                    stack[-1][1] += wall
-                    stack[-1][2] += cpu
-                with profile.lock:
-                    row = profile.stats[path]
-                    row[0] += 1
-                    row[1] += wall
-                    row[2] += wall - inner_wall
-                    row[3] += cpu
-                    row[4] += cpu - inner_cpu
-
-        setattr(owner, attribute, timed)
-        self.patched.append((owner, attribute, original))
-
-    def executor(self):
-        """A ThreadPoolExecutor whose tasks are filed under the submitter's call path."""
-        profile = self
-
-        class Executor(ThreadPoolExecutor):
-            def submit(self, fn, /, *args, **kwargs):
-                stack = profile._stack()
-                parent = stack[-1][0] if stack else None
-
-                def run():
-                    # A pool thread runs tasks from many submitters: each starts afresh.
-                    profile.local.stack = [[parent, 0.0, 0.0]] if parent else []
-                    try:
-                        return fn(*args, **kwargs)
-                    finally:
-                        if parent:
-                            with profile.lock:
-                                profile.waited[parent] += profile.local.stack[0][1]
-
-                return super().submit(run)
-
-        return Executor
-
-    def patch(self, owner, attribute: str, value) -> None:
-        self.patched.append((owner, attribute, getattr(owner, attribute)))
-        setattr(owner, attribute, value)
+    def exit(self, name: str) -> None:
+        path, wall, cpu, inner_wall, inner_cpu = self._stack().pop()
+        assert path[-1] == name, (path, name)
+        wall, cpu = time.perf_counter() - wall, time.thread_time() - cpu
+        stack = self._stack()
+        if stack:
+            stack[-1][3] += wall
+            stack[-1][4] += cpu
+        with self.lock:
+            row = self.stats[path]
+            row[0] += 1
+            row[1] += wall
+            row[2] += wall - inner_wall
+            row[3] += cpu
+            row[4] += cpu - inner_cpu
 
     def rows(self) -> dict:
-        """path -> (calls, inclusive wall, own wall less waiting, inclusive cpu, own cpu)."""
-        out = {}
-        for path, (calls, wall, own, cpu, own_cpu) in self.stats.items():
-            out[path] = (calls, wall, max(0.0, own - self.waited.get(path, 0.0)), cpu, own_cpu)
-        return out
-
-    def restore(self) -> None:
-        for owner, attribute, original in reversed(self.patched):
-            setattr(owner, attribute, original)
-        self.patched.clear()
+        """path -> (calls, inclusive wall, own wall, inclusive cpu, own cpu)."""
+        return {path: tuple(row) for path, row in self.stats.items()}
 
 
 class ChildWatch:
     """CPU seconds of each sandboxed interpreter (from /proc, just before it is killed) and
-    how long each notebook cell ran, as seen from the parent (cell_start to cell_end)."""
+    how long each notebook cell ran, as seen from the parent (cell_start to cell_end):
+    what the grader's phases do not say, read by wrapping ChildProcess.kill and recv."""
 
     def __init__(self):
         self.child_cpu = []
@@ -161,12 +118,12 @@ class ChildWatch:
 
     def install(self) -> None:
         watch = self
-        kill, recv = sandbox.ChildProcess.kill, sandbox.ChildProcess.recv
+        kill, recv = ChildProcess.kill, ChildProcess.recv
 
         def kill_and_count(child):
             if child.sweep_uid is not None and child.proc.poll() is None:
                 started = time.perf_counter()
-                cpu = sum(_cpu_seconds(pid) for pid in sandbox.processes_of_uid(child.sweep_uid))
+                cpu = sum(_cpu_seconds(pid) for pid in processes_of_uid(child.sweep_uid))
                 with watch.lock:
                     watch.child_cpu.append(cpu)
                     watch.overhead += time.perf_counter() - started
@@ -183,13 +140,13 @@ class ChildWatch:
                     watch.cells[index].append(time.perf_counter() - started)
             return header, blobs
 
-        sandbox.ChildProcess.kill = functools.wraps(kill)(kill_and_count)
-        sandbox.ChildProcess.recv = functools.wraps(recv)(recv_and_time)
+        ChildProcess.kill = kill_and_count
+        ChildProcess.recv = recv_and_time
         self.patched = [("kill", kill), ("recv", recv)]
 
     def restore(self) -> None:
         for name, original in self.patched:
-            setattr(sandbox.ChildProcess, name, original)
+            setattr(ChildProcess, name, original)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -199,57 +156,6 @@ def _cpu_seconds(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
     except (OSError, IndexError, ValueError):
         return 0.0
-
-
-# What is timed: (owner, attribute, label). The ChildWatch hooks are installed first, so
-# the timer on ChildProcess.kill covers the /proc read too (a few ms at most).
-TIMED = [
-    (courses.Course, "__init__", "Course() (nbgrader config)"),
-    (sandbox.Sandbox, "__init__", "Sandbox() (bwrap probe)"),
-    (sandbox.UidPool, "__init__", "UidPool() (uid locks, sweeps)"),
-    (courses.GradebookWriter, "__init__", "GradebookWriter() (open gradebook)"),
-    (courses.GradebookWriter, "check_assignment", "check_assignment"),
-    (courses, "preflight", "preflight (solution + release)"),
-    (courses, "up_to_date", "up_to_date"),
-    (courses.Course, "read_record", "read_record"),
-    (jobs, "grade", "job.grade"),
-    (notebooks, "read_notebook", "read_notebook (json + nbformat)"),
-    (notebooks, "analyse", "notebooks.analyse"),
-    (notebooks, "to_python", "to_python (IPython transformer)"),
-    (notebooks, "scan", "notebooks.scan"),
-    (session.Session, "start", "Session.start (setup: run cells)"),
-    (sandbox.Sandbox, "start", "Sandbox.start (zygote fork)"),
-    (sandbox.Zygote, "__init__", "Zygote() (bwrap+python+numpy)"),
-    (session, "_await_hello", "_await_hello (fork to hello)"),
-    (session.Session, "call", "Session.call (one case)"),
-    (wire, "array_to_blob", "array_to_blob (encode args)"),
-    (session, "_decode", "_decode (result)"),
-    (wire, "blob_to_array", "blob_to_array (read_array)"),
-    (upsampling.checking, "check_output", "checker (check_output)"),
-    (session.Session, "close", "Session.close"),
-    (session.Session, "_retire", "Session._retire"),
-    (sandbox.ChildProcess, "kill", "ChildProcess.kill"),
-    (sandbox.ChildProcess, "close", "ChildProcess.close"),
-    (sandbox, "kill_uid", "kill_uid (sweep)"),
-    (jobs, "_score", "_score"),
-    (jobs._Run, "case", "_Run.case"),
-    (courses.GradebookWriter, "write", "GradebookWriter.write (+lock)"),
-    (courses.GradebookWriter, "_write", "_write (nbgrader API)"),
-    (sqlalchemy.orm.Session, "commit", "sqlite commit"),
-    (courses, "_timestamp", "_timestamp (timestamp.txt)"),
-    (courses, "save_results", "save_results"),
-    (records.Record, "student_view", "Record.student_view"),
-    (notebooks, "autograded_notebook", "autograded_notebook"),
-    (nbformat, "writes", "nbformat.writes"),
-    (report, "feedback_html", "feedback_html"),
-    (courses, "atomic_write", "atomic_write (fsync)"),
-    (courses, "clear_grader_error", "clear_grader_error"),
-    (late, "assign_late_penalties", "late.assign_late_penalties"),
-    (late, "gradebook_penalties", "late.gradebook_penalties"),
-    (courses.Course, "all_records", "Course.all_records"),
-    (report, "grades_csv", "report.grades_csv"),
-    (report, "summary_table", "report.summary_table"),
-]
 
 
 # ----------------------------------------------------------------------------- the course
@@ -285,7 +191,7 @@ def _run_seconds(cmd, env, cwd, repeat: int) -> tuple[float, subprocess.Complete
 
 
 GRADE_IMPORTS = (
-    "import autograder.cli, autograder.course, nbgrader.api, nbgrader.coursedir, "
+    "import autograder.cli, autograder.run, nbgrader.api, nbgrader.coursedir, "
     "nbgrader.preprocessors, nbformat, upsampling.checking, "
     "IPython.core.inputtransformer2"
 )
@@ -298,8 +204,8 @@ def startup(course: Path, assignment: str, env: dict, repeat: int) -> None:
         ("import numpy", [py, "-c", "import numpy"]),
         ("import autograder.cli (what -m autograder loads)", [py, "-c", "import autograder.cli"]),
         (
-            "import autograder.course, nbgrader.api",
-            [py, "-c", "import autograder.course, nbgrader.api"],
+            "import autograder.run, nbgrader.api",
+            [py, "-c", "import autograder.run, nbgrader.api"],
         ),
         ("every module grade imports (lazily too)", [py, "-c", GRADE_IMPORTS]),
         (
@@ -356,10 +262,10 @@ def sandbox_startup(mode: str, repeat: int) -> None:
     """What one sandboxed child costs before the student's first cell: bubblewrap, the
     interpreter, numpy (what a slot's zygote pays once); a child forked by a zygote;
     and one sweep of /proc for a uid's processes."""
-    box = sandbox.Sandbox(mode)
+    box = Sandbox(mode)
     print(f"\n== one sandboxed child ({box.mode}), median of {repeat * 3} ==")
     if box.mode == "bwrap":
-        cmd = box._bwrap_command({"fd_in": 0, "fd_out": 1, "limits": {}, "uid": None})
+        cmd = box.bwrap.command({"fd_in": 0, "fd_out": 1, "limits": {}, "uid": None})
         prefix = cmd[: cmd.index("--") + 1]
     else:
         prefix = []
@@ -379,7 +285,7 @@ def sandbox_startup(mode: str, repeat: int) -> None:
     times = []
     for _ in range(repeat * 10):
         started = time.perf_counter()
-        sandbox.processes_of_uid(sandbox.UID_RANGE[-1])
+        processes_of_uid(UID_RANGE[-1])
         times.append(time.perf_counter() - started)
     n_proc = sum(1 for name in os.listdir("/proc") if name.isdigit())
     print(
@@ -391,7 +297,7 @@ def sandbox_startup(mode: str, repeat: int) -> None:
 def zygote_child(box, repeat: int) -> None:
     """What grading uses instead: a child forked by the slot's zygote (started once,
     outside the timings), from the request to its hello, and killing it."""
-    pool = sandbox.UidPool(1, enabled=box.root)
+    pool = UidPool(1, enabled=box.root)
     uid = pool.free[0]
     try:
         box.start(uid).close()  # starts the zygote
@@ -399,7 +305,7 @@ def zygote_child(box, repeat: int) -> None:
         for _ in range(repeat):
             t0 = time.perf_counter()
             child = box.start(uid)
-            session._await_hello(child, box.limits.setup_timeout)
+            sandbox_session._await_hello(child, box.limits.setup_timeout)
             t1 = time.perf_counter()
             child.kill()
             child.close()
@@ -449,28 +355,18 @@ def grade_in_process(course: Path, assignment: str, n_jobs: int, mode: str):
     warm_up_imports()  # their cost is the start-up's (printed below), not a phase's
     profile, watch = Profile(), ChildWatch()
     watch.install()
-    for owner, attribute, label in TIMED:
-        profile.wrap(owner, attribute, label)
-    profile.patch(runners, "ThreadPoolExecutor", profile.executor())
     out = io.StringIO()
+    options = GradingOptions(n_jobs=n_jobs, force=True, sandbox_mode=mode, progress=False)
     before_self = resource.getrusage(resource.RUSAGE_SELF)
     before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     try:
-        result = courses.grade_assignment(
-            course,
-            assignment,
-            n_jobs=n_jobs,
-            force=True,
-            sandbox_mode=mode,
-            progress=False,
-            out=out,
-        )
+        with timing.collect(profile):
+            result = grade_assignment(course, assignment, options, out=out)
     finally:
         wall = time.perf_counter() - started
         after_self = resource.getrusage(resource.RUSAGE_SELF)
         after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        profile.restore()
         watch.restore()
     cpu_self = (after_self.ru_utime - before_self.ru_utime) + (
         after_self.ru_stime - before_self.ru_stime
@@ -507,12 +403,9 @@ def print_table(profile: Profile, wall: float, n: int) -> None:
 
     for root in sorted(children[()], key=lambda p: -stats[p][1]):
         show(root, 0)
-    covered = sum(row[2] for row in stats.values())
-    rest = wall - covered
-    print(
-        f"  {'(not covered: locks, polling, glue)':<{width}} {'':>6} {'':>7} {rest:>7.2f} "
-        f"{rest * 1000 / n:>10.1f} {100 * rest / wall:>5.1f}%"
-    )
+    missing = [name for name in timing.PHASES if not any(name in path for path in stats)]
+    if missing:
+        print(f"  (phases that did not run: {', '.join(missing)})")
     print(f"  {'wall':<{width}} {'':>6} {wall:>7.2f} {'':>7} {wall * 1000 / n:>10.1f} 100.0%")
 
     print("\n  top own costs (all call paths of a phase together):")
@@ -550,6 +443,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each start-up command")
+    parser.add_argument("--no-startup", action="store_true", help="skip the start-up timings")
     args = parser.parse_args()
     env = venv_env()
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
@@ -596,8 +490,10 @@ def main() -> None:
             )
         print(f"  CPU, self + children     {(cpu_self + cpu_children) * 1000 / n:7.1f} ms")
 
-        startup(course, args.assignment, env, args.repeat)
-    sandbox_startup(args.sandbox, args.repeat)
+        if not args.no_startup:
+            startup(course, args.assignment, env, args.repeat)
+    if not args.no_startup:
+        sandbox_startup(args.sandbox, args.repeat)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ the released notebook: most correct, some wrong), then grades the same submissio
 both, one after the other in this run, and prints submissions per second and the ratio.
 Ours runs with the sandbox on (bubblewrap when available) and ``--jobs`` = every core.
 
-    .venv/bin/python benchmarks/grading_speed.py [--submissions 40] [--assignment A]
+    .venv/bin/python -m benchmarks.grading_speed [--submissions 40] [--assignment A]
 """
 
 from __future__ import annotations
@@ -19,15 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from tests.autograder_fixtures.course import (  # noqa: E402
+from tests.autograder_fixtures.course import (
     make_submission,
     real_course,
     solution_code,
     venv_env,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ statements of its own put in and a helper of its own added (so no two are alike)
 times the steps (reading the notebooks, fingerprinting and scoring every pair) and the
 whole command as an instructor runs it (also writing the CSV and the report).
 
-    .venv/bin/python benchmarks/similarity_speed.py [--submissions 1000]
+    .venv/bin/python -m benchmarks.similarity_speed [--submissions 1000]
 """
 
 from __future__ import annotations
@@ -19,19 +19,17 @@ import random
 import re
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
+from autograder import similarity
+from autograder.course import Course
+from tests.autograder_fixtures import honest_solutions as hs
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-import nbformat  # noqa: E402
-
-from autograder import similarity  # noqa: E402
-from autograder.course import Course  # noqa: E402
-from tests.autograder_fixtures import honest_solutions as hs  # noqa: E402
 
 A = hs.A
 NAMES = re.compile(r"\b(rows|cols|result|out|full|big|flat|spread|image|matrix|Y|C|H|W)\b")

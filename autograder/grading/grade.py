@@ -42,6 +42,7 @@ from autograder.sandbox.session import (
     Returned,
     Session,
 )
+from autograder.timing import phase
 
 # What each fault of the child costs its test.
 FAULT_STATUS = {
@@ -50,6 +51,7 @@ FAULT_STATUS = {
     OVER_LIMIT: TestStatus.OVER_LIMIT,
     NOT_STARTED: TestStatus.GRADER_ERROR,
 }
+
 
 def _case_label(case, number: int) -> str:
     return f"visible case {case['name']}" if case.get("visible") else f"hidden case {number}"
@@ -75,18 +77,40 @@ def _error_text(error: dict, visible: bool) -> str:
 
 def grade(job: Job, materials: Materials, sandbox: Sandbox, uid=None, checker=None) -> Record:
     """Grade one submission; ``uid`` is the sandbox slot's unprivileged uid (as root)."""
-    from upsampling.checking import Unrepresentable
+    with phase("grade"):
+        check_materials(job, materials, sandbox)
+        record, tests = _new_record(job, materials, sandbox.mode)
+        if job.submission is None:
+            record.status = RecordStatus.MISSING
+            _fail_all(tests, TestStatus.FAILED, f"no submitted notebook {job.notebook}.ipynb")
+            return _finish(record)
+        with phase("read notebook"):
+            try:
+                nb = notebooks.read_submission(job.submission)
+            except notebooks.UnreadableNotebook as exc:
+                record.status = RecordStatus.UNREADABLE
+                _fail_all(tests, TestStatus.FAILED, f"the notebook could not be graded: {exc}")
+                return _finish(record)
+            analysis = notebooks.analyse(materials.released, nb)
+            uses = scan(analysis.cells, FORBIDDEN_MODULES)
+        record.notes += analysis.notes
+        record.flags += analysis.flags
+        for index, modules in sorted(uses.forbidden_cells.items()):
+            record.flags.append(
+                f"cell {index + 1} imports {', '.join(modules)}, which graded code must not use"
+            )
+        return _run_cases(record, tests, sandbox, uid, checker, materials.reference, analysis, uses)
 
-    if checker is None:
-        from upsampling.checking import check_output as checker
-    check_materials(job, materials, sandbox)
+
+def _new_record(job: Job, materials: Materials, mode: str) -> tuple[Record, dict]:
+    """The record of ``job`` before anything is run, and its tests by grade_id."""
     reference, released = materials.reference, materials.released
     record = Record(
         assignment=job.assignment,
         student_id=job.student_id,
         notebook=job.notebook,
         fingerprint=job.key,
-        sandbox=sandbox.mode,
+        sandbox=mode,
         max_score=float(sum(t["points"] for t in reference.tests.values())),
     )
     tests = {}
@@ -95,27 +119,16 @@ def grade(job: Job, materials: Materials, sandbox: Sandbox, uid=None, checker=No
         title = shown.title if shown else ""
         tests[gid] = TestResult(gid, spec["function"], title, float(spec["points"]))
     record.tests = list(tests.values())
+    return record, tests
 
-    if job.submission is None:
-        record.status = RecordStatus.MISSING
-        _fail_all(tests, TestStatus.FAILED, f"no submitted notebook {job.notebook}.ipynb")
-        return _finish(record)
-    try:
-        nb = notebooks.read_submission(job.submission)
-    except notebooks.UnreadableNotebook as exc:
-        record.status = RecordStatus.UNREADABLE
-        _fail_all(tests, TestStatus.FAILED, f"the notebook could not be graded: {exc}")
-        return _finish(record)
 
-    analysis = notebooks.analyse(released, nb)
-    record.notes += analysis.notes
-    record.flags += analysis.flags
-    uses = scan(analysis.cells, FORBIDDEN_MODULES)
-    for index, modules in sorted(uses.forbidden_cells.items()):
-        record.flags.append(
-            f"cell {index + 1} imports {', '.join(modules)}, which graded code must not use"
-        )
+def _run_cases(record, tests, sandbox, uid, checker, reference, analysis, uses) -> Record:
+    """Run every case in the sandbox, then score the tests (a sandbox that fails makes
+    the whole record a grader error)."""
+    from upsampling.checking import Unrepresentable
 
+    if checker is None:
+        from upsampling.checking import check_output as checker
     session = Session(sandbox, uid, analysis.cells, Unrepresentable)
     run = _Run(session, checker, reference, uses, sandbox.limits)
     try:
@@ -205,7 +218,8 @@ class _Run:
 
     def _verdict(self, case, value, label) -> tuple[bool, str]:
         try:
-            verdict = self.checker(case, value, self.reference.arrays)
+            with phase("check"):
+                verdict = self.checker(case, value, self.reference.arrays)
             return bool(verdict.passed), str(verdict.message)
         except Exception as exc:  # a checker bug must not pass as the student's fault
             raise SandboxError(

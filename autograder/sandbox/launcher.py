@@ -25,6 +25,7 @@ from autograder.sandbox.inside import wire
 from autograder.sandbox.limits import SANDBOX_PACKAGES, Limits
 from autograder.sandbox.processes import ChildProcess, SandboxError
 from autograder.sandbox.zygote import ForkedProcess, ZygoteHandle, ZygoteLost
+from autograder.timing import phase
 
 WEAK_ISOLATION = (
     "\n" + "!" * 78 + "\n"
@@ -92,7 +93,8 @@ class Sandbox:
             zygote.destroy()
             zygote = None
         if zygote is None:  # raises SandboxError if it cannot start
-            zygote = ZygoteHandle(self.bwrap, uid, self.limits.setup_timeout)
+            with phase("start zygote"):
+                zygote = ZygoteHandle(self.bwrap, uid, self.limits.setup_timeout)
         with self._zygotes_lock:
             self._zygotes[key] = zygote
         return zygote

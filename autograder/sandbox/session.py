@@ -21,6 +21,7 @@ from autograder.sandbox.inside import wire
 from autograder.sandbox.inside.wire import OutputTooLarge, ProtocolError
 from autograder.sandbox.limits import FORBIDDEN_MODULES
 from autograder.sandbox.processes import ChildGone, SandboxError, Timeout
+from autograder.timing import phase
 
 CHANNEL_FAULTS = (Timeout, ChildGone, OutputTooLarge, ProtocolError)
 
@@ -74,10 +75,18 @@ class Session:
 
     def start(self) -> bool:
         """Make sure a child is running the notebook; False if it cannot (``broken``)."""
+        if self.child is None and self.broken is None:
+            with phase("run cells"):
+                self._start()
+        return self.child is not None
+
+    def _start(self) -> None:
+        """Start children until one has run the cells, skipping each cell that killed or
+        hung the last one, or until the notebook is found ``broken``."""
         while self.child is None and self.broken is None:
             if self.starts >= self.MAX_STARTS:
                 self.broken = Fault(CRASHED, "the notebook's process failed too many times")
-                return False
+                return
             self.starts += 1
             try:
                 child = self.sandbox.start(self.uid)
@@ -115,7 +124,7 @@ class Session:
                         if self.callables is None:
                             self.callables = set(map(str, header.get("callables", [])))
                         self.child = child
-                        return True
+                        return
                     else:
                         raise ProtocolError("unexpected message")
             except CHANNEL_FAULTS as exc:
@@ -125,10 +134,9 @@ class Session:
             if current is None or current in self.skip:
                 reason = f"the notebook's code {fault.reason} outside any cell"
                 self.broken = Fault(fault.kind, reason)
-                return False
+                return
             self.skip.add(current)
             self.cell_results[current] = {"status": fault.kind, "reason": fault.reason}
-        return self.child is not None
 
     def _fault(self, exc, timeout_reason, sent) -> Fault:
         """What happened to a child that timed out, died, flooded or garbled the channel."""
@@ -147,6 +155,10 @@ class Session:
 
     def call(self, function: str, args, kwargs, budget: float) -> Returned | Raised | Fault:
         """Call ``function`` in the child, within ``budget`` seconds."""
+        with phase("call"):
+            return self._call(function, args, kwargs, budget)
+
+    def _call(self, function: str, args, kwargs, budget: float) -> Returned | Raised | Fault:
         if not self.start():
             return self.broken
         self.child.send(*wire.encode_call(function, args, kwargs))
@@ -154,9 +166,7 @@ class Session:
             header, blobs = self.child.recv(time.monotonic() + max(budget, 0.05))
             event = header.get("ev")
             if event == "result":
-                return Returned(
-                    wire.decode_value(header.get("value"), blobs, self.unrepresentable)
-                )
+                return Returned(wire.decode_value(header.get("value"), blobs, self.unrepresentable))
             if event == "error" and isinstance(header.get("error"), dict):
                 return Raised(header["error"])
             raise ProtocolError("unexpected message")
@@ -196,4 +206,3 @@ def _await_hello(child, timeout: float) -> None:
         "works for this user (bwrap --ro-bind / / true) and that the limits leave room to "
         "start Python and import numpy (--memory-mb)"
     )
-
