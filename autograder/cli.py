@@ -269,14 +269,24 @@ def _job(args) -> int:
         spec = JobSpec(**json.loads(text))
     except (TypeError, ValueError) as exc:
         fields = ", ".join(f.name for f in dataclasses.fields(JobSpec))
-        print(f"autograder job: {args.spec} is not a job spec ({exc}); it is a JSON object "
-              f"with the fields {fields}", file=sys.stderr)  # fmt: skip
+        print(
+            f"autograder job: {args.spec} is not a job spec ({exc}); it is a JSON object "
+            f"with the fields {fields}",
+            file=sys.stderr,
+        )
         return 2
     sandbox = Sandbox(args.sandbox, _limits(args))
     materials = Materials.from_files(spec.released, spec.reference)
     submission = Path(spec.submission).read_bytes() if spec.submission else None
-    job = Job.make(spec.assignment, spec.student_id, spec.notebook, submission, materials,
-                   sandbox.limits, sandbox.mode)  # fmt: skip
+    job = Job.make(
+        spec.assignment,
+        spec.student_id,
+        spec.notebook,
+        submission,
+        materials,
+        sandbox.limits,
+        sandbox.mode,
+    )
     pool = UidPool(1, enabled=sandbox.root and sandbox.mode == "bwrap")
     try:
         record = grade(job, materials, sandbox, pool.free[0])

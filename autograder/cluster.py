@@ -111,8 +111,12 @@ def client_security(tls_dir):
             f"--tls {folder}: missing {', '.join(missing)} (make them with "
             f"`python -m autograder certs {folder}`)"
         )
-    return Security(tls_ca_file=str(files["ca"]), tls_client_cert=str(files["cert"]),
-                    tls_client_key=str(files["key"]), require_encryption=True)  # fmt: skip
+    return Security(
+        tls_ca_file=str(files["ca"]),
+        tls_client_cert=str(files["cert"]),
+        tls_client_key=str(files["key"]),
+        require_encryption=True,
+    )
 
 
 # ----------------------------------------------------------------------------- certificates
@@ -138,21 +142,26 @@ def make_certificates(folder, hosts=(), days: int = 365) -> list[Path]:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
     def write_key(path: Path, key) -> None:
-        data = key.private_bytes(serialization.Encoding.PEM,
-                                 serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption())  # fmt: skip
+        data = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
 
     def build(subject, issuer, public, signer, ca: bool, extra=()):
         builder = (
-            x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
-            .public_key(public).serial_number(x509.random_serial_number())
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
             .not_valid_after(now + datetime.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        )  # fmt: skip
+        )
         for extension in extra:
             builder = builder.add_extension(extension, critical=False)
         return builder.sign(signer, hashes.SHA256())
@@ -169,12 +178,19 @@ def make_certificates(folder, hosts=(), days: int = 365) -> list[Path]:
             sans.append(x509.IPAddress(ipaddress.ip_address(host)))
         except ValueError:
             sans.append(x509.DNSName(host))
-    usage = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
-                                   ExtendedKeyUsageOID.CLIENT_AUTH])  # fmt: skip
+    usage = x509.ExtendedKeyUsage(
+        [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+    )
     for role in CERT_ROLES:
         key = ec.generate_private_key(ec.SECP256R1())
-        cert = build(name(f"grading {role}"), ca_name, key.public_key(), ca_key, ca=False,
-                     extra=[x509.SubjectAlternativeName(sans), usage])  # fmt: skip
+        cert = build(
+            name(f"grading {role}"),
+            ca_name,
+            key.public_key(),
+            ca_key,
+            ca=False,
+            extra=[x509.SubjectAlternativeName(sans), usage],
+        )
         (folder / f"{role}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
         write_key(folder / f"{role}.key", key)
         written += [folder / f"{role}.pem", folder / f"{role}.key"]
@@ -226,8 +242,7 @@ def worker_facts() -> dict:
             works = _worker_sandbox("bwrap", Limits()).mode == "bwrap"
         except SandboxError:
             works = False
-    return {"grader_version": grader_version(), "bwrap": works,
-            "host": socket.gethostname()}  # fmt: skip
+    return {"grader_version": grader_version(), "bwrap": works, "host": socket.gethostname()}
 
 
 # ----------------------------------------------------------------------------- client side
@@ -236,13 +251,20 @@ def worker_facts() -> dict:
 class ClusterRunner:
     """Runs jobs on the Dask cluster at ``address`` (see the module docstring)."""
 
-    def __init__(self, address: str, security, materials: Materials, sandbox_mode: str,
-                 connect_timeout: float = 30.0):  # fmt: skip
+    def __init__(
+        self,
+        address: str,
+        security,
+        materials: Materials,
+        sandbox_mode: str,
+        connect_timeout: float = 30.0,
+    ):
         from distributed import Client, as_completed
 
         try:
-            self.client = Client(address, security=security, timeout=connect_timeout,
-                                 set_as_default=False)  # fmt: skip
+            self.client = Client(
+                address, security=security, timeout=connect_timeout, set_as_default=False
+            )
         except (OSError, TimeoutError) as exc:
             raise ClusterError(
                 f"could not connect to the Dask scheduler at {address} ({exc}): is "
@@ -254,13 +276,17 @@ class ClusterRunner:
             # A task, not scattered data: Dask copies its result to the workers that need
             # it and, if every copy dies with its workers, makes it again.
             self.materials = self.client.submit(
-                _materials, materials, key=f"materials-{materials.reference_sha256[:16]}-"
-                f"{materials.released_sha256[:16]}", pure=False)  # fmt: skip
+                _materials,
+                materials,
+                key=f"materials-{materials.reference_sha256[:16]}-{materials.released_sha256[:16]}",
+                pure=False,
+            )
         except BaseException as exc:
             self.client.close()
             if isinstance(exc, (TimeoutError, OSError)):
-                raise ClusterError(f"no Dask worker joined {address} within "
-                                   f"{connect_timeout:g} s") from exc  # fmt: skip
+                raise ClusterError(
+                    f"no Dask worker joined {address} within {connect_timeout:g} s"
+                ) from exc
             raise
         threads = sum(self.client.nthreads().values())
         self.capacity = max(8, 4 * threads)  # jobs in flight: every thread kept busy
@@ -301,8 +327,7 @@ class ClusterRunner:
     KILLED_RESUBMITS = 2
 
     def submit(self, job: Job, lost: int = 0, killed: int = 0) -> None:
-        future = self.client.submit(run_job, job, self.materials, key=f"grade-{job.key}",
-                                    retries=0)  # fmt: skip
+        future = self.client.submit(run_job, job, self.materials, key=f"grade-{job.key}", retries=0)
         self.in_flight[future.key] = (job, future, lost, killed)
         self.pending.add(future)
 
@@ -320,15 +345,28 @@ class ClusterRunner:
             if outcome is _LOST and lost < self.RESUBMITS:
                 self.submit(job, lost + 1, killed)
             elif outcome is _LOST:
-                out.append((job, RuntimeError(f"its record was lost {lost + 1} times "
-                                              "between a worker and this process")))  # fmt: skip
+                out.append(
+                    (
+                        job,
+                        RuntimeError(
+                            f"its record was lost {lost + 1} times "
+                            "between a worker and this process"
+                        ),
+                    )
+                )
             elif isinstance(outcome, _Killed) and killed < self.KILLED_RESUBMITS:
                 self.submit(job, lost, killed + 1)
             elif isinstance(outcome, _Killed):
                 workers = outcome.workers * (killed + 1)
-                out.append((job, RuntimeError(
-                    f"grading this submission killed {workers} Dask workers ({killed + 1} "
-                    "tries); the rest of the class went on")))  # fmt: skip
+                out.append(
+                    (
+                        job,
+                        RuntimeError(
+                            f"grading this submission killed {workers} Dask workers ({killed + 1} "
+                            "tries); the rest of the class went on"
+                        ),
+                    )
+                )
             else:
                 out.append((job, outcome))
         return out

@@ -26,8 +26,10 @@ def preflight(course, assignment, released_path, materials, runner, make_job) ->
     released_nb = nbformat.reads(materials.released_bytes.decode("utf-8"), as_version=4)
     source_nb = nbformat.read(course.source_notebook(assignment, released_path.name), 4)
     solved = nbformat.writes(notebooks.solved_release(released_nb, source_nb)).encode()
-    wanted = {"solution": make_job(PREFLIGHT_STUDENT, solved),
-              "release": make_job(PREFLIGHT_STUDENT, materials.released_bytes)}  # fmt: skip
+    wanted = {
+        "solution": make_job(PREFLIGHT_STUDENT, solved),
+        "release": make_job(PREFLIGHT_STUDENT, materials.released_bytes),
+    }
     for job in wanted.values():
         runner.submit(job)
     records = {}

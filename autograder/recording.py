@@ -35,8 +35,16 @@ from autograder.timing import phase
 
 def failed_record(job: Job, reason: str) -> Record:
     """A grader-error record for a job whose grading raised (nothing is known of it)."""
-    return Record(job.assignment, job.student_id, job.notebook, job.key, job.sandbox,
-                  0.0, RecordStatus.GRADER_ERROR, notes=[reason])  # fmt: skip
+    return Record(
+        job.assignment,
+        job.student_id,
+        job.notebook,
+        job.key,
+        job.sandbox,
+        0.0,
+        RecordStatus.GRADER_ERROR,
+        notes=[reason],
+    )
 
 
 def _timestamp(course: Course, student: str, assignment: str):

@@ -27,8 +27,15 @@ def _number(value: float | None) -> str:
 
 def grader_error_row(student_id: str, assignment: str) -> dict:
     """A grades.csv row for a submission the grader failed on: no score (never a 0)."""
-    return {"student_id": student_id, "assignment": assignment, "score": None,
-            "max_score": None, "status": "grader error", "flags": [], "tests": []}  # fmt: skip
+    return {
+        "student_id": student_id,
+        "assignment": assignment,
+        "score": None,
+        "max_score": None,
+        "status": "grader error",
+        "flags": [],
+        "tests": [],
+    }
 
 
 def grades_csv(records: list[dict], penalties: dict | None = None) -> str:

@@ -85,8 +85,9 @@ def grade_assignment(
             try:
                 print(f"autograder: {assignment}: {description}", file=out)
                 counts: Counter = Counter()
-                todo, job_of = _todo(course, assignment, released_path, materials, runner,
-                                     options, counts, out)  # fmt: skip
+                todo, job_of = _todo(
+                    course, assignment, released_path, materials, runner, options, counts, out
+                )
                 run = Recorder(course, writer, materials.released, counts)
                 with _progress(len(todo), assignment, options.progress) as bar:
                     _drive(course, runner, todo, job_of, options.force, run, bar)
@@ -117,8 +118,9 @@ def _todo(course, assignment, released_path, materials, runner, options, counts,
     notebook = released_path.stem
 
     def make_job(student: str, submission: bytes | None) -> Job:
-        return Job.make(assignment, student, notebook, submission, materials,
-                        options.limits, runner.mode)  # fmt: skip
+        return Job.make(
+            assignment, student, notebook, submission, materials, options.limits, runner.mode
+        )
 
     def job_of(student: str) -> Job:
         return make_job(student, course.submission(student, assignment, notebook))

@@ -6,7 +6,7 @@ each costs one global lookup unless a collector is installed with :func:`collect
 ``exit(name)``, called on the thread that runs the phase; phases nest.
 
 This module imports nothing of the grader, so every layer may use it (the sandbox layer
-too: tests/autograder/test_layers.py allows it).
+too: tests/autograder/unit/test_layers.py allows it).
 """
 
 from __future__ import annotations

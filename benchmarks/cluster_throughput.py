@@ -24,13 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.autograder_fixtures.course import (
+from tests.autograder.fixtures.course import (
     make_submission,
     real_course,
     solution_code,
     venv_env,
 )
-from tests.autograder_fixtures.dask_cluster import LocalCluster
+from tests.autograder.fixtures.dask_cluster import LocalCluster
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,10 +61,22 @@ def _grade(course: Path, assignment: str, extra: list[str]) -> tuple[float, floa
     """(wall seconds, CPU seconds of the command and its sandboxes) of one grading."""
     before, started = _children_cpu(), time.perf_counter()
     run = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", assignment, "--course-root",
-         str(course), "--no-progress", *extra],
-        cwd=REPO, env=venv_env(), capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            assignment,
+            "--course-root",
+            str(course),
+            "--no-progress",
+            *extra,
+        ],
+        cwd=REPO,
+        env=venv_env(),
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
     if run.returncode != 0:
         sys.exit(f"grading failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
@@ -106,20 +118,25 @@ def main() -> None:
                 wall, cpu = _grade(course, a, ["--scheduler", cluster.address])
                 worker_cpu = sum(_cpu_of(p) for p in pids) - worker_before
                 scheduler_cpu = _cpu_of(scheduler) - scheduler_before
-            rows.append((f"Dask, {workers} worker(s) x 1 thread", wall, cpu, worker_cpu,
-                         scheduler_cpu))  # fmt: skip
+            rows.append(
+                (f"Dask, {workers} worker(s) x 1 thread", wall, cpu, worker_cpu, scheduler_cpu)
+            )
 
     print(f"\n{n} submissions of {a}, {os.cpu_count()} cores (sandbox on)")
     print(
         "CPU per submission: of the grading command (with its sandboxes when local), of "
         "the workers (with theirs) and of the scheduler"
     )
-    print(f"{'run':<30} {'wall s':>7} {'subs/s':>7} {'subs/h':>8} {'command':>10} "
-          f"{'workers':>9} {'scheduler':>10}")  # fmt: skip
+    print(
+        f"{'run':<30} {'wall s':>7} {'subs/s':>7} {'subs/h':>8} {'command':>10} "
+        f"{'workers':>9} {'scheduler':>10}"
+    )
     for name, wall, cpu, worker_cpu, scheduler_cpu in rows:
-        print(f"{name:<30} {wall:7.1f} {n / wall:7.2f} {3600 * n / wall:8.0f} "
-              f"{1000 * cpu / n:7.0f} ms {1000 * worker_cpu / n:6.0f} ms "
-              f"{1000 * scheduler_cpu / n:7.1f} ms")  # fmt: skip
+        print(
+            f"{name:<30} {wall:7.1f} {n / wall:7.2f} {3600 * n / wall:8.0f} "
+            f"{1000 * cpu / n:7.0f} ms {1000 * worker_cpu / n:6.0f} ms "
+            f"{1000 * scheduler_cpu / n:7.1f} ms"
+        )
     _, wall, command_cpu, worker_cpu, scheduler_cpu = rows[-1]
     per_job = worker_cpu / n
     needed = math.ceil(10_000 / 3600 * per_job)

@@ -55,9 +55,11 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(2)
     rng = np.random.default_rng(0)
-    print(f"{'shape (N, Cin, Cout, H, k, s, p, op)':38} {'gemm ms':>8} {'poly ms':>8} "
-          f"{'torch ms':>9} {'t/gemm':>7} {'t/poly':>7} {'g/poly':>7} {'GFLOP/s':>8} "
-          f"{'matmul ms':>9}")  # fmt: skip
+    print(
+        f"{'shape (N, Cin, Cout, H, k, s, p, op)':38} {'gemm ms':>8} {'poly ms':>8} "
+        f"{'torch ms':>9} {'t/gemm':>7} {'t/poly':>7} {'g/poly':>7} {'GFLOP/s':>8} "
+        f"{'matmul ms':>9}"
+    )
     ratios, poly_ratios, gemm_over_poly = [], [], []
     for n, c_in, c_out, h, k, s, p, op in SHAPES:
         x = rng.standard_normal((n, c_in, h, h), dtype=np.float32)
@@ -89,9 +91,11 @@ def main():
         poly_ratios.append(t_torch / t_poly)
         gemm_over_poly.append(t_ours / t_poly)
         shape = str((n, c_in, c_out, h, k, s, p, op))
-        print(f"{shape:38} {t_ours * 1e3:8.2f} {t_poly * 1e3:8.2f} {t_torch * 1e3:9.2f} "
-              f"{t_torch / t_ours:7.2f} {t_torch / t_poly:7.2f} {t_ours / t_poly:7.2f} "
-              f"{flops / t_ours / 1e9:8.1f} {t_gemm * 1e3:9.2f}")  # fmt: skip
+        print(
+            f"{shape:38} {t_ours * 1e3:8.2f} {t_poly * 1e3:8.2f} {t_torch * 1e3:9.2f} "
+            f"{t_torch / t_ours:7.2f} {t_torch / t_poly:7.2f} {t_ours / t_poly:7.2f} "
+            f"{flops / t_ours / 1e9:8.1f} {t_gemm * 1e3:9.2f}"
+        )
     print(
         f"median ratio torch / gemm: {np.median(ratios):.2f}, torch / polyphase: "
         f"{np.median(poly_ratios):.2f}, gemm / polyphase: {np.median(gemm_over_poly):.2f}"

@@ -49,7 +49,7 @@ from autograder.sandbox import Sandbox, UidPool
 from autograder.sandbox import session as sandbox_session
 from autograder.sandbox.processes import ChildProcess, processes_of_uid
 from autograder.sandbox.uids import UID_RANGE
-from tests.autograder_fixtures.course import (
+from tests.autograder.fixtures.course import (
     make_submission,
     real_course,
     solution_code,

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.autograder_fixtures.course import (
+from tests.autograder.fixtures.course import (
     make_submission,
     real_course,
     solution_code,

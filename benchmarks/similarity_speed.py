@@ -2,7 +2,7 @@
 
 Builds a throw-away course with N submissions of ``03_transposed_conv``, each made from
 the released notebook with every function taken at random from one of the five honest
-styles of ``tests/autograder_fixtures/honest_solutions.py``, some variables renamed,
+styles of ``tests/autograder/fixtures/honest_solutions.py``, some variables renamed,
 statements of its own put in and a helper of its own added (so no two are alike). Then
 times the steps (reading the notebooks, fingerprinting and scoring every pair) and the
 whole command as an instructor runs it (also writing the CSV and the report).
@@ -27,7 +27,7 @@ import nbformat
 
 from autograder import similarity
 from autograder.course import Course
-from tests.autograder_fixtures import honest_solutions as hs
+from tests.autograder.fixtures import honest_solutions as hs
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@ from the registry (``upsampling/assignments.py``).
 
     .venv/bin/python -m tools.assignment_tables
 
-``tests/test_notebooks.py`` fails when a committed table differs from the registry's.
+``tests/exercises/test_notebooks.py`` fails when a committed table differs from the registry's.
 """
 
 from __future__ import annotations

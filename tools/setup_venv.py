@@ -40,7 +40,7 @@ def check_python(version=sys.version_info) -> None:
         raise SetupError(
             f"the course environment needs Python {names}; this is "
             f"{version[0]}.{version[1]}.{version[2]} ({sys.executable}). Run make with "
-            "PYTHON=/path/to/python3.11 (students need only `pip install \".[student]\"`, "
+            'PYTHON=/path/to/python3.11 (students need only `pip install ".[student]"`, '
             "which works with Python 3.10 to 3.13)"
         )
 
@@ -58,9 +58,11 @@ def cuda_packages(report: dict) -> list[str]:
 
 def pip(python: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(python), "-m", "pip", *args], check=False, text=True,
+        [str(python), "-m", "pip", *args],
+        check=False,
+        text=True,
         capture_output=capture,
-    )  # fmt: skip
+    )
 
 
 def torch_source() -> list[str]:
@@ -74,8 +76,17 @@ def ensure_cpu_torch(python: Path) -> None:
     have = pip(python, "show", "torch", capture=True)
     if have.returncode == 0 and "Version: 2.13.0" in have.stdout:
         return
-    planned = pip(python, "install", "--dry-run", "--quiet", "--report", "-", TORCH,
-                  *torch_source(), capture=True)  # fmt: skip
+    planned = pip(
+        python,
+        "install",
+        "--dry-run",
+        "--quiet",
+        "--report",
+        "-",
+        TORCH,
+        *torch_source(),
+        capture=True,
+    )
     if planned.returncode != 0:
         raise SetupError(f"pip cannot find {TORCH}:\n{planned.stderr[-2000:]}")
     report = json.loads(planned.stdout[planned.stdout.index("{") :])

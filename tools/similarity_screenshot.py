@@ -152,7 +152,6 @@ def make_class(root: Path) -> None:
 
 def screenshot(page_path: Path, out: Path) -> None:
     from playwright.sync_api import sync_playwright
-
     from tests.browser.conftest import CHROMIUM_ARGS
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")

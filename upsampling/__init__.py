@@ -16,7 +16,7 @@ from upsampling.sizes import conv_output_size, conv_transpose_output_size
 
 # The public functions: the operations (as torch.nn.functional), the size formulas, the
 # matrix and overlap tools, and the checkerboard measures. The book's API reference
-# documents every one of them (tests/test_book_build.py checks it).
+# documents every one of them (tests/book/test_book_build.py checks it).
 __all__ = [
     "conv2d",
     "conv_transpose2d",

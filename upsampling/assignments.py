@@ -73,7 +73,7 @@ ASSIGNMENTS: dict[str, Assignment] = {
 
 def assignments_table(folders: bool = False) -> str:
     """The Markdown table of the assignments that ``exercises/README.md`` and
-    ``docs/grading-contract.md`` show (``tests/test_notebooks.py`` keeps them equal)."""
+    ``docs/grading-contract.md`` show (``tests/exercises/test_notebooks.py`` keeps them equal)."""
     if folders:
         rows = ["| folder | notebook | chapter |", "|---|---|---|"]
         rows += [

@@ -165,8 +165,11 @@ def _tiles(x, stride, window, border):
     *lead, h, w = cropped.shape
     grid = cropped.reshape(*lead, h // tile[0], tile[0], w // tile[1], tile[1])
     k = len(lead)
-    return np.moveaxis(grid, k + 1, k + 2).reshape(*grid.shape[:k], h // tile[0],
-                                                   w // tile[1], -1), s, n  # fmt: skip
+    return (
+        np.moveaxis(grid, k + 1, k + 2).reshape(*grid.shape[:k], h // tile[0], w // tile[1], -1),
+        s,
+        n,
+    )
 
 
 def local_phase_means(x, stride, window=4, border=0) -> np.ndarray:

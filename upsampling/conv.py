@@ -83,8 +83,12 @@ def _im2col(xp, kernel, out_size, stride, dilation):
     cols = np.empty((n, c, kh, kw, ho, wo), dtype=xp.dtype)
     for a in range(kh):
         for b in range(kw):
-            cols[:, :, a, b] = xp[:, :, a * dh : a * dh + sh * (ho - 1) + 1 : sh,
-                                  b * dw : b * dw + sw * (wo - 1) + 1 : sw]  # fmt: skip
+            cols[:, :, a, b] = xp[
+                :,
+                :,
+                a * dh : a * dh + sh * (ho - 1) + 1 : sh,
+                b * dw : b * dw + sw * (wo - 1) + 1 : sw,
+            ]
     return cols
 
 

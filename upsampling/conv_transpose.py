@@ -141,8 +141,10 @@ def _scatter(x, w, out_size, stride, padding, output_padding, dilation, groups):
     n, c_in, h, wd = x.shape
     _, c_out_g, kh, kw = w.shape
     (sh, sw), (dh, dw) = stride, dilation
-    full = np.zeros((n, c_out_g * groups, *_full_size((h, wd), (kh, kw), stride, dilation,
-                                                      output_padding)), dtype=x.dtype)  # fmt: skip
+    full = np.zeros(
+        (n, c_out_g * groups, *_full_size((h, wd), (kh, kw), stride, dilation, output_padding)),
+        dtype=x.dtype,
+    )
     for c in range(c_in):
         group = c // (c_in // groups)
         outs = slice(group * c_out_g, (group + 1) * c_out_g)

@@ -210,9 +210,12 @@ class _Run:
                 status = TestStatus.OVER_LIMIT if error.get("limit") else TestStatus.CRASHED
                 end(status, f"{label}: {function} {text}", True)
             case Fault(kind, _) if kind == TIMED_OUT:
-                end(TestStatus.TIMED_OUT,
+                end(
+                    TestStatus.TIMED_OUT,
                     f"{label}: {function} did not finish within {limits.test_timeout:g} s "
-                    "(all cases of this test together)", True)  # fmt: skip
+                    "(all cases of this test together)",
+                    True,
+                )
             case Fault(kind, reason):
                 end(FAULT_STATUS[kind], f"{label}: {reason} while running {function}", True)
 

@@ -121,17 +121,31 @@ class Job:
         reference, the grader, the limits and the sandbox."""
         submitted = "<missing>" if self.submission is None else sha256(self.submission)
         parts = [
-            self.assignment, self.student_id, self.notebook, submitted, self.released_sha256,
-            self.reference_sha256, self.grader_version, self.limits.to_json(), self.sandbox,
-        ]  # fmt: skip
+            self.assignment,
+            self.student_id,
+            self.notebook,
+            submitted,
+            self.released_sha256,
+            self.reference_sha256,
+            self.grader_version,
+            self.limits.to_json(),
+            self.sandbox,
+        ]
         return sha256(json.dumps(parts, sort_keys=True).encode())
 
     @classmethod
     def make(cls, assignment, student_id, notebook, submission, materials, limits, sandbox):
         return cls(
-            assignment, student_id, notebook, submission, materials.released_sha256,
-            materials.reference_sha256, limits, sandbox, grader_version(),
-        )  # fmt: skip
+            assignment,
+            student_id,
+            notebook,
+            submission,
+            materials.released_sha256,
+            materials.reference_sha256,
+            limits,
+            sandbox,
+            grader_version(),
+        )
 
 
 class MaterialsMismatch(SandboxError):

@@ -28,8 +28,11 @@ class TestStatus(str, Enum):
 
     @property
     def label(self) -> str:
-        return {"timed_out": "timed out", "over_limit": "over a resource limit",
-                "grader_error": "grader error"}.get(self.value, self.value)  # fmt: skip
+        return {
+            "timed_out": "timed out",
+            "over_limit": "over a resource limit",
+            "grader_error": "grader error",
+        }.get(self.value, self.value)
 
 
 class RecordStatus(str, Enum):
@@ -60,8 +63,12 @@ class CaseResult:
     message: str = ""
 
     def to_json(self) -> dict:
-        return {"case": self.case, "visible": self.visible, "status": _plain(self.status),
-                "message": self.message}  # fmt: skip
+        return {
+            "case": self.case,
+            "visible": self.visible,
+            "status": _plain(self.status),
+            "message": self.message,
+        }
 
 
 @dataclass

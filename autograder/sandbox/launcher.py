@@ -46,9 +46,13 @@ class Sandbox:
         self.python = Path(sys._base_executable).resolve()  # not the venv: no site-packages
         found = shutil.which("bwrap")
         self.bwrap = found and BwrapCommand(
-            found, self.root, self.limits.tmp_size_mb, self.python,
-            Path(sys.base_prefix).resolve(), self.packages,
-        )  # fmt: skip
+            found,
+            self.root,
+            self.limits.tmp_size_mb,
+            self.python,
+            Path(sys.base_prefix).resolve(),
+            self.packages,
+        )
         works = bool(self.bwrap) and self.bwrap.works()
         if mode == "auto":
             mode = "bwrap" if works else "none"

@@ -20,10 +20,19 @@ SUBMISSIONS = 2
 @pytest.mark.slow
 def test_the_profile_runs_and_times_every_phase():
     run = subprocess.run(
-        [sys.executable, "-m", "benchmarks.grading_profile", "--submissions", str(SUBMISSIONS),
-         "--no-startup"],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.grading_profile",
+            "--submissions",
+            str(SUBMISSIONS),
+            "--no-startup",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "ERRORS" not in run.stdout, run.stdout[-3000:]
     calls = {}

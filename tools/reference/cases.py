@@ -77,7 +77,7 @@ def nchw(plane) -> np.ndarray:
     return float_array(plane)[None, None]
 
 
-# Worked examples (the chapters' own, see tests/test_worked_examples.py)
+# Worked examples (the chapters' own, see tests/book/test_worked_examples.py)
 
 SEED001_X = [[0, 1], [2, 3]]
 SEED001_K = [[0, 1], [2, 3]]

@@ -67,8 +67,9 @@ def torch_phase_sums(args, kwargs):
     kh, kw = kernel.shape
     sh, sw = pair(kwargs["stride"])
     size = (-(-kh // sh) + 2, -(-kw // sw) + 2)
-    out = F.conv_transpose2d(torch.ones(1, 1, *size, dtype=torch.float64), kernel[None, None],
-                             stride=(sh, sw))[0, 0]  # fmt: skip
+    out = F.conv_transpose2d(
+        torch.ones(1, 1, *size, dtype=torch.float64), kernel[None, None], stride=(sh, sw)
+    )[0, 0]
     rows = [next(y for y in range(kh - 1, kh - 1 + sh) if y % sh == a) for a in range(sh)]
     cols = [next(y for y in range(kw - 1, kw - 1 + sw) if y % sw == b) for b in range(sw)]
     return out[rows][:, cols].numpy()
@@ -107,8 +108,7 @@ def tests(seeds: Seeds) -> list[Test]:
         return Case(name, visible, {"weight": kernel}, {"stride": stride})
 
     def icnr(name, visible, shape, r):
-        weight = (small_ints(name, shape)[0] if visible
-                  else quarters(seeds.rng("icnr", name), shape))  # fmt: skip
+        weight = small_ints(name, shape)[0] if visible else quarters(seeds.rng("icnr", name), shape)
         return Case(name, visible, {"weight": weight}, {"upscale_factor": r})
 
     tent = np.outer([0.5, 1, 0.5], [0.5, 1, 0.5])
@@ -206,7 +206,7 @@ def tests(seeds: Seeds) -> list[Test]:
                     ),
                     [2, 3],
                     [1, 0],
-                ),  # fmt: skip
+                ),
                 resize(
                     "n2-cin3-cout2-bias-5x4-by2-k3-p1",
                     False,
@@ -244,7 +244,7 @@ def tests(seeds: Seeds) -> list[Test]:
                         )
                     ),
                     {"scale_factor": [2, 1]},
-                ),  # fmt: skip
+                ),
                 resize("even-k4-same", False, rnd("e", (1, 1, 3, 4), (1, 1, 4, 4)), 2, "same"),
                 resize(
                     "k2x3-bias-same",

@@ -15,7 +15,7 @@ Visible cases are the worked examples of the chapters; hidden ones use inputs st
 have not seen: asymmetric kernels, odd and non-square sizes, batches, several channels,
 stride, padding, output_padding. The output is deterministic: inputs come from seeds
 derived from the case names (and the course's salt), and the ``.npz`` is written with
-fixed zip timestamps, so regenerating gives identical bytes (``tests/test_reference.py``
+fixed zip timestamps, so regenerating gives identical bytes (``tests/tools/test_reference.py``
 checks that).
 
 Adding an assignment: a module here with ``tests(seeds) -> list[Test]``, and its line in

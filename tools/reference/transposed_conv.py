@@ -135,7 +135,7 @@ def tests(seeds: Seeds) -> list[Test]:
                     (1, 1, 3, 2),
                     stride=[2, 3],
                     padding=[1, 0],
-                ),  # fmt: skip
+                ),
                 full(
                     "asym-4x3-k3x2-s2x3",
                     False,
@@ -189,7 +189,7 @@ def tests(seeds: Seeds) -> list[Test]:
                     stride=[3, 2],
                     padding=[1, 0],
                     output_padding=[2, 1],
-                ),  # fmt: skip
+                ),
                 full(
                     "op1x0-4x5-k3x2-s2-p1",
                     False,
@@ -247,7 +247,7 @@ def tests(seeds: Seeds) -> list[Test]:
                     stride=[2, 1],
                     padding=[1, 0],
                     output_padding=[1, 0],
-                ),  # fmt: skip
+                ),
                 full(
                     "n3-cin4-cout2-bias-s2x1-p1x0-op1x0",
                     False,
@@ -291,7 +291,7 @@ def tests(seeds: Seeds) -> list[Test]:
                     stride=2,
                     padding=1,
                     output_padding=1,
-                ),  # fmt: skip
+                ),
                 visible_plane(
                     "nonsquare-2x3-k2x3-s3x2-p1x0-op1x1",
                     (2, 3),
@@ -299,7 +299,7 @@ def tests(seeds: Seeds) -> list[Test]:
                     stride=[3, 2],
                     padding=[1, 0],
                     output_padding=[1, 1],
-                ),  # fmt: skip
+                ),
                 Case("stride1-3x4-k3x2", False, rnd_plane("z-a", (3, 4), (3, 2))),
                 Case(
                     "asym-4x3-k3x2-s3x2-p1",
@@ -343,7 +343,7 @@ def tests(seeds: Seeds) -> list[Test]:
                     [3, 4],
                     stride=[2, 1],
                     padding=[1, 0],
-                ),  # fmt: skip
+                ),
                 mat("asym-k2x3-4x5", False, rnd_k("a", (2, 3)), [4, 5]),
                 mat("k3-s2-p1-5x5", False, rnd_k("b", (3, 3)), [5, 5], stride=2, padding=1),
                 mat(
@@ -369,7 +369,7 @@ def tests(seeds: Seeds) -> list[Test]:
                 plane("laplacian-back", True, LAPLACIAN_Y, LAPLACIAN),
                 visible_plane(
                     "nonsquare-2x3-k3x2-s2x1-p1x0", (2, 3), (3, 2), stride=[2, 1], padding=[1, 0]
-                ),  # fmt: skip
+                ),
                 Case("asym-3x2-k2x3-s2", False, rnd_plane("m-a", (3, 2), (2, 3)), {"stride": 2}),
                 Case(
                     "3x3-k3-s2-p1",

@@ -283,12 +283,6 @@ def _first_match(candidates, actual, expected, rtol, atol):
     return hints
 
 
-
-
-
-
-
-
 def _diagnose_conv_matrix(args, kwargs, expected, actual, rtol, atol):
     w = np.asarray(args[0], dtype=np.float64)
     size = _pair(kwargs["input_size"])

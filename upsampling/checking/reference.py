@@ -42,7 +42,7 @@ def load_reference(assignment: str, directory: str | Path | None = None):
     if not path.exists():
         raise FileNotFoundError(
             f"reference outputs for {assignment!r} not found at {path}; reinstall the course "
-            f"package (python -m pip install \".[student]\" in the course folder), or set "
+            f'package (python -m pip install ".[student]" in the course folder), or set '
             f"{REFERENCE_DIR_ENV} to the folder that holds them"
         )
     key = (str(path), path.stat().st_mtime)

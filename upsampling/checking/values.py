@@ -29,6 +29,7 @@ def type_name(value) -> str:
         return f"{kind.__name__} (a subclass of numpy.ndarray)"
     return kind.__module__ + "." + kind.__name__ if kind.__module__ != "builtins" else kind.__name__
 
+
 def as_int(value):
     """``value`` as an int if it is one (int, numpy integer, 0-d integer array), else None."""
     if isinstance(value, bool | np.bool_):
@@ -39,6 +40,7 @@ def as_int(value):
         return int(value)
     return None
 
+
 def as_real(value):
     if isinstance(value, bool | np.bool_):
         return None
@@ -48,11 +50,13 @@ def as_real(value):
         return float(value)
     return None
 
+
 def fmt(value) -> str:
     value = float(value)
     if not np.isfinite(value):
         return str(value)
     return np.format_float_positional(value, precision=6, unique=True, trim="-")
+
 
 def short(value, limit: int = 40) -> str:
     if isinstance(value, Unrepresentable | np.ndarray):

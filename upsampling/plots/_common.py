@@ -54,8 +54,15 @@ def draw_number_grid(
         for (i, j), v in np.ndenumerate(values):
             r, g, b, _ = image.cmap(image.norm(v))
             dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
-            ax.text(j, i, label(v), ha="center", va="center", fontsize=9,
-                    color="white" if dark else "black")  # fmt: skip
+            ax.text(
+                j,
+                i,
+                label(v),
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="white" if dark else "black",
+            )
     for i, j in highlight:
         ax.add_patch(
             Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor=HIGHLIGHT, linewidth=2.2)

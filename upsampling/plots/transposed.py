@@ -29,7 +29,6 @@ __all__ = [
 ]
 
 
-
 def _axes_row(axes, n, width=2.4, height=2.6):
     return axes_row(axes, n, width, height, top=0.82, wspace=0.12)
 

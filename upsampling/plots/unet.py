@@ -106,8 +106,12 @@ def plot_artifact_and_fix(original, outputs, crop, axes=None):
     """
     original = np.asarray(original, dtype=float)
     top, left, size = crop
-    if not (0 <= top and 0 <= left and top + size <= original.shape[0]
-            and left + size <= original.shape[1]):  # fmt: skip
+    if not (
+        0 <= top
+        and 0 <= left
+        and top + size <= original.shape[0]
+        and left + size <= original.shape[1]
+    ):
         raise ValueError(f"crop {crop} does not fit an image of shape {original.shape}")
     panels = {"original": original, **{k: np.asarray(v, float) for k, v in outputs.items()}}
     if axes is None:
@@ -119,14 +123,24 @@ def plot_artifact_and_fix(original, outputs, crop, axes=None):
     vmin, vmax = original.min(), original.max()
     for (name, image), whole, zoom in zip(panels.items(), axes[0], axes[1], strict=True):
         whole.imshow(image, cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
-        whole.add_patch(Rectangle((left - 0.5, top - 0.5), size, size, fill=False,
-                                  edgecolor="#d62728", linewidth=1.2))  # fmt: skip
-        title = name if name == "original" else (
-            f"{name}\nscore {checkerboard_score(image, 4, border=4):.3f}"
+        whole.add_patch(
+            Rectangle(
+                (left - 0.5, top - 0.5), size, size, fill=False, edgecolor="#d62728", linewidth=1.2
+            )
+        )
+        title = (
+            name
+            if name == "original"
+            else (f"{name}\nscore {checkerboard_score(image, 4, border=4):.3f}")
         )
         whole.set_title(title, fontsize=9)
-        zoom.imshow(image[top : top + size, left : left + size], cmap="gray", vmin=vmin,
-                    vmax=vmax, interpolation="nearest")  # fmt: skip
+        zoom.imshow(
+            image[top : top + size, left : left + size],
+            cmap="gray",
+            vmin=vmin,
+            vmax=vmax,
+            interpolation="nearest",
+        )
         zoom.set_title(f"{size}×{size} crop", fontsize=8)
     for ax in axes.ravel():
         ax.set_xticks([])

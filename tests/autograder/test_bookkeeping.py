@@ -1,0 +1,214 @@
+"""Catalogue item 12 and friends: kill and resume, two graders, re-grading, weak isolation."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+
+from autograder.run import GradingOptions, grade_assignment
+from autograder.sandbox import Limits
+from autograder.sandbox.processes import processes_of_uid
+from autograder.sandbox.uids import UID_RANGE
+from tests.autograder.fixtures.course import (
+    FIXTURE,
+    REPO,
+    fixture_course,
+    fresh_copy,
+    make_submission,
+    venv_env,
+)
+
+N = 12
+WRONG = {"double-answer": "def double(x):\n    return 3 * x"}
+
+
+def _expected(student: str) -> float:
+    return 1.0 if student.endswith("7") else 3.0
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    os.environ["PATH"] = venv_env()["PATH"]
+    root = fixture_course(tmp_path_factory.mktemp("fixture") / "course")
+    for i in range(N):
+        student = f"student{i:02d}"
+        make_submission(root, FIXTURE, student, answers=WRONG if _expected(student) < 3 else None)
+    return root
+
+
+@pytest.fixture
+def course(template, tmp_path):
+    return fresh_copy(template, tmp_path)
+
+
+def _grader(root: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "autograder",
+            "grade",
+            FIXTURE,
+            "--course-root",
+            str(root),
+            "--no-progress",
+            "--timeout",
+            "3",
+            *extra,
+        ],
+        cwd=REPO,
+        env=venv_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _check_consistent(root: Path) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        subs = gb.assignment_submissions(FIXTURE)
+        assert sorted(s.student.id for s in subs) == [f"student{i:02d}" for i in range(N)]
+        for sub in subs:
+            assert sub.score == _expected(sub.student.id)
+    with open(root / "grades.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["student_id"] for r in rows) == [f"student{i:02d}" for i in range(N)]
+    assert all(float(r["score"]) == _expected(r["student_id"]) for r in rows)
+
+
+def _cmdline(pid: int) -> str:
+    """What a process is: its command line, state and parent (for a failure message)."""
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:120].decode()
+        status = dict(
+            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        )
+        ppid = int(status["PPid"])
+        parent = Path(f"/proc/{ppid}/cmdline").read_bytes().replace(b"\0", b" ")[:80].decode()
+        return (
+            f"{cmd} [state {status['State'].strip()}, NSpid {status['NSpid'].strip()}, "
+            f"parent {ppid}: {parent}]"
+        )
+    except (OSError, KeyError, ValueError) as exc:
+        return repr(exc)
+
+
+def _strays() -> list[int]:
+    if os.geteuid() != 0:
+        return []
+    return [pid for uid in UID_RANGE[:8] for pid in processes_of_uid(uid)]
+
+
+def test_killed_grader_resumes_without_loss_or_doubling(course):
+    proc = _grader(course, "--jobs", "2")
+    records = course / "autograded"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if len(list(records.glob(f"*/{FIXTURE}/autograder.json"))) >= 3:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    # The sandboxes die with their parent (bubblewrap's --die-with-parent). A sandbox whose
+    # bwrap was being started in the instant of the kill may miss that signal (bwrap arms
+    # it after its parent may already be gone; seen in about one run in ten): the next run
+    # sweeps its sandbox uids before it grades, so nothing outlives that.
+    deadline = time.monotonic() + 10
+    while _strays() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    done = len(list(records.glob(f"*/{FIXTURE}/autograder.json")))
+    assert 3 <= done < N
+    again = _grader(course, "--jobs", "2")
+    out, err = again.communicate(timeout=120)
+    assert again.returncode == 0, err
+    assert f"{done} already up to date" in out or done == N
+    _check_consistent(course)
+    left = {pid: _cmdline(pid) for pid in _strays()}
+    assert left == {}, f"sandboxed processes outlived the killed grader and its re-run: {left}"
+
+
+def test_two_graders_on_one_gradebook(course):
+    first, second = _grader(course, "--jobs", "1"), _grader(course, "--jobs", "1")
+    for proc in (first, second):
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    _check_consistent(course)
+    assert _strays() == []
+
+
+def test_regrading_gives_identical_results(course):
+    result = grade_assignment(
+        course, FIXTURE, GradingOptions(n_jobs=2, progress=False, limits=Limits(test_timeout=3))
+    )
+    assert not result["errors"]
+    files = sorted(course.glob(f"autograded/*/{FIXTURE}/autograder.json"))
+    files += sorted(course.glob(f"feedback/*/{FIXTURE}/*"))
+    before = {p: p.read_bytes() for p in files}
+    csv_before = (course / "grades.csv").read_bytes()
+    again = grade_assignment(
+        course, FIXTURE, GradingOptions(n_jobs=2, progress=False, limits=Limits(test_timeout=3))
+    )
+    assert again["counts"]["up to date"] == N  # nothing changed: nothing re-graded
+    forced = grade_assignment(
+        course,
+        FIXTURE,
+        GradingOptions(n_jobs=2, progress=False, force=True, limits=Limits(test_timeout=3)),
+    )
+    assert len(forced["records"]) == N
+    assert {p: p.read_bytes() for p in files} == before
+    assert (course / "grades.csv").read_bytes() == csv_before
+    _check_consistent(course)
+
+
+def test_weak_isolation_still_grades_and_warns(course):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = grade_assignment(
+            course,
+            FIXTURE,
+            GradingOptions(
+                n_jobs=2,
+                progress=False,
+                sandbox_mode="none",
+                limits=Limits(test_timeout=3),
+                students=["student00", "student07"],
+            ),
+        )
+    assert any("WITHOUT a sandbox" in str(w.message) for w in caught)
+    scores = {r["student_id"]: r["score"] for r in result["records"]}
+    assert scores == {"student00": 3.0, "student07": 1.0}
+    assert result["sandbox"] == "none"
+
+
+def test_zombies_are_not_counted_as_live_processes():
+    """A dead child not yet reaped (a zombie) is not a process left alive; a live one is."""
+    import subprocess as sp
+
+    from autograder.sandbox.processes import processes_of_uid
+
+    live = sp.Popen(["sleep", "30"])
+    dead = sp.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # wait until `true` has exited, unreaped
+            with open(f"/proc/{dead.pid}/status") as f:
+                if "zombie" in f.read():
+                    break
+            time.sleep(0.01)
+        mine = processes_of_uid(os.getuid())
+        assert live.pid in mine
+        assert dead.pid not in mine
+    finally:
+        live.kill()
+        live.wait()
+        dead.wait()
