@@ -83,7 +83,7 @@ class SimilarityResult:
     threshold: float
     submissions: list  # StudentCode
     pairs: list  # Pair, highest score first
-    fingerprints: dict = field(default_factory=dict)  # student_id -> CodeFingerprint
+    fingerprints: dict = field(default_factory=dict)  # student_id -> Fingerprint
 
     @property
     def flagged(self) -> list:

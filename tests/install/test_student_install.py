@@ -61,7 +61,8 @@ def test_no_pytorch_and_no_book_tools(student_venv):
     _, venv = student_venv
     names = {name.lower() for name in installs.installed(venv)}
     assert not [n for n in names if n.startswith(NOT_FOR_STUDENTS)], sorted(names)
-    for needed in ("upsampling", "jupyterlab", "nbgrader", "numpy", "matplotlib", "ipywidgets"):
+    needed_by_students = ("upsampling", "jupyterlab", "nbgrader", "numpy", "matplotlib")
+    for needed in (*needed_by_students, "ipywidgets", "anywidget"):
         assert needed in names, f"{needed} is not installed by .[student]"
 
 
