@@ -6,7 +6,6 @@ import csv
 import os
 import signal
 import subprocess
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -22,6 +21,7 @@ from tests.autograder.fixtures.course import (
     REPO,
     fixture_course,
     fresh_copy,
+    grade_command,
     make_submission,
     venv_env,
 )
@@ -51,19 +51,7 @@ def course(template, tmp_path):
 
 def _grader(root: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            FIXTURE,
-            "--course-root",
-            str(root),
-            "--no-progress",
-            "--timeout",
-            "3",
-            *extra,
-        ],
+        grade_command(root, "--no-progress", "--timeout", "3", *extra),
         cwd=REPO,
         env=venv_env(),
         stdout=subprocess.PIPE,

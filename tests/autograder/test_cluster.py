@@ -32,6 +32,7 @@ from tests.autograder.fixtures.course import (
     REPO,
     fixture_course,
     fresh_copy,
+    grade_command,
     make_submission,
     venv_env,
 )
@@ -176,20 +177,9 @@ def test_the_command_killed_mid_run_resumes_with_what_is_missing(
     dask_cluster, small_course, tmp_path
 ):
     root = fresh_copy(small_course, tmp_path)
-    command = [
-        sys.executable,
-        "-m",
-        "autograder",
-        "grade",
-        FIXTURE,
-        "--course-root",
-        str(root),
-        "--no-progress",
-        "--timeout",
-        "3",
-        "--scheduler",
-        dask_cluster.address,
-    ]
+    command = grade_command(
+        root, "--no-progress", "--timeout", "3", "--scheduler", dask_cluster.address
+    )
     first = subprocess.Popen(
         command, cwd=REPO, env=venv_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -228,20 +218,9 @@ def test_grading_over_tls_with_the_commands_certificates(small_course, tmp_path)
     with LocalCluster(tmp_path / "dask", workers=1, tls_dir=certs) as running:
         assert running.address.startswith("tls://127.0.0.1:")
         graded = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "autograder",
-                "grade",
-                FIXTURE,
-                "--course-root",
-                str(root),
-                "--scheduler",
-                running.address,
-                "--tls",
-                str(certs),
-                "--no-progress",
-            ],
+            grade_command(
+                root, "--scheduler", running.address, "--tls", str(certs), "--no-progress"
+            ),
             cwd=REPO,
             env=venv_env(),
             capture_output=True,
@@ -268,18 +247,7 @@ def test_plain_tcp_off_loopback_is_refused(address, small_course):
     with pytest.raises(cluster.ClusterError, match="refusing to send jobs over plain TCP"):
         cluster.connection(address)
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            FIXTURE,
-            "--course-root",
-            str(small_course),
-            "--scheduler",
-            address,
-            "--no-progress",
-        ],
+        grade_command(small_course, "--scheduler", address, "--no-progress"),
         cwd=REPO,
         env=venv_env(),
         capture_output=True,

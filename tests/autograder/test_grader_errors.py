@@ -13,7 +13,6 @@ import csv
 import dataclasses
 import json
 import subprocess
-import sys
 
 import nbformat
 import numpy as np
@@ -30,6 +29,7 @@ from tests.autograder.fixtures.course import (
     REPO,
     fixture_course,
     fresh_copy,
+    grade_command,
     make_submission,
     venv_env,
 )
@@ -73,18 +73,7 @@ def _nothing_written(root) -> None:
 
 def test_a_sandbox_that_cannot_start_stops_the_run_before_anything_is_written(course):
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "autograder",
-            "grade",
-            FIXTURE,
-            "--course-root",
-            str(course),
-            "--no-progress",
-            "--memory-mb",
-            str(TOO_SMALL),
-        ],
+        grade_command(course, "--no-progress", "--memory-mb", str(TOO_SMALL)),
         cwd=REPO,
         env=venv_env(),
         capture_output=True,
