@@ -130,7 +130,9 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.reference", description=__doc__.splitlines()[0]
+    )
     parser.add_argument(
         "--out", type=Path, default=OUT, help="output folder (default: %(default)s)"
     )
