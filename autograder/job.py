@@ -210,7 +210,15 @@ def _error_text(error: dict, visible: bool) -> str:
 
 
 def grade(job: Job, materials: Materials, sandbox: Sandbox, uid=None, checker=None) -> Record:
-    """Grade one submission; ``uid`` is the sandbox slot's unprivileged uid (as root)."""
+    """Grade one submission; ``uid`` is the sandbox slot's unprivileged uid (as root).
+    The record's ``seconds`` is how long it took, where it ran."""
+    started = time.monotonic()
+    record = _grade(job, materials, sandbox, uid, checker)
+    record.seconds = time.monotonic() - started
+    return record
+
+
+def _grade(job: Job, materials: Materials, sandbox: Sandbox, uid, checker) -> Record:
     if checker is None:
         from upsampling.checking import check_output as checker
     _check(job, materials, sandbox)
@@ -313,7 +321,9 @@ class _Run:
         kind, payload = session.call(function, args, kwargs, budget)
         self.spent[test.grade_id] = self.spent.get(test.grade_id, 0.0) + time.monotonic() - started
         if kind == "result":
-            passed, message = self._verdict(dict(case, function=function), payload, label)
+            passed, message, entry.misconception = self._verdict(
+                dict(case, function=function), payload, label
+            )
             if not visible:
                 message = f"{label}: passed" if passed else _hide_call(message, label)
             end(TestStatus.PASSED if passed else TestStatus.FAILED, message)
@@ -337,10 +347,12 @@ class _Run:
         else:
             end(kind, f"{label}: {payload} while running {function}", True)
 
-    def _verdict(self, case, value, label) -> tuple[bool, str]:
+    def _verdict(self, case, value, label) -> tuple[bool, str, str | None]:
+        """Passed, the message, and the key of the misconception it names (if any)."""
         try:
             verdict = self.checker(case, value, self.reference.arrays)
-            return bool(verdict.passed), str(verdict.message)
+            misconception = None if verdict.passed else getattr(verdict, "misconception", None)
+            return bool(verdict.passed), str(verdict.message), misconception
         except Exception as exc:  # a checker bug must not pass as the student's fault
             raise SandboxError(
                 f"the checker failed on {label} ({type(exc).__name__}: {exc})"
