@@ -43,8 +43,8 @@ from collections import Counter
 from pathlib import Path
 
 from autograder import job as jobs
-from autograder import late, notebooks, report
-from autograder.records import Record, RecordStatus, TestStatus
+from autograder import late, notebooks, report, timings
+from autograder.records import Record, RecordStatus, TestStatus, student_view
 from autograder.sandbox import Limits, Sandbox
 
 RECORD = "autograder.json"
@@ -589,6 +589,10 @@ def grade_assignment(
     if run.grader_errors:
         counts[RecordStatus.GRADER_ERROR.value] = len(run.grader_errors)
     elapsed = time.monotonic() - started
+    try:
+        timings.record_run(course, assignment, run.seconds, elapsed, description)
+    except OSError as exc:
+        run.errors.append(f"the grading times were not recorded: {exc!r}")
     _print_summary(course, run, counts, elapsed, out)
     return {
         "counts": counts,
@@ -608,6 +612,7 @@ class _Recorder:
         self.results: list[dict] = []  # JSON form of the records written in this run
         self.errors: list[str] = []
         self.grader_errors: dict[str, str] = {}  # student -> why (nothing recorded for them)
+        self.seconds: dict[str, float] = {}  # student -> how long their grading took
 
     def grader_error(self, record: Record, reason: str) -> None:
         self.grader_errors[record.student_id] = reason
@@ -621,6 +626,7 @@ class _Recorder:
         if isinstance(outcome, BaseException):  # the grader's own failure: not a grade
             outcome = _failed_record(job, f"grader error: {outcome!r}")
         record = outcome
+        self.seconds[record.student_id] = record.seconds
         if record.is_grader_error:
             self.grader_error(record, record.notes[-1] if record.notes else "grader error")
             return
@@ -686,6 +692,7 @@ def _write_grades_csv(course: Course, assignment: str, run: _Recorder) -> None:
     except Exception as exc:
         run.errors.append(f"late penalties were not assigned: {exc!r}")
     rows = course.all_records()
+    _feedback_with_penalties(course, assignment, rows, penalties)
     graded = {(r["student_id"], r["assignment"]) for r in rows}
     rows += [
         report.grader_error_row(sid, assignment)
@@ -693,6 +700,21 @@ def _write_grades_csv(course: Course, assignment: str, run: _Recorder) -> None:
         if (sid, assignment) not in graded
     ]
     atomic_write(course.root / "grades.csv", report.grades_csv(rows, penalties))
+
+
+def _feedback_with_penalties(course: Course, assignment: str, rows, penalties) -> None:
+    """Feedback pages show the late penalty, which is known only once the whole run is
+    recorded: each page of ``assignment`` whose penalty changed is written again."""
+    for row in rows:
+        if row["assignment"] != assignment:
+            continue
+        sid = row["student_id"]
+        page = course.path("feedback", sid, assignment) / f"{row['notebook']}.html"
+        text = report.feedback_html(student_view(row), penalties.get((assignment, sid), 0.0))
+        with contextlib.suppress(OSError):
+            if page.read_text(encoding="utf-8") == text:
+                continue
+        atomic_write(page, text)
 
 
 def _print_summary(course: Course, run: _Recorder, counts: Counter, elapsed, out) -> None:

@@ -91,7 +91,7 @@ def gradebook_penalties(course) -> dict[tuple[str, str], float]:
     every submission: what ``nbgrader export`` subtracts."""
     from nbgrader.api import Gradebook
 
-    if not _gradebook_exists(course):
+    if not gradebook_exists(course):
         return {}
     out = {}
     with (
@@ -107,7 +107,7 @@ def gradebook_penalties(course) -> dict[tuple[str, str], float]:
     return out
 
 
-def _gradebook_exists(course) -> bool:
+def gradebook_exists(course) -> bool:
     url = course.coursedir.db_url
     if not url.startswith("sqlite:///"):
         return True
