@@ -40,7 +40,8 @@ border-left:5px solid var(--bad);border-radius:6px;padding:.6rem .9rem;margin:.7
 .hint{margin:.35rem 0;font-size:.95rem} .hint b{font-weight:600}
 .meta{color:var(--muted);font-size:.85rem} code{font-size:.88em;background:#f2f4f7;
 padding:0 .25rem;border-radius:3px} details{display:inline} summary{cursor:pointer}
-.why li{margin:.1rem 0} .note{background:#fff6d6;padding:.5rem .8rem;border-left:4px solid #e0b400}
+ul.why{margin:0;padding-left:1.1rem} .why li{margin:.1rem 0}
+.note{background:#fff6d6;padding:.5rem .8rem;border-left:4px solid #e0b400}
 img.hist{max-width:100%;height:auto}
 """
 
