@@ -29,7 +29,7 @@ from pathlib import Path
 
 from autograder import class_stats, report_page, timings
 from autograder.course import GRADER_ERROR_RECORD, RECORD, Course, atomic_write
-from autograder.late import gradebook_exists, gradebook_penalties
+from autograder.late import gradebook_exists
 
 
 class ReportError(Exception):
@@ -209,10 +209,8 @@ def gather(root, assignment: str) -> AssignmentReport:
             f" (run `python -m autograder grade {assignment}` first; graded: {graded})"
         )
     students = {r["student_id"] for r in records}
-    penalties = {
-        sid: p for (aid, sid), p in gradebook_penalties(course).items() if aid == assignment
-    }
     late = gradebook_lateness(course, assignment)
+    penalties = {sid: penalty for sid, (_, penalty) in late.items()}
     similar, note = similarity_pairs(course, assignment, students)
     saved = timings.read(course, assignment)
     timing = Timing({s: t for s, t in saved["students"].items() if s in students}, saved["runs"])
