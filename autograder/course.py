@@ -692,7 +692,10 @@ def _write_grades_csv(course: Course, assignment: str, run: _Recorder) -> None:
     except Exception as exc:
         run.errors.append(f"late penalties were not assigned: {exc!r}")
     rows = course.all_records()
-    _feedback_with_penalties(course, assignment, rows, penalties)
+    try:
+        _feedback_with_penalties(course, assignment, rows, penalties)
+    except OSError as exc:
+        run.errors.append(f"the feedback could not show the late penalties: {exc!r}")
     graded = {(r["student_id"], r["assignment"]) for r in rows}
     rows += [
         report.grader_error_row(sid, assignment)
