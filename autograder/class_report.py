@@ -149,27 +149,33 @@ def graded_assignments(course: Course) -> list[str]:
 
 
 def gradebook_lateness(course: Course, assignment: str) -> dict[str, tuple[float, float]]:
-    """Student id -> (seconds late, late penalty), from the gradebook (nothing if the
-    gradebook or the assignment is not there)."""
-    from nbgrader.api import Gradebook, MissingEntry
+    """Student id -> (seconds late, late penalty), as nbgrader's ``total_seconds_late``
+    and ``late_submission_penalty`` have them (the due date plus the student's extension),
+    in one query; nothing if the gradebook or the assignment is not there."""
+    from nbgrader.api import Assignment, Gradebook, SubmittedAssignment
 
     if not gradebook_exists(course):
         return {}
-    out = {}
     with (
         warnings.catch_warnings(),
         Gradebook(course.coursedir.db_url, course.coursedir.course_id) as gb,
     ):
         warnings.simplefilter("ignore")
-        try:
-            gb.find_assignment(assignment)
-        except MissingEntry:
-            return {}
-        for submission in gb.assignment_submissions(assignment):
-            out[submission.student.id] = (
-                float(submission.total_seconds_late or 0.0),
-                float(submission.late_submission_penalty or 0.0),
-            )
+        rows = (
+            gb.db.query(SubmittedAssignment.student_id, SubmittedAssignment.timestamp,
+                        SubmittedAssignment.extension, Assignment.duedate,
+                        SubmittedAssignment.late_submission_penalty)
+            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+            .filter(Assignment.name == assignment)
+            .all()
+        )  # fmt: skip
+    out = {}
+    for student, timestamp, extension, duedate, penalty in rows:
+        late = 0.0
+        if timestamp is not None and duedate is not None:
+            due = duedate + extension if extension is not None else duedate
+            late = max(0.0, (timestamp - due).total_seconds())
+        out[student] = (late, float(penalty or 0.0))
     return out
 
 
