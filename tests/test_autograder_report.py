@@ -342,6 +342,25 @@ def test_page_of_missing_notebooks_grader_errors_and_no_times(tmp_path):
     assert class_report.tests_csv(report).splitlines()[1] == "t1,1,3,1,1,0,0,0,0,1,0.3333"
 
 
+def test_lateness_is_nbgrader_s_own_with_extensions(graded, tmp_path):
+    """One query gives what nbgrader's ``total_seconds_late`` gives, extension included:
+    late_honest, 2 h late, with a 30 min extension is 1 h 30 min late."""
+    import datetime
+
+    from nbgrader.api import Gradebook
+
+    copy = tmp_path / "course"
+    shutil.copytree(graded, copy)
+    with Gradebook(f"sqlite:///{copy / 'gradebook.db'}", "upsampling") as gb:
+        gb.update_or_create_submission(A, made_up.LATE, extension=datetime.timedelta(minutes=30))
+        theirs = {s.student.id: (s.total_seconds_late, s.late_submission_penalty)
+                  for s in gb.assignment_submissions(A)}  # fmt: skip
+    ours = class_report.gradebook_lateness(class_report.Course(copy), A)
+    assert ours == theirs
+    assert ours[made_up.LATE] == (5400.0, 17.0)
+    assert sum(late for late, _ in ours.values()) == 5400.0
+
+
 def test_similarity_pairs_are_read_only_for_their_assignment(graded, tmp_path):
     copy = tmp_path / "course"
     shutil.copytree(graded, copy)
