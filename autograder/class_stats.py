@@ -18,6 +18,11 @@ STATUSES = [status.value for status in TestStatus]
 TESTS_COLUMNS = ["grade_id", "points", "submissions", *STATUSES, "pass_rate"]
 MISCONCEPTIONS_COLUMNS = ["grade_id", "hint", "count", "students"]
 REVIEW_STATUSES = ("tampered", "crashed", "over_limit", "timed_out", "grader_error")
+RECORD_REASONS = {  # a whole submission's status -> why to review it
+    "missing": "no notebook submitted",
+    "unreadable": "the notebook is unreadable",
+    "grader error": "grader error: not graded (run the grader again)",
+}
 
 
 @dataclass
@@ -131,12 +136,8 @@ def review_list(
     reasons: dict[str, list[str]] = defaultdict(list)
     for record in records:
         sid = record["student_id"]
-        if record["status"] in ("missing", "unreadable", "grader error"):
-            reasons[sid].append(
-                {"missing": "no notebook submitted", "unreadable": "the notebook is unreadable",
-                 "grader error": "grader error: not graded (run the grader again)"}[
-                    record["status"]]
-            )  # fmt: skip
+        if record["status"] in RECORD_REASONS:
+            reasons[sid].append(RECORD_REASONS[record["status"]])
         by_status = defaultdict(list)
         for test in record["tests"]:
             if test["status"] in REVIEW_STATUSES and record["status"] != "grader error":

@@ -33,7 +33,7 @@ th{font-weight:600;color:var(--muted);font-size:.82rem} td.n,th.n{text-align:rig
 .rate{white-space:nowrap} .bar{background:#e8edf5;border-radius:3px;height:.7rem;width:9rem;
 display:inline-block;vertical-align:middle;margin-right:.4rem}
 .bar i{display:block;height:100%;border-radius:3px;background:var(--bar)} .zero{color:#b7bec9}
-ol.mis{padding-left:0;list-style:none;counter-reset:m} ol.mis>li{border:1px solid var(--line);
+ol.mis{padding-left:0;list-style:none} ol.mis>li{border:1px solid var(--line);
 border-left:5px solid var(--bad);border-radius:6px;padding:.6rem .9rem;margin:.7rem 0}
 .mis .head{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}
 .pct{font-size:1.5rem;font-weight:700;color:var(--bad);min-width:4.2rem}
@@ -41,7 +41,6 @@ border-left:5px solid var(--bad);border-radius:6px;padding:.6rem .9rem;margin:.7
 .meta{color:var(--muted);font-size:.85rem} code{font-size:.88em;background:#f2f4f7;
 padding:0 .25rem;border-radius:3px} details{display:inline} summary{cursor:pointer}
 ul.why{margin:0;padding-left:1.1rem} .why li{margin:.1rem 0}
-.note{background:#fff6d6;padding:.5rem .8rem;border-left:4px solid #e0b400}
 img.hist{max-width:100%;height:auto}
 """
 
