@@ -163,6 +163,7 @@ def _misconception_section(r) -> list[str]:
             "feedback. A student counts once per test, however many cases showed it.</p>"
         )
     out.append('<ol class="mis">')
+    named: dict[tuple, str] = {}  # (test, students) -> the first diagnosis they were given
     for m in r.misconceptions:
         test = r.tests_by_id[m.grade_id]
         visible = [c.removeprefix("visible case ") for c in m.cases if c.startswith("visible")]
@@ -171,6 +172,7 @@ def _misconception_section(r) -> list[str]:
         seen += [f"{hidden} hidden case{'s' * (hidden > 1)}"] if hidden else []
         first, _, rest = m.hint.partition(". ")
         example = m.students[0]
+        same = named.setdefault((m.grade_id, tuple(m.students)), first)
         out += [
             "<li>",
             f'<div class="head"><span class="pct">{percent(m.count, test.submissions)}</span>'
@@ -180,8 +182,13 @@ def _misconception_section(r) -> list[str]:
             f'<div class="meta">seen on {e("; ".join(seen))} · example: '
             f"{link(r.feedback_href(example), example)}'s feedback · "
             f"<details><summary>all {m.count}</summary> {e(', '.join(m.students))}</details></div>",
-            "</li>",
         ]
+        if same != first:  # one mistake, named after the case it showed on
+            out.append(
+                f'<div class="meta">The same students as “{e(same)}” on this test: probably '
+                "one mistake, which different cases name differently.</div>"
+            )
+        out.append("</li>")
     out.append("</ol>")
     unexplained = [t for t in r.tests if t.undiagnosed]
     if unexplained:
