@@ -4,6 +4,10 @@
 wrote (:mod:`autograder.similarity`); ``python -m autograder export <assignment> --format
 canvas|moodle`` writes grades an LMS imports (:mod:`autograder.lms_export`).
 
+``python -m autograder report [<assignment>]`` writes the class report of an assignment, or
+without one the course overview (:mod:`autograder.class_report`,
+:mod:`autograder.course_overview`), from the records and the gradebook.
+
 ``python -m autograder job SPEC.json`` grades a single submission described by a JSON job
 spec (the files named by :class:`JobSpec`) and prints its record: the unit of work
 to hand to a distributed engine.
@@ -88,6 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     certs.set_defaults(run=_certs)
     _similarity_options(sub)
     _export_options(sub)
+    report = sub.add_parser(
+        "report",
+        help="what the class got wrong: report/<assignment>/index.html, tests.csv, "
+        "misconceptions.csv; without an assignment, the course overview (report/index.html)",
+    )
+    report.add_argument("assignment", nargs="?", help="assignment name (none: the overview)")
+    report.add_argument("--course-root", default=".", help="nbgrader course root (default: .)")
+    report.set_defaults(run=_report)
     return parser
 
 
@@ -193,6 +205,21 @@ def main(argv=None) -> int:
     except (CourseError, SandboxError, ClusterError) as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return 2
+
+
+def _report(args) -> int:
+    from autograder import class_report, course_overview
+
+    try:
+        if args.assignment:
+            page = class_report.write(Path(args.course_root), args.assignment)
+        else:
+            page = course_overview.write(Path(args.course_root))
+    except class_report.ReportError as exc:
+        print(f"autograder report: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {page}")
+    return 0
 
 
 def _grade(args) -> int:

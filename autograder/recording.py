@@ -29,7 +29,7 @@ from autograder.course import GRADER_ERROR_RECORD, RECORD, Course, atomic_write
 from autograder.gradebook import GradebookWriter
 from autograder.grading import notebooks
 from autograder.grading.job import Job
-from autograder.grading.records import Record, RecordStatus
+from autograder.grading.records import Record, RecordStatus, student_view
 from autograder.timing import phase
 
 
@@ -103,6 +103,7 @@ class Recorder:
         self.results: list[dict] = []  # JSON form of the records written in this run
         self.errors: list[str] = []
         self.grader_errors: dict[str, str] = {}  # student -> why (nothing recorded for them)
+        self.seconds: dict[str, float] = {}  # student -> how long their grading took
 
     def grader_error(self, record: Record, reason: str) -> None:
         self.grader_errors[record.student_id] = reason
@@ -120,6 +121,7 @@ class Recorder:
         if isinstance(outcome, BaseException):  # the grader's own failure: not a grade
             outcome = failed_record(job, f"grader error: {outcome!r}")
         record = outcome
+        self.seconds[record.student_id] = record.seconds
         if record.is_grader_error:
             self.grader_error(record, record.notes[-1] if record.notes else "grader error")
             return
@@ -147,6 +149,10 @@ def _write_grades_csv(course: Course, assignment: str, run: Recorder) -> None:
     except Exception as exc:
         run.errors.append(f"late penalties were not assigned: {exc!r}")
     rows = course.all_records()
+    try:
+        _feedback_with_penalties(course, assignment, rows, penalties)
+    except OSError as exc:
+        run.errors.append(f"the feedback could not show the late penalties: {exc!r}")
     graded = {(r["student_id"], r["assignment"]) for r in rows}
     rows += [
         report.grader_error_row(sid, assignment)
@@ -154,3 +160,18 @@ def _write_grades_csv(course: Course, assignment: str, run: Recorder) -> None:
         if (sid, assignment) not in graded
     ]
     atomic_write(course.root / "grades.csv", report.grades_csv(rows, penalties))
+
+
+def _feedback_with_penalties(course: Course, assignment: str, rows, penalties) -> None:
+    """Feedback pages show the late penalty, which is known only once the whole run is
+    recorded: each page of ``assignment`` whose penalty changed is written again."""
+    for row in rows:
+        if row["assignment"] != assignment:
+            continue
+        sid = row["student_id"]
+        page = course.path("feedback", sid, assignment) / f"{row['notebook']}.html"
+        text = report.feedback_html(student_view(row), penalties.get((assignment, sid), 0.0))
+        with contextlib.suppress(OSError):
+            if page.read_text(encoding="utf-8") == text:
+                continue
+        atomic_write(page, text)

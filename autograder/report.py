@@ -81,18 +81,27 @@ margin:.3rem 0;font-size:.85rem} .passed{color:#176117} .failed,.crashed,.timed_
 """
 
 
-def feedback_html(view: dict) -> str:
+def feedback_html(view: dict, late_penalty: float = 0.0) -> str:
     """Feedback a student may read: built only from the student view of the record (test
-    titles from the released notebook, verdicts and messages; never test code)."""
+    titles from the released notebook, verdicts and messages; never test code), and the
+    late penalty the gradebook holds (the score shown is then the one that counts)."""
     e = html.escape
+    if late_penalty > 0 and view["score"] is not None:
+        final = max(0.0, view["score"] - late_penalty)
+        score = (
+            f"<b>{_number(final)} / {_number(view['max_score'])}</b> after the late penalty "
+            f"({_number(view['score'])} for the tests, minus {_number(late_penalty)} because "
+            "the notebook was submitted after the due date)"
+        )
+    else:
+        score = f"<b>{_number(view['score'])} / {_number(view['max_score'])}</b>"
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>Feedback: {e(view['assignment'])} — {e(view['student_id'])}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>Feedback on {e(view['assignment'])} ({e(view['notebook'])}.ipynb)</h1>",
-        f"<p>Student: <b>{e(view['student_id'])}</b> — score "
-        f"<b>{_number(view['score'])} / {_number(view['max_score'])}</b></p>",
+        f"<p>Student: <b>{e(view['student_id'])}</b> — score {score}</p>",
     ]
     if view["status"] in ("missing", "unreadable"):
         parts.append(f'<p class="note">{e(view["tests"][0]["reason"] or "")}</p>')

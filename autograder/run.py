@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import report
+from autograder import grading_times, report
 from autograder.course import Course, CourseError, submission_lock_name
 from autograder.gradebook import GradebookWriter
 from autograder.grading.job import Job, Materials
@@ -100,6 +100,10 @@ def grade_assignment(
     if run.grader_errors:
         counts[RecordStatus.GRADER_ERROR.value] = len(run.grader_errors)
     elapsed = time.monotonic() - started
+    try:
+        grading_times.record_run(course, assignment, run.seconds, elapsed, description)
+    except OSError as exc:
+        run.errors.append(f"the grading times were not recorded: {exc!r}")
     _print_summary(course, run, counts, elapsed, out)
     return {
         "counts": counts,

@@ -76,7 +76,15 @@ def _error_text(error: dict, visible: bool) -> str:
 
 
 def grade(job: Job, materials: Materials, sandbox: Sandbox, uid=None, checker=None) -> Record:
-    """Grade one submission; ``uid`` is the sandbox slot's unprivileged uid (as root)."""
+    """Grade one submission; ``uid`` is the sandbox slot's unprivileged uid (as root).
+    The record's ``seconds`` is how long it took, where it ran."""
+    started = time.monotonic()
+    record = _grade(job, materials, sandbox, uid, checker)
+    record.seconds = time.monotonic() - started
+    return record
+
+
+def _grade(job: Job, materials: Materials, sandbox: Sandbox, uid, checker) -> Record:
     with phase("grade"):
         check_materials(job, materials, sandbox)
         record, tests = _new_record(job, materials, sandbox.mode)
@@ -193,7 +201,9 @@ class _Run:
         self.spent[test.grade_id] = self.spent.get(test.grade_id, 0.0) + time.monotonic() - started
         match outcome:
             case Returned(value):
-                passed, message = self._verdict(dict(case, function=function), value, label)
+                passed, message, entry.misconception = self._verdict(
+                    dict(case, function=function), value, label
+                )
                 if not visible:
                     message = f"{label}: passed" if passed else _hide_call(message, label)
                 end(TestStatus.PASSED if passed else TestStatus.FAILED, message)
@@ -219,11 +229,13 @@ class _Run:
             case Fault(kind, reason):
                 end(FAULT_STATUS[kind], f"{label}: {reason} while running {function}", True)
 
-    def _verdict(self, case, value, label) -> tuple[bool, str]:
+    def _verdict(self, case, value, label) -> tuple[bool, str, str | None]:
+        """Passed, the message, and the key of the misconception it names (if any)."""
         try:
             with phase("check"):
                 verdict = self.checker(case, value, self.reference.arrays)
-            return bool(verdict.passed), str(verdict.message)
+            misconception = None if verdict.passed else getattr(verdict, "misconception", None)
+            return bool(verdict.passed), str(verdict.message), misconception
         except Exception as exc:  # a checker bug must not pass as the student's fault
             raise SandboxError(
                 f"the checker failed on {label} ({type(exc).__name__}: {exc})"

@@ -61,14 +61,18 @@ class CaseResult:
     visible: bool
     status: TestStatus | None = None
     message: str = ""
+    misconception: str | None = None  # key of the hint in the message (HINTS), if any
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "case": self.case,
             "visible": self.visible,
             "status": _plain(self.status),
             "message": self.message,
         }
+        if self.misconception:
+            out["misconception"] = self.misconception
+        return out
 
 
 @dataclass
@@ -132,6 +136,7 @@ class Record:
     cells: list[CellProblem] = field(default_factory=list)
     tests: list[TestResult] = field(default_factory=list)
     logs: list[tuple[str, str]] = field(default_factory=list)  # (stdout, stderr) per child
+    seconds: float = 0.0  # how long grading took (not stored: records stay reproducible)
 
     @property
     def is_grader_error(self) -> bool:
@@ -159,11 +164,17 @@ class Record:
 
     def student_view(self) -> dict:
         """The stored form without what only the instructor may see."""
-        view = self.to_json()
-        view.pop("fingerprint")
-        for test in view["tests"]:
-            test.pop("would_pass", None)
-        return view
+        return student_view(self.to_json())
 
     def dumps(self, logs: bool = False) -> str:
         return json.dumps(self.to_json(logs), indent=1, sort_keys=True) + "\n"
+
+
+def student_view(stored: dict) -> dict:
+    """A stored record (its JSON form) without what only the instructor may see."""
+    view = json.loads(json.dumps(stored))  # a deep copy of plain data
+    view.pop("fingerprint", None)
+    view.pop("logs", None)
+    for test in view["tests"]:
+        test.pop("would_pass", None)
+    return view

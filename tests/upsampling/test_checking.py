@@ -52,11 +52,13 @@ def assert_hint(result: CheckResult, key: str) -> None:
     assert not result.passed
     flat = " ".join(result.message.split())
     assert "Likely cause: " + hint_of(key) in flat, result.message
+    assert result.misconception == key  # the stable name the autograder records
 
 
 def assert_no_hint(result: CheckResult) -> None:
     assert not result.passed
     assert "Likely cause" not in result.message, result.message
+    assert result.misconception is None
 
 
 # ---------------------------------------------------------------------------------------
@@ -160,6 +162,12 @@ def spacing_stride_plus_one(input, weight, bias=None, stride=1, padding=0, outpu
     return scatter(input, weight, bias, np.add(pair(stride), 1).tolist(), padding, output_padding)
 
 
+def swapped_strides(input, weight, bias=None, stride=1, padding=0, output_padding=0):
+    """Reads the stride pair as (s_W, s_H)."""
+    sh, sw = pair(stride)
+    return scatter(input, weight, bias, (sw, sh), padding, output_padding)
+
+
 def spacing_stride_minus_one(input, weight, bias=None, stride=1, padding=0, output_padding=0):
     """Places the copies stride - 1 apart, in an output of the right size."""
     sh, sw = pair(stride)
@@ -257,6 +265,24 @@ def test_correct_transposed_convolution_passes_every_case():
         (spacing_stride_plus_one, "transposed-stride", "seed002-stride2", "stride_spacing"),
         (spacing_stride_minus_one, "transposed-stride", "gaps-3x3-k2-s3", "stride_spacing"),
         (spacing_stride_plus_one, "transposed-stride", "seed004-k1-stride2", "stride_spacing"),
+        (
+            swapped_strides,
+            "transposed-stride",
+            "nonsquare-2x3-k3x2-s2x3-p1x0",
+            "stride_swapped",
+        ),
+        (
+            swapped_strides,
+            "transposed-output-padding",
+            "nonsquare-2x3-k2x3-s3x2-p1x0-op2x1",
+            "stride_swapped",
+        ),
+        (
+            swapped_strides,
+            "transposed-channels",
+            "n3-cin4-cout2-bias-s2x1-p1x0-op1x0",
+            "stride_swapped",
+        ),
         (no_bias, "transposed-channels", "seed002-cout2-bias-stride2", "bias_missing"),
         (conv2d_weight_layout, "transposed-channels", "n2-cin3-cout3-s2-p1-op1", "weight_layout"),
     ],

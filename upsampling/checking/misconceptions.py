@@ -1,9 +1,12 @@
 """Misconceptions: deliberately wrong variants of each graded operation, and their hints.
 
 A diagnosis recomputes a case with one known mistake at a time and names the mistake
-whose output equals the student's exactly. The variants are built from the package's
-own operations (a wrong kernel, stride or crop fed to :func:`conv_transpose2d`, the
-other ``align_corners`` of :func:`interpolate`, ...), so that only the mistake differs.
+whose output equals the student's exactly: it returns the mistakes' keys in
+:data:`HINTS` (stable identifiers, which the autograder records and the class report
+counts), and :data:`HINTS` holds the text a student reads for each. The variants are
+built from the package's own operations (a wrong kernel, stride or crop fed to
+:func:`conv_transpose2d`, the other ``align_corners`` of :func:`interpolate`, ...), so
+that only the mistake differs.
 """
 
 from __future__ import annotations
@@ -66,6 +69,11 @@ HINTS = {
         "stride spacing off by one. The kernel copy of input value (i, j) starts at output "
         "(i*stride, j*stride): copies start `stride` apart, which is stride - 1 zeros between "
         "input values in the zero-insertion view (not stride zeros, nor stride - 2)."
+    ),
+    "stride_swapped": (
+        "stride pair swapped. stride=(s_H, s_W) applies s_H to the rows (height, axis -2) and "
+        "s_W to the columns (width, axis -1): the kernel copy of input value (i, j) starts at "
+        "output (i*s_H, j*s_W)."
     ),
     "bias_missing": "bias not added: add bias[c] to every value of output channel c.",
     "weight_layout": (
@@ -244,6 +252,18 @@ def _diagnose_conv_transpose(args, kwargs, expected, actual, rtol, atol):
             candidates.append((hint, pick(full, rows, cols)))
             candidates.append((hint, pick(full, rows, cols, bias_first=True)))
 
+    # The stride pair swapped: rows spaced by s_W and columns by s_H, in the right-size
+    # output or in the size the swapped pair gives (before stride_spacing, which a swap of
+    # two strides one apart would also match).
+    if s[0] != s[1]:
+        swapped = (s[1], s[0])
+        wrong = _transpose_full(x4, w4, swapped)
+        candidates.append(("stride_swapped", crop(wrong)))
+        natural = [(x4.shape[2 + i] - 1) * swapped[i] - 2 * p[i] + k[i] + op[i] for i in range(2)]
+        if min(natural) > 0:
+            rows, cols = correct_rows(0, natural[0]), correct_rows(1, natural[1])
+            candidates.append(("stride_swapped", pick(wrong, rows, cols)))
+
     # Stride spacing: copies stride - 1 or stride + 1 apart, in the right-size output or
     # in the size that the wrong stride gives.
     for dr in (-1, 0, 1):
@@ -278,8 +298,8 @@ def _first_match(candidates, actual, expected, rtol, atol):
         candidate = np.asarray(candidate, dtype=np.float64)
         if candidate.shape == np.shape(expected) and np.allclose(candidate, expected):
             continue  # this mistake makes no difference on this case
-        if _matches(candidate, actual, rtol, atol) and HINTS[hint] not in hints:
-            hints.append(HINTS[hint])
+        if _matches(candidate, actual, rtol, atol) and hint not in hints:
+            hints.append(hint)
     return hints
 
 
@@ -418,8 +438,8 @@ def _diagnose_size(transposed):
         got = as_int(actual)
         hints = []
         for hint, value in _size_candidates(kwargs, transposed):
-            if value != int(expected) and value == got and HINTS[hint] not in hints:
-                hints.append(HINTS[hint])
+            if value != int(expected) and value == got and hint not in hints:
+                hints.append(hint)
         return hints
 
     return diagnose
@@ -429,7 +449,7 @@ def _diagnose_decoder(args, kwargs, expected, actual, rtol, atol):
     want = [int(v) for v in np.asarray(expected)]
     got = [as_int(v) for v in actual] if isinstance(actual, list | tuple | np.ndarray) else None
     if got is not None and got == want[::-1] and want != want[::-1]:
-        return [HINTS["decoder_order"]]
+        return ["decoder_order"]
     return []
 
 
@@ -463,7 +483,7 @@ def _diagnose_score(args, kwargs, expected, actual, rtol, atol):
             and not np.isclose(value, float(expected))
             and (abs(value - got) <= 1e-6 + 1e-4 * abs(value))
         ):
-            hints.append(HINTS[hint])
+            hints.append(hint)
     return hints
 
 
@@ -496,5 +516,7 @@ DIAGNOSES: dict[str, Callable] = {
     "checkerboard_score": _diagnose_score,
     "icnr_weight": _diagnose_icnr,
 }
-"""Named checks that look for misconceptions; each compares like ``"allclose"`` (or like
+"""Named checks that look for misconceptions. Each is called as ``diagnose(args, kwargs,
+expected, actual, rtol, atol)`` and returns the keys of :data:`HINTS` whose mistake
+reproduces ``actual``, the most specific first. Each check compares like ``"allclose"`` (or like
 ``"int"``, ``"float"``, ``"int_list"`` for the sizes, the score and the decoder plan)."""

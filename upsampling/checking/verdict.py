@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from upsampling.checking.misconceptions import DIAGNOSES, SCALAR_CHECKS
+from upsampling.checking.misconceptions import DIAGNOSES, HINTS, SCALAR_CHECKS
 from upsampling.checking.reference import case_arguments, expected_output
 from upsampling.checking.values import Unrepresentable, as_int, as_real, fmt, short, type_name
 
@@ -25,10 +25,16 @@ DEFAULT_ATOL = 1e-6
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The verdict on one case: ``passed``, and a message a student can act on."""
+    """The verdict on one case: ``passed``, and a message a student can act on.
+
+    ``misconception`` is the key in :data:`~upsampling.grading.misconceptions.HINTS` of
+    the mistake the message names ("Likely cause: ..."), or ``None``: a stable name for
+    the diagnosis, which the autograder records so that reports can count it.
+    """
 
     passed: bool
     message: str
+    misconception: str | None = None
 
 
 def check_output(case: Mapping, actual, reference: Mapping[str, np.ndarray]) -> CheckResult:
@@ -79,16 +85,19 @@ def check_output(case: Mapping, actual, reference: Mapping[str, np.ndarray]) -> 
         return CheckResult(True, f"case {case['name']}: passed")
     text, diagnosable = problem
     lines = [f"case {case['name']}: {describe_call(case)}", *map(_wrap, text.split("\n"))]
+    misconception = None
     if diagnosable and check in DIAGNOSES:
         args, kwargs = case_arguments(case, reference)
         try:
-            hints = DIAGNOSES[check](args, kwargs, expected, actual, rtol, atol)
+            found = DIAGNOSES[check](args, kwargs, expected, actual, rtol, atol)
         except Exception:  # a diagnosis must never turn a verdict into a crash
-            hints = []
-        lines += [_wrap(f"Likely cause: {hint}") for hint in hints[:1]]
+            found = []
+        if found:
+            misconception = found[0]
+            lines.append(_wrap(f"Likely cause: {HINTS[misconception]}"))
     if case.get("visible"):
         lines += _show_visible(case, reference, expected, actual)
-    return CheckResult(False, "\n".join(lines))
+    return CheckResult(False, "\n".join(lines), misconception)
 
 
 def _wrap(text: str) -> str:
