@@ -1,0 +1,552 @@
+"""upsampling/widgets/ops.js, the live demos' JavaScript, held to the numpy package.
+
+For every operation the module mirrors, at least 1,000 random cases (seeded numpy RNG):
+odd and non-square sizes, every argument in every form (an int, ``[v]``, ``[h, w]``),
+invalid combinations included. Node.js runs the module on all cases in one process
+(tests/js/run_ops.mjs); each answer is compared with the package's: the same shape,
+values within 1e-12 of the largest magnitude in the expected array (float64, exact for
+integer results), and every case the package rejects rejected with the same exception
+class and the same message. The counts of accepted and rejected cases per operation go to
+``test-artifacts/js_parity.json``. A few cases are checked against numbers worked out by
+hand (the course's worked examples), so that the module is not only compared with another
+implementation.
+
+JS numbers have no int/float distinction: ``2.0`` is an int there. The cases therefore
+never pass an integer-valued float where the package tells ints from floats (a float
+``1.5`` is passed, and rejected by both).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import math
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import upsampling
+from upsampling import _args
+from upsampling.conv_transpose import conv_transpose2d
+
+ROOT = Path(__file__).resolve().parents[1]
+OPS_JS = ROOT / "upsampling" / "widgets" / "ops.js"
+DRIVER = ROOT / "tests" / "js" / "run_ops.mjs"
+ARTIFACT = ROOT / "test-artifacts" / "js_parity.json"
+CASES_PER_OP = 1200
+MIN_CASES = 1000
+RTOL = 1e-12
+
+
+# -- Transport --------------------------------------------------------------------------
+
+
+def to_js(value):
+    """A Python argument as the driver's JSON: arrays as float64 bytes, the rest as is."""
+    if isinstance(value, np.ndarray):
+        data = np.ascontiguousarray(value, dtype="<f8")
+        return {"__tensor__": list(value.shape), "b64": base64.b64encode(data).decode()}
+    if isinstance(value, (list, tuple)):
+        return [to_js(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_js(v) for k, v in value.items()}
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return value
+
+
+def from_js(value):
+    if isinstance(value, list):
+        return [from_js(v) for v in value]
+    if isinstance(value, dict):
+        if "__tensor__" in value:
+            data = np.frombuffer(base64.b64decode(value["b64"]), dtype="<f8")
+            return data.reshape(value["__tensor__"])
+        if "__float__" in value:
+            return float(value["__float__"].replace("Infinity", "inf"))
+        return {k: from_js(v) for k, v in value.items()}
+    return value
+
+
+def node() -> str:
+    path = shutil.which("node")
+    if path is None:
+        pytest.fail(
+            "Node.js (`node`, version 20 or later) is needed to test upsampling/widgets/ops.js "
+            "against the package and was not found on PATH: install it (apt-get install nodejs)",
+            pytrace=False,
+        )
+    return path
+
+
+def run_js(cases: list[dict]) -> list[dict]:
+    """Runs ops.js on ``cases`` ({"op", "args", "kwargs"}) in one Node process."""
+    payload = json.dumps({"cases": cases})
+    done = subprocess.run(
+        [node(), str(DRIVER), str(OPS_JS)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, f"the Node driver failed:\n{done.stderr}"
+    return json.loads(done.stdout)["results"]
+
+
+# -- Cases ------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    op: str
+    args: list
+    kwargs: dict = field(default_factory=dict)
+
+
+def pair_arg(rng, low, high):
+    """An int, a one-element list or a pair, in [low, high]."""
+    form = rng.integers(3)
+    if form == 0:
+        return int(rng.integers(low, high + 1))
+    if form == 1:
+        return [int(rng.integers(low, high + 1))]
+    return [int(v) for v in rng.integers(low, high + 1, 2)]
+
+
+BAD_PAIRS = [-1, 0, 1.5, None, True, [1, 2, 3], [], [2, 1.5], "2", [-1, 2]]
+
+
+def bad_pair(rng):
+    return BAD_PAIRS[rng.integers(len(BAD_PAIRS))]
+
+
+def maybe(rng, kwargs, name, value, p=0.7):
+    if rng.random() < p:
+        kwargs[name] = value
+
+
+def batch_shape(rng, channels, h, w):
+    """``(C, H, W)`` (unbatched) a third of the time, else ``(N, C, H, W)``."""
+    if rng.random() < 1 / 3:
+        return (channels, h, w)
+    return (int(rng.integers(1, 3)), channels, h, w)
+
+
+def gen_conv_transpose2d(rng, op="conv_transpose2d", size=6, batch=True) -> Case:
+    groups = int(rng.integers(1, 4))
+    c_in, c_out_g = groups * int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    h, w = (int(v) for v in rng.integers(1, size + 1, 2))
+    kh, kw = (int(v) for v in rng.integers(1, 6, 2))
+    shape = batch_shape(rng, c_in, h, w) if batch else (c_in, h, w)
+    x = rng.standard_normal(shape)
+    weight = rng.standard_normal((c_in, c_out_g, kh, kw))
+    kwargs = {}
+    maybe(rng, kwargs, "stride", pair_arg(rng, 1, 4))
+    maybe(rng, kwargs, "padding", pair_arg(rng, 0, 3), 0.5)
+    maybe(rng, kwargs, "output_padding", pair_arg(rng, 0, 2), 0.4)
+    maybe(rng, kwargs, "dilation", pair_arg(rng, 1, 3), 0.4)
+    if groups > 1 or rng.random() < 0.2:
+        kwargs["groups"] = groups
+    if rng.random() < 0.3:
+        kwargs["bias"] = rng.standard_normal(c_out_g * groups)
+    if rng.random() < 0.2:  # one invalid argument
+        match int(rng.integers(7)):
+            case 0:
+                kwargs[str(rng.choice(["stride", "padding", "output_padding", "dilation"]))] = (
+                    bad_pair(rng)
+                )
+            case 1:
+                weight = rng.standard_normal((c_in + 1, c_out_g, kh, kw))
+            case 2:
+                x = rng.standard_normal(x.shape[-2:] if rng.random() < 0.5 else (1, *x.shape))
+            case 3:
+                kwargs["bias"] = rng.standard_normal(c_out_g * groups + 1)
+            case 4:
+                kwargs["groups"] = [0, -1, 1.5, None, 4][rng.integers(5)]
+            case 5:
+                x = rng.standard_normal((*x.shape[:-2], 0, w))
+            case 6:
+                weight = rng.standard_normal((c_in, c_out_g, kh))
+    return Case(op, [x, weight], kwargs)
+
+
+def gen_conv2d(rng) -> Case:
+    groups = int(rng.integers(1, 4))
+    c_in_g, c_out = int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
+    h, w = (int(v) for v in rng.integers(1, 9, 2))
+    kh, kw = (int(v) for v in rng.integers(1, 6, 2))
+    x = rng.standard_normal(batch_shape(rng, c_in_g * groups, h, w))
+    weight = rng.standard_normal((c_out, c_in_g, kh, kw))
+    kwargs = {}
+    maybe(rng, kwargs, "stride", pair_arg(rng, 1, 3), 0.5)
+    padding = rng.random()
+    if padding < 0.15:
+        kwargs["padding"] = str(rng.choice(["same", "valid", "full"]))
+    elif padding < 0.6:
+        kwargs["padding"] = pair_arg(rng, 0, 2)
+    maybe(rng, kwargs, "dilation", pair_arg(rng, 1, 2), 0.4)
+    if groups > 1 or rng.random() < 0.2:
+        kwargs["groups"] = groups
+    if rng.random() < 0.3:
+        kwargs["bias"] = rng.standard_normal(c_out)
+    if rng.random() < 0.15:
+        match int(rng.integers(4)):
+            case 0:
+                kwargs[str(rng.choice(["stride", "padding", "dilation"]))] = bad_pair(rng)
+            case 1:
+                weight = rng.standard_normal((c_out + 1, c_in_g, kh, kw))
+            case 2:
+                weight = rng.standard_normal((c_out, c_in_g + 1, kh, kw))
+            case 3:
+                kwargs["bias"] = rng.standard_normal((c_out, 1))
+    return Case("conv2d", [x, weight], kwargs)
+
+
+def gen_conv_matrix(rng) -> Case:
+    groups = int(rng.integers(1, 3))
+    c_in_g, c_out = int(rng.integers(1, 3)), groups * int(rng.integers(1, 3))
+    kh, kw = (int(v) for v in rng.integers(1, 5, 2))
+    weight = rng.standard_normal((c_out, c_in_g, kh, kw))
+    input_size = pair_arg(rng, 1, 6)
+    kwargs = {}
+    maybe(rng, kwargs, "stride", pair_arg(rng, 1, 3), 0.5)
+    maybe(rng, kwargs, "padding", pair_arg(rng, 0, 2), 0.5)
+    maybe(rng, kwargs, "dilation", pair_arg(rng, 1, 2), 0.3)
+    if groups > 1 or rng.random() < 0.2:
+        kwargs["groups"] = groups
+    if rng.random() < 0.15:
+        match int(rng.integers(4)):
+            case 0:
+                kwargs[str(rng.choice(["stride", "padding", "dilation"]))] = bad_pair(rng)
+            case 1:
+                input_size = bad_pair(rng)
+            case 2:
+                kwargs["groups"] = 3
+            case 3:
+                weight = weight[0]
+    return Case("conv_matrix", [weight, input_size], kwargs)
+
+
+def size_arg(rng, n, low, high):
+    """An int (every axis) or a list of ``n`` ints."""
+    if rng.random() < 0.5:
+        return int(rng.integers(low, high + 1))
+    return [int(v) for v in rng.integers(low, high + 1, n)]
+
+
+BAD_SIZES = [0, -1, [1], 1.5, None, "3", [2.5, 2], True, []]
+
+
+def gen_size_case(rng, op) -> Case:
+    n = int(rng.integers(1, 4))
+    if rng.random() < 0.4:
+        input_size = int(rng.integers(1, 40))
+        n = 1
+    else:
+        input_size = [int(v) for v in rng.integers(1, 40, n)]
+    kernel = size_arg(rng, n, 1, 7)
+    kwargs = {}
+    maybe(rng, kwargs, "stride", size_arg(rng, n, 1, 4), 0.8)
+    maybe(rng, kwargs, "padding", size_arg(rng, n, 0, 4), 0.6)
+    if op == "conv_transpose_output_size":
+        maybe(rng, kwargs, "output_padding", size_arg(rng, n, 0, 2), 0.4)
+    maybe(rng, kwargs, "dilation", size_arg(rng, n, 1, 3), 0.4)
+    if rng.random() < 0.25:  # one invalid argument
+        name = str(rng.choice(["input_size", "kernel_size", "stride", "padding", "dilation"]))
+        bad = BAD_SIZES[rng.integers(len(BAD_SIZES))]
+        if name == "input_size":
+            input_size = bad
+        elif name == "kernel_size":
+            kernel = bad
+        else:
+            kwargs[name] = bad
+    return Case(op, [input_size, kernel], kwargs)
+
+
+GENERATORS: dict[str, Callable[[np.random.Generator], Case]] = {
+    "conv_transpose2d": gen_conv_transpose2d,
+    "conv_transpose2d_steps": lambda rng: gen_conv_transpose2d(
+        rng, "conv_transpose2d_steps", size=4, batch=rng.random() < 0.3
+    ),
+    "conv2d": gen_conv2d,
+    "conv_matrix": gen_conv_matrix,
+    "conv_output_size": lambda rng: gen_size_case(rng, "conv_output_size"),
+    "conv_transpose_output_size": lambda rng: gen_size_case(rng, "conv_transpose_output_size"),
+}
+
+
+# -- What the package says ---------------------------------------------------------------
+
+
+def python_call(case: Case):
+    if case.op == "conv_transpose2d_steps":
+        return conv_transpose2d(*case.args, **case.kwargs)
+    return getattr(upsampling, case.op)(*case.args, **case.kwargs)
+
+
+def assert_same(expected, got, where: str) -> None:
+    """``got`` (from JS) equals ``expected`` (from the package): shapes, values, kinds."""
+    if isinstance(expected, np.ndarray):
+        got = np.asarray(got, dtype=np.float64)
+        assert got.shape == expected.shape, f"{where}: shape {got.shape} != {expected.shape}"
+        if expected.dtype.kind in "iub":
+            np.testing.assert_array_equal(got, expected, err_msg=where)
+            return
+        nan = np.isnan(expected)
+        assert np.array_equal(np.isnan(got), nan), f"{where}: NaNs at other positions"
+        exp, val = expected[~nan], got[~nan]
+        inf = np.isinf(exp)
+        assert np.array_equal(exp[inf], val[inf]), f"{where}: infinities differ"
+        if exp[~inf].size:
+            scale = max(float(np.abs(exp[~inf]).max()), np.finfo(float).tiny)
+            error = float(np.abs(exp[~inf] - val[~inf]).max())
+            assert error <= RTOL * scale, f"{where}: error {error:.3g} > {RTOL} * {scale:.3g}"
+    elif isinstance(expected, tuple):
+        assert isinstance(got, list) and len(got) == len(expected), f"{where}: {got!r}"
+        for k, (e, g) in enumerate(zip(expected, got, strict=True)):
+            assert_same(e, g, f"{where}[{k}]")
+    elif isinstance(expected, bool | np.bool_):
+        assert got is bool(expected), f"{where}: {got!r} != {expected!r}"
+    elif isinstance(expected, int | np.integer):
+        assert isinstance(got, int) and got == expected, f"{where}: {got!r} != {expected!r}"
+    elif isinstance(expected, float | np.floating):
+        assert isinstance(got, int | float), f"{where}: {got!r} is not a number"
+        assert math.isclose(got, expected, rel_tol=RTOL, abs_tol=1e-300), (
+            f"{where}: {got} != {expected}"
+        )
+    else:
+        raise AssertionError(f"{where}: no comparison for {type(expected).__name__}")
+
+
+def check_steps(case: Case, got: dict) -> None:
+    """The step-by-step scatter-add against the package's conv_transpose2d."""
+    x, weight = (np.asarray(a, dtype=np.float64) for a in case.args)
+    kwargs = case.kwargs
+    expected = conv_transpose2d(x, weight, **kwargs)
+    assert_same(expected, got["output"], "output")
+    stride = _args.pair(kwargs.get("stride", 1), "stride")
+    padding = _args.pair(kwargs.get("padding", 0), "padding")
+    dilation = _args.pair(kwargs.get("dilation", 1), "dilation")
+    unbiased = {k: v for k, v in kwargs.items() if k not in ("bias", "padding")}
+    full = conv_transpose2d(x, weight, **unbiased)
+    assert_same(full, got["full"], "full")
+    height, width = expected.shape[-2:]
+    assert got["crop"] == {"top": padding[0], "left": padding[1], "height": height, "width": width}
+
+    batched = x if x.ndim == 4 else x[None]
+    n, c_in, h, w = batched.shape
+    kh, kw = weight.shape[2:]
+    c_out_g, groups = weight.shape[1], kwargs.get("groups", 1)
+    order = [
+        (b, c, i, j) for b in range(n) for c in range(c_in) for i in range(h) for j in range(w)
+    ]
+    steps = got["steps"]
+    assert [(s["n"], s["c_in"], s["i"], s["j"]) for s in steps] == order
+    for s in steps:
+        b, c, i, j = s["n"], s["c_in"], s["i"], s["j"]
+        assert s["value"] == batched[b, c, i, j]
+        assert s["rows"] == [i * stride[0], i * stride[0] + dilation[0] * (kh - 1) + 1]
+        assert s["cols"] == [j * stride[1], j * stride[1] + dilation[1] * (kw - 1) + 1]
+        group = c // (c_in // groups)
+        assert s["c_out"] == [group * c_out_g, (group + 1) * c_out_g]
+    # The partial sums of a few steps: the input with only the values up to that step.
+    rng = np.random.default_rng(len(order))
+    for t in {len(order) - 1, *rng.integers(len(order), size=3).tolist()}:
+        kept = np.zeros(batched.size)
+        kept[: t + 1] = batched.ravel()[: t + 1]
+        partial = conv_transpose2d(kept.reshape(batched.shape), weight, **unbiased)
+        assert_same(partial if x.ndim == 4 else partial[0], steps[t]["partial"], f"step {t}")
+
+
+@dataclass
+class Outcome:
+    accepted: int = 0
+    rejected: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def compare(case: Case, result: dict) -> Outcome:
+    outcome = Outcome()
+    try:
+        expected = python_call(case)
+    except (TypeError, ValueError) as exc:
+        outcome.rejected = 1
+        wanted = {"name": type(exc).__name__, "message": str(exc)}
+        if result.get("error") != wanted:
+            outcome.failures.append(f"package raised {wanted}, ops.js gave {result}")
+        return outcome
+    outcome.accepted = 1
+    if "ok" not in result:
+        outcome.failures.append(f"package accepted it, ops.js gave {result}")
+        return outcome
+    got = from_js(result["ok"])
+    try:
+        if case.op == "conv_transpose2d_steps":
+            check_steps(case, got)
+        else:
+            assert_same(expected, got, case.op)
+    except AssertionError as exc:
+        outcome.failures.append(str(exc))
+    return outcome
+
+
+def describe(case: Case) -> str:
+    def short(v):
+        return f"array{v.shape}" if isinstance(v, np.ndarray) else repr(v)
+
+    kwargs = ", ".join(f"{k}={short(v)}" for k, v in case.kwargs.items())
+    return f"{case.op}({', '.join(map(short, case.args))}{', ' if kwargs else ''}{kwargs})"
+
+
+def cases_of(op: str) -> Iterator[Case]:
+    rng = np.random.default_rng([16, sorted(GENERATORS).index(op)])
+    for _ in range(CASES_PER_OP):
+        yield GENERATORS[op](rng)
+
+
+@functools.cache
+def parity() -> dict[str, tuple[Outcome, list[str]]]:
+    """Every operation's cases, run once in Node, compared with the package."""
+    cases = {op: list(cases_of(op)) for op in GENERATORS}
+    flat = [c for op in GENERATORS for c in cases[op]]
+    results = iter(
+        run_js([{"op": c.op, "args": to_js(c.args), "kwargs": to_js(c.kwargs)} for c in flat])
+    )
+    report = {}
+    for op in GENERATORS:
+        total, problems = Outcome(), []
+        for case in cases[op]:
+            one = compare(case, next(results))
+            total.accepted += one.accepted
+            total.rejected += one.rejected
+            problems += [f"{describe(case)}: {f}" for f in one.failures]
+        report[op] = (total, problems)
+    ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
+    counts = {
+        op: {"cases": o.accepted + o.rejected, "accepted": o.accepted, "rejected": o.rejected,
+             "mismatches": len(p)}
+        for op, (o, p) in report.items()
+    }  # fmt: skip
+    ARTIFACT.write_text(json.dumps(counts, indent=2) + "\n")
+    return report
+
+
+# Operations that reject so few random cases (or none) that a lower floor applies.
+MIN_REJECTED = {"conv_transpose2d_steps": 100}
+
+
+@pytest.mark.parametrize("op", list(GENERATORS))
+def test_ops_js_agrees_with_the_package(op):
+    outcome, problems = parity()[op]
+    assert not problems, f"{len(problems)} mismatches, first ones:\n" + "\n".join(problems[:5])
+    assert outcome.accepted + outcome.rejected >= MIN_CASES
+    # Both sides of the contract are exercised: real results and the package's errors.
+    assert outcome.accepted >= MIN_CASES // 2, outcome
+    assert outcome.rejected >= MIN_REJECTED.get(op, 100), outcome
+
+
+# -- Worked by hand (/work/shared/COURSE.md) ---------------------------------------------
+
+
+def js(op, *args, **kwargs):
+    (result,) = run_js([{"op": op, "args": to_js(list(args)), "kwargs": to_js(kwargs)}])
+    assert "ok" in result, result
+    return from_js(result["ok"])
+
+
+def test_worked_examples_of_the_transposed_convolution():
+    x = [[[[2.0, 0.0], [4.0, 1.0]]]]
+    k = [[[[4.0, 2.0, 1.0], [1.0, 0.0, 3.0], [0.0, 5.0, 2.0]]]]
+    np.testing.assert_array_equal(
+        js("conv_transpose2d", [[[[0, 1], [2, 3]]]], [[[[0, 1], [2, 3]]]])[0, 0],
+        [[0, 0, 1], [0, 4, 6], [4, 12, 9]],
+    )
+    np.testing.assert_array_equal(
+        js("conv_transpose2d", x, k)[0, 0],
+        [[8, 4, 2, 0], [18, 12, 12, 1], [4, 11, 16, 3], [0, 20, 13, 2]],
+    )
+    np.testing.assert_array_equal(
+        js("conv_transpose2d", x, k, stride=2)[0, 0],
+        [[8, 4, 2, 0, 0], [2, 0, 6, 0, 0], [16, 18, 12, 2, 1], [4, 0, 13, 0, 3], [0, 20, 8, 5, 2]],
+    )
+    np.testing.assert_array_equal(
+        js("conv_transpose2d", x, k, stride=2, padding=1)[0, 0],
+        [[0, 6, 0], [18, 12, 2], [0, 13, 0]],
+    )
+    np.testing.assert_array_equal(
+        js("conv_transpose2d", x, k, stride=2, padding=1, output_padding=1)[0, 0],
+        [[0, 6, 0, 0], [18, 12, 2, 1], [0, 13, 0, 3], [20, 8, 5, 2]],
+    )
+    # The matrix view (d2l): Y = conv(X, K), and the transposed convolution of Y.
+    X, K = np.arange(9.0).reshape(1, 1, 3, 3), [[[[1.0, 2.0], [3.0, 4.0]]]]
+    np.testing.assert_array_equal(js("conv2d", X, K)[0, 0], [[27, 37], [57, 67]])
+    C = js("conv_matrix", K, [3, 3])
+    np.testing.assert_array_equal(C @ np.arange(9.0), [27, 37, 57, 67])
+    np.testing.assert_array_equal(
+        js("conv_transpose2d", [[[[27.0, 37.0], [57.0, 67.0]]]], K)[0, 0],
+        [[27, 91, 74], [138, 400, 282], [171, 429, 268]],
+    )
+    # Seed 001: the Laplacian, forwards and back.
+    image = [[0, 1, 0, 1, 1], [0, 0, 1, 1, 0], [1, 1, 0, 1, 0], [0, 1, 0, 0, 1], [0, 0, 1, 1, 0]]
+    laplacian = [[[[0, 1, 0], [1, -4, 1], [0, 1, 0]]]]
+    y = js("conv2d", [[image]], laplacian)
+    np.testing.assert_array_equal(y[0, 0], [[3, -3, -1], [-2, 3, -3], [-3, 2, 3]])
+    np.testing.assert_array_equal(
+        js("conv_transpose2d", y, laplacian)[0, 0],
+        [[0, 3, -3, -1, 0], [3, -17, 17, -2, -1], [-2, 11, -18, 17, -3],
+         [-3, 12, -5, -13, 3], [0, -3, 2, 3, 0]],
+    )  # fmt: skip
+
+
+def test_worked_examples_of_the_output_sizes():
+    # 16 -> conv(k=3, s=2, p=1) -> 8 -> transposed conv -> 15, or 16 with output_padding=1.
+    assert js("conv_output_size", 16, 3, stride=2, padding=1) == 8
+    assert js("conv_transpose_output_size", 8, 3, stride=2, padding=1) == 15
+    assert js("conv_transpose_output_size", 8, 3, stride=2, padding=1, output_padding=1) == 16
+    # Seed 004: a 3x3 input, 1x1 kernel, stride 2 gives 5x5 (6x6 with output_padding=1).
+    assert js("conv_transpose_output_size", [3, 3], 1, stride=2) == [5, 5]
+    assert js("conv_transpose_output_size", [3, 3], 1, stride=2, output_padding=1) == [6, 6]
+
+
+def test_the_scatter_add_step_by_step_by_hand():
+    """Seed 002 at stride 2: the second copy (input value 0) adds nothing, the third
+    (value 4) lands two rows down; the crop of padding 1 keeps the middle 3x3."""
+    got = js(
+        "conv_transpose2d_steps",
+        [[[2.0, 0.0], [4.0, 1.0]]],
+        [[[[4.0, 2.0, 1.0], [1.0, 0.0, 3.0], [0.0, 5.0, 2.0]]]],
+        stride=2,
+        padding=1,
+    )
+    first, second, third = (s["partial"][0] for s in got["steps"][:3])
+    np.testing.assert_array_equal(first[:3, :3], [[8, 4, 2], [2, 0, 6], [0, 10, 4]])
+    assert not first[3:].any() and not first[:, 3:].any()
+    np.testing.assert_array_equal(second, first)
+    np.testing.assert_array_equal(third[2:, :3], [[16, 18, 8], [4, 0, 12], [0, 20, 8]])
+    assert got["steps"][2]["rows"] == [2, 5] and got["steps"][2]["cols"] == [0, 3]
+    assert got["crop"] == {"top": 1, "left": 1, "height": 3, "width": 3}
+    np.testing.assert_array_equal(got["output"][0], [[0, 6, 0], [18, 12, 2], [0, 13, 0]])
+
+
+def test_messages_are_the_packages_word_for_word():
+    (result,) = run_js(
+        [{"op": "conv_transpose_output_size", "args": [8, 3], "kwargs": {"output_padding": 1}}]
+    )
+    assert result == {
+        "error": {
+            "name": "ValueError",
+            "message": "output_padding (1) must be smaller than stride (1) or dilation (1)",
+        }
+    }
+    (result,) = run_js([{"op": "conv2d", "args": [[[[1.0]]], [[[[1.0]]]]], "kwargs": {"strid": 2}}])
+    assert result["error"] == {
+        "name": "TypeError",
+        "message": "conv2d() got an unexpected keyword argument 'strid'",
+    }
