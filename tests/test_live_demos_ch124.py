@@ -1,0 +1,189 @@
+"""The logic of chapters 1, 2 and 4's live demos, run in Node, against the package.
+
+Each demo computes in the page with ``upsampling/widgets/ops.js`` (held to the package
+by ``tests/test_js_parity.py``) and with its own logic in ``upsampling/widgets/demos/``.
+This file holds that logic to the package: the JavaScript is run by Node on hundreds of
+random settings, and every field it returns, or the error it throws, must equal what
+the package gives.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from upsampling.plots.sizes import FIXES, size_plan
+from upsampling.sizes import output_padding_for_size
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDGETS = ROOT / "upsampling" / "widgets"
+RUNNER = ROOT / "tests" / "js" / "run_demo_logic.mjs"
+
+
+def run_js(module: str, cases: list[dict]) -> list[dict]:
+    """Runs ``cases`` ({"fn", "args"}) through ``upsampling/widgets/demos/<module>`` in Node."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js is needed to test the demos' JavaScript", pytrace=False)
+    done = subprocess.run(
+        [node, str(RUNNER), str(WIDGETS / "ops.js"), str(WIDGETS / "demos" / module)],
+        input=json.dumps({"cases": cases}),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def outcome(function, *args, **kwargs) -> dict:
+    """What the package does: {"ok": result} or {"error": {"name", "message"}}."""
+    try:
+        return {"ok": function(*args, **kwargs)}
+    except (ValueError, TypeError) as exc:
+        return {"error": {"name": type(exc).__name__, "message": str(exc)}}
+
+
+# --- chapter 1: the size tracker ------------------------------------------------------
+
+
+def plan_as_json(plan) -> dict:
+    data = dataclasses.asdict(plan)
+    for name in ("kernel_size", "stride", "padding"):
+        data[name] = list(data[name])
+    for step in data["decoder"]:
+        step["fixes"] = list(step["fixes"])
+    data["output"] = plan.output
+    return data
+
+
+def random_size_settings(rng, count):
+    """Random tracker settings over the demo's whole range, and past it."""
+    settings = []
+    for _ in range(count):
+        depth = int(rng.integers(1, 7))
+        per_level = rng.random() < 0.7
+        levels = depth if per_level else 1
+
+        def values(low, high, levels=levels, per_level=per_level):
+            drawn = [int(v) for v in rng.integers(low, high + 1, levels)]
+            return drawn if per_level else drawn[0]
+
+        size = int(rng.choice([rng.integers(1, 1025), rng.integers(1, 40)]))
+        settings.append(
+            {
+                "input_size": size,
+                "depth": depth,
+                "kernel_size": values(1, 7),
+                "stride": values(1, 4),
+                "padding": values(0, 3),
+                "fix": str(rng.choice(FIXES)),
+            }
+        )
+    return settings
+
+
+def test_size_plan_js_equals_the_package_on_random_settings():
+    rng = np.random.default_rng(2026)
+    settings = random_size_settings(rng, 1200)
+    settings += [  # the chapter's cases and the instructors' answer
+        {"input_size": n, "depth": 4, "kernel_size": k, "stride": 2, "padding": p, "fix": f}
+        for n in (64, 65, 100, 101)
+        for k, p in ((2, 0), (3, 1))
+        for f in FIXES
+    ]
+    cases, expected = [], []
+    for s in settings:
+        args = dict(s)
+        n, depth = args.pop("input_size"), args.pop("depth")
+        cases.append({"fn": "size_plan", "args": [n, depth, args]})
+        result = outcome(size_plan, n, depth, **args)
+        if "ok" in result:
+            result = {"ok": plan_as_json(result["ok"])}
+        expected.append(result)
+    got = run_js("size_plan.js", cases)
+    for setting, want, have in zip(settings, expected, got, strict=True):
+        assert have == want, setting
+    planned = sum("ok" in e for e in expected)
+    refused = len(expected) - planned
+    mismatched = sum(
+        any(not step["fixes"] == [] for step in e["ok"]["decoder"]) for e in expected if "ok" in e
+    )
+    # The random settings reach every branch: plans, refusals, skips that need a fix.
+    assert planned > 500 and refused > 50 and mismatched > 300
+
+
+def test_output_padding_for_size_js_equals_the_package():
+    rng = np.random.default_rng(7)
+    cases, expected = [], []
+    for _ in range(600):
+        n, k, s = (int(v) for v in (rng.integers(1, 40), rng.integers(1, 8), rng.integers(1, 5)))
+        p, d = int(rng.integers(0, 4)), int(rng.integers(1, 3))
+        smallest = (n - 1) * s - 2 * p + d * (k - 1) + 1
+        target = smallest + int(rng.integers(-2, s + 2))  # around the valid range
+        cases.append(
+            {
+                "fn": "output_padding_for_size",
+                "args": [n, target, k, {"stride": s, "padding": p, "dilation": d}],
+            }
+        )
+        expected.append(
+            outcome(output_padding_for_size, n, target, k, stride=s, padding=p, dilation=d)
+        )
+    got = run_js("size_plan.js", cases)
+    assert got == expected
+    assert 50 < sum("ok" in e for e in expected) < 550
+
+
+def test_output_padding_for_size_is_pytorchs_rule():
+    torch = pytest.importorskip("torch")
+    for n, k, s, p in [(8, 3, 2, 1), (7, 4, 3, 0), (5, 2, 2, 0), (12, 5, 4, 2)]:
+        layer = torch.nn.ConvTranspose2d(1, 1, k, s, p)
+        x = torch.zeros(1, 1, n, n)
+        for size in range(1, 4 * n + 8):
+            try:
+                shape = layer(x, output_size=[size, size]).shape[-1]
+            except ValueError as exc:
+                with pytest.raises(ValueError) as ours:
+                    output_padding_for_size(n, size, k, stride=s, padding=p)
+                low, high = re.search(r"from (\d+) to (\d+)", str(ours.value)).groups()
+                assert f"from [{low}, {low}] to [{high}, {high}]" in str(exc)
+                assert str(ours.value).startswith(f"requested an output size of {size}, but")
+            else:
+                assert shape == size
+                op = output_padding_for_size(n, size, k, stride=s, padding=p)
+                assert op == size - layer(x).shape[-1]
+
+
+def test_size_plan_fixes_are_what_pytorch_layers_do():
+    """Each fix the plan lists, applied with real layers, gives the size it says."""
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    plan = size_plan(100, 4, kernel_size=[3, 3, 2, 3], stride=2, padding=[1, 1, 0, 1], fix="crop")
+    checked = 0
+    for step in plan.decoder:
+        x = torch.zeros(1, 1, step.input, step.input)
+        up = torch.nn.ConvTranspose2d(1, 1, step.kernel_size, step.stride, step.padding)
+        assert up(x).shape[-1] == step.raw
+        for fix in step.fixes:
+            if fix.name == "output_size" and fix.error is None:
+                assert up(x, output_size=[fix.value] * 2).shape[-1] == fix.size
+            if fix.name == "pad":
+                padded = F.pad(up(x), [fix.before, fix.after] * 2)
+                assert padded.shape[-1] == fix.size == step.skip
+            if fix.name == "crop":
+                skip = torch.zeros(1, 1, step.skip, step.skip)
+                cropped = skip[..., fix.before : step.skip - fix.after, :]
+                assert cropped.shape[-2] == fix.size == step.raw
+            checked += 1
+    assert checked >= 8
+    assert plan.output < 100  # cropping leaves the decoder's output smaller than the input
