@@ -32,8 +32,9 @@ import numpy as np
 import pytest
 
 import upsampling
-from upsampling import _args
+from upsampling import _args, checkerboard, pooling, shuffle
 from upsampling.conv_transpose import conv_transpose2d
+from upsampling.interpolate import linear_source_weights, nearest_source_index
 
 ROOT = Path(__file__).resolve().parents[1]
 OPS_JS = ROOT / "upsampling" / "widgets" / "ops.js"
@@ -57,7 +58,9 @@ def to_js(value):
     if isinstance(value, dict):
         return {k: to_js(v) for k, v in value.items()}
     if isinstance(value, (np.integer, np.floating)):
-        return value.item()
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"__float__": {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[repr(value)]}
     return value
 
 
@@ -270,6 +273,262 @@ def gen_size_case(rng, op) -> Case:
     return Case(op, [input_size, kernel], kwargs)
 
 
+def gen_overlap_counts(rng) -> Case:
+    one_d = rng.random() < 0.4
+
+    def setting(low, high):
+        return int(rng.integers(low, high + 1)) if one_d else pair_arg(rng, low, high)
+
+    input_size = setting(1, 6)
+    kernel = setting(1, 6)
+    kwargs = {}
+    maybe(rng, kwargs, "stride", setting(1, 4), 0.8)
+    maybe(rng, kwargs, "padding", setting(0, 2), 0.3)
+    maybe(rng, kwargs, "dilation", setting(1, 2), 0.2)
+    if rng.random() < 0.4:
+        kwargs["layers"] = int(rng.integers(1, 4))
+    elif rng.random() < 0.8:
+        keys = {"kernel_size": (1, 6), "stride": (1, 4), "padding": (0, 2), "dilation": (1, 2)}
+        kwargs["layers"] = [
+            {key: setting(*keys[key]) for key in keys if rng.random() < 0.4}
+            for _ in range(rng.integers(1, 4))
+        ]
+    if rng.random() < 0.15:
+        match int(rng.integers(6)):
+            case 0:
+                kwargs["layers"] = [0, -1, [], "2", [1, 2], True, [{}, 3]][rng.integers(7)]
+            case 1:
+                kwargs["layers"] = [{}, {"strides": 2}]
+            case 2:
+                kwargs["layers"] = [{"stride": bad_pair(rng)}]
+            case 3:
+                kwargs[str(rng.choice(["stride", "padding", "dilation"]))] = bad_pair(rng)
+            case 4:
+                kernel = bad_pair(rng)
+            case 5:
+                input_size = bad_pair(rng)
+    return Case("overlap_counts", [input_size, kernel], kwargs)
+
+
+def gen_phase_sums(rng) -> Case:
+    lead = tuple(int(v) for v in rng.integers(1, 3, rng.integers(0, 3)))
+    weight = rng.standard_normal((*lead, *rng.integers(1, 9, 2)))
+    stride = pair_arg(rng, 1, 4)
+    if rng.random() < 0.1:
+        weight = rng.standard_normal(rng.integers(1, 5, rng.integers(0, 2)))
+    elif rng.random() < 0.1:
+        stride = bad_pair(rng)
+    return Case("phase_sums", [weight, stride])
+
+
+def image(rng, max_size):
+    """An image with leading axes, sometimes all zeros or a periodic pattern plus noise."""
+    lead = tuple(int(v) for v in rng.integers(1, 3, rng.integers(0, 3)))
+    shape = (*lead, *(int(v) for v in rng.integers(1, max_size + 1, 2)))
+    kind = rng.random()
+    if kind < 0.05:
+        return np.zeros(shape)
+    if kind < 0.4:
+        period = rng.standard_normal((3, 3)) + 2
+        tiled = np.tile(period, (shape[-2] // 3 + 1, shape[-1] // 3 + 1))[: shape[-2], : shape[-1]]
+        return tiled + 0.1 * rng.standard_normal(shape)
+    return rng.standard_normal(shape)
+
+
+def gen_checkerboard(rng, op) -> Case:
+    local = op.startswith("local")
+    x = image(rng, 24 if local else 16)
+    stride = pair_arg(rng, 1, 3 if local else 4)
+    kwargs = {}
+    maybe(rng, kwargs, "border", pair_arg(rng, 0, 3), 0.4)
+    if local:
+        maybe(rng, kwargs, "window", pair_arg(rng, 1, 4), 0.6)
+    if rng.random() < 0.1:
+        match int(rng.integers(3)):
+            case 0:
+                x = rng.standard_normal(rng.integers(1, 5, rng.integers(0, 2)))
+            case 1:
+                stride = bad_pair(rng)
+            case 2:
+                kwargs[str(rng.choice(["border", "window"] if local else ["border"]))] = bad_pair(
+                    rng
+                )
+    return Case(op, [x, stride], kwargs)
+
+
+def pool_input(rng, shape):
+    """Values with ties (small integers) or not, sometimes a NaN or -inf among them."""
+    if rng.random() < 0.5:
+        x = rng.integers(0, 4, shape).astype(float)
+    else:
+        x = rng.standard_normal(shape)
+    if x.size and rng.random() < 0.15:
+        x.flat[rng.integers(x.size, size=rng.integers(1, 3))] = [np.nan, -np.inf][rng.integers(2)]
+    return x
+
+
+def pool_settings(rng):
+    kernel = pair_arg(rng, 1, 4)
+    kwargs = {}
+    if rng.random() < 0.6:
+        kwargs["stride"] = None if rng.random() < 0.2 else pair_arg(rng, 1, 3)
+    maybe(rng, kwargs, "padding", pair_arg(rng, 0, 2), 0.4)
+    return kernel, kwargs
+
+
+def gen_max_pool2d(rng) -> Case:
+    x = pool_input(rng, batch_shape(rng, int(rng.integers(1, 3)), *rng.integers(1, 10, 2)))
+    kernel, kwargs = pool_settings(rng)
+    maybe(rng, kwargs, "dilation", pair_arg(rng, 1, 2), 0.3)
+    maybe(rng, kwargs, "ceil_mode", bool(rng.random() < 0.5), 0.4)
+    maybe(rng, kwargs, "return_indices", bool(rng.random() < 0.7), 0.8)
+    if rng.random() < 0.1:
+        match int(rng.integers(3)):
+            case 0:
+                kernel = bad_pair(rng)
+            case 1:
+                kwargs[str(rng.choice(["stride", "padding", "dilation"]))] = bad_pair(rng)
+            case 2:
+                x = rng.standard_normal((*x.shape[:-2], 0, 3))
+    return Case("max_pool2d", [x, kernel], kwargs)
+
+
+def gen_max_unpool2d(rng) -> Case:
+    size = tuple(int(v) for v in rng.integers(1, 10, 2))
+    x = pool_input(rng, batch_shape(rng, int(rng.integers(1, 3)), *size))
+    kernel, kwargs = pool_settings(rng)
+    try:
+        pooled, indices = pooling.max_pool2d(x, kernel, return_indices=True, **kwargs)
+    except ValueError:  # settings max pooling refuses: unpool something of the right shape
+        pooled = rng.standard_normal((*x.shape[:-2], *rng.integers(1, 4, 2)))
+        indices = rng.integers(0, 9, pooled.shape)
+    choice = rng.random()
+    if choice < 0.35:  # the size max pooling came from: fine unless off by a stride or more
+        kwargs["output_size"] = list(size) if rng.random() < 0.7 else [*x.shape[:2], *size]
+    elif choice < 0.55:
+        kwargs["output_size"] = [int(v) for v in rng.integers(0, 14, 2)]
+    if rng.random() < 0.15:
+        match int(rng.integers(5)):
+            case 0:
+                kwargs["output_size"] = [[3], 4, [1, 2, 3], [2.5, 3], None][rng.integers(5)]
+            case 1:
+                indices = indices + 0.5
+            case 2:
+                indices = indices.copy()
+                indices.flat[rng.integers(indices.size)] = [-1, 1000][rng.integers(2)]
+            case 3:
+                indices = indices[..., :-1] if indices.shape[-1] > 1 else indices[..., None]
+            case 4:
+                kernel = bad_pair(rng)
+    return Case("max_unpool2d", [pooled, indices, kernel], kwargs)
+
+
+def real_factor(rng):
+    """A scale factor: an int, or a float that is not a whole number (JS has no 2.0)."""
+    if rng.random() < 0.3:
+        return int(rng.integers(1, 5))
+    f = round(float(rng.uniform(0.3, 4.0)), int(rng.integers(1, 4)))
+    return f + 0.05 if f == int(f) else f
+
+
+def gen_interpolate(rng) -> Case:
+    spatial = 2 if rng.random() < 0.8 else int(rng.integers(1, 4))
+    shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)), *rng.integers(1, 9, spatial))
+    x = rng.standard_normal(shape)
+    kwargs = {}
+    mode = rng.random()
+    if mode < 0.5:
+        kwargs["mode"] = "bilinear"
+        maybe(rng, kwargs, "align_corners", bool(rng.random() < 0.5), 0.8)
+    elif mode < 0.75:
+        kwargs["mode"] = "nearest-exact"
+    elif mode < 0.9:
+        kwargs["mode"] = "nearest"
+    if rng.random() < 0.6:
+        factor = [real_factor(rng) for _ in range(spatial)]
+        kwargs["scale_factor"] = factor if rng.random() < 0.4 else factor[0]
+        maybe(rng, kwargs, "recompute_scale_factor", bool(rng.random() < 0.5), 0.2)
+    else:
+        sizes = [int(v) for v in rng.integers(1, 20, spatial)]
+        kwargs["size"] = sizes if rng.random() < 0.5 else sizes[0]
+    if rng.random() < 0.2:
+        match int(rng.integers(8)):
+            case 0:
+                kwargs["mode"] = ["bicubic", "linear", "area"][rng.integers(3)]
+            case 1:
+                kwargs["align_corners"] = [True, False, 1][rng.integers(3)]
+            case 2:
+                kwargs["size"], kwargs["scale_factor"] = 4, 2
+            case 3:
+                kwargs.pop("size", None), kwargs.pop("scale_factor", None)
+            case 4:
+                kwargs["scale_factor"] = [math.nan, math.inf, [1.5], "2", 0.01, -2][rng.integers(6)]
+                kwargs.pop("size", None)
+            case 5:
+                kwargs["size"] = [0, [4], [2.5, 3], None, -3][rng.integers(5)]
+                kwargs.pop("scale_factor", None)
+            case 6:
+                kwargs["antialias"] = True
+            case 7:
+                x = rng.standard_normal(rng.integers(1, 4, int(rng.integers(2, 7))))
+    return Case("interpolate", [x], kwargs)
+
+
+def gen_nearest_source_index(rng) -> Case:
+    n, m = int(rng.integers(1, 30)), int(rng.integers(1, 70))
+    kwargs = {}
+    if rng.random() < 0.5:
+        kwargs["scale_factor"] = real_factor(rng)
+    maybe(rng, kwargs, "exact", bool(rng.random() < 0.5), 0.7)
+    return Case("nearest_source_index", [n, m], kwargs)
+
+
+def gen_linear_source_weights(rng) -> Case:
+    n, m = int(rng.integers(1, 30)), int(rng.integers(1, 70))
+    kwargs = {}
+    if rng.random() < 0.5:
+        kwargs["scale_factor"] = real_factor(rng)
+    return Case("linear_source_weights", [n, m, bool(rng.random() < 0.5)], kwargs)
+
+
+def gen_shuffle(rng, op) -> Case:
+    r = int(rng.integers(1, 5))
+    lead = tuple(int(v) for v in rng.integers(1, 3, rng.integers(0, 3)))
+    c, h, w = (int(v) for v in rng.integers(1, 4, 3))
+    if op == "pixel_shuffle":
+        shape = (*lead, c * r * r, h, w)
+    else:
+        shape = (*lead, c, h * r, w * r)
+    x = rng.standard_normal(shape)
+    if rng.random() < 0.2:
+        match int(rng.integers(3)):
+            case 0:
+                r = [0, -2, 1.5, None, [2]][rng.integers(5)]
+            case 1:
+                x = rng.standard_normal(rng.integers(1, 5, rng.integers(0, 3)))
+            case 2:
+                x = rng.standard_normal((*shape[:-3], shape[-3] + 1, shape[-2] + 1, shape[-1]))
+    return Case(op, [x, r])
+
+
+def gen_bilinear_kernel(rng) -> Case:
+    if rng.random() < 0.15:
+        return Case("bilinear_kernel", [[0, -1, 1.5, None, [2], True][rng.integers(6)]])
+    return Case("bilinear_kernel", [int(rng.integers(1, 40))])
+
+
+def gen_icnr_weight(rng) -> Case:
+    weight = rng.standard_normal(rng.integers(1, 4, 4))
+    kwargs = {}
+    maybe(rng, kwargs, "upscale_factor", int(rng.integers(1, 5)), 0.7)
+    if rng.random() < 0.15:
+        if rng.random() < 0.5:
+            weight = weight[0]
+        else:
+            kwargs["upscale_factor"] = [0, 1.5, None, [2]][rng.integers(4)]
+    return Case("icnr_weight", [weight], kwargs)
+
+
 GENERATORS: dict[str, Callable[[np.random.Generator], Case]] = {
     "conv_transpose2d": gen_conv_transpose2d,
     "conv_transpose2d_steps": lambda rng: gen_conv_transpose2d(
@@ -279,20 +538,46 @@ GENERATORS: dict[str, Callable[[np.random.Generator], Case]] = {
     "conv_matrix": gen_conv_matrix,
     "conv_output_size": lambda rng: gen_size_case(rng, "conv_output_size"),
     "conv_transpose_output_size": lambda rng: gen_size_case(rng, "conv_transpose_output_size"),
+    "overlap_counts": gen_overlap_counts,
+    "phase_sums": gen_phase_sums,
+    "phase_means": lambda rng: gen_checkerboard(rng, "phase_means"),
+    "checkerboard_score": lambda rng: gen_checkerboard(rng, "checkerboard_score"),
+    "local_phase_means": lambda rng: gen_checkerboard(rng, "local_phase_means"),
+    "local_checkerboard_score": lambda rng: gen_checkerboard(rng, "local_checkerboard_score"),
+    "max_pool2d": gen_max_pool2d,
+    "max_unpool2d": gen_max_unpool2d,
+    "interpolate": gen_interpolate,
+    "nearest_source_index": gen_nearest_source_index,
+    "linear_source_weights": gen_linear_source_weights,
+    "pixel_shuffle": lambda rng: gen_shuffle(rng, "pixel_shuffle"),
+    "pixel_unshuffle": lambda rng: gen_shuffle(rng, "pixel_unshuffle"),
+    "bilinear_kernel": gen_bilinear_kernel,
+    "icnr_weight": gen_icnr_weight,
 }
 
 
 # -- What the package says ---------------------------------------------------------------
 
 
+PACKAGE = {
+    "conv_transpose2d_steps": conv_transpose2d,  # its output; check_steps does the rest
+    "nearest_source_index": nearest_source_index,
+    "linear_source_weights": linear_source_weights,
+    "pixel_unshuffle": shuffle.pixel_unshuffle,
+    **{name: getattr(checkerboard, name) for name in checkerboard.__all__},
+}
+
+
 def python_call(case: Case):
-    if case.op == "conv_transpose2d_steps":
-        return conv_transpose2d(*case.args, **case.kwargs)
-    return getattr(upsampling, case.op)(*case.args, **case.kwargs)
+    function = PACKAGE.get(case.op) or getattr(upsampling, case.op)
+    return function(*case.args, **case.kwargs)
 
 
-def assert_same(expected, got, where: str) -> None:
-    """``got`` (from JS) equals ``expected`` (from the package): shapes, values, kinds."""
+def assert_same(expected, got, where: str, floor: float = 0.0) -> None:
+    """``got`` (from JS) equals ``expected`` (from the package): shapes, values, kinds.
+
+    Values agree within ``RTOL`` times the largest magnitude in ``expected``, or in
+    ``floor`` if larger (the input's, for results that cancel by design)."""
     if isinstance(expected, np.ndarray):
         got = np.asarray(got, dtype=np.float64)
         assert got.shape == expected.shape, f"{where}: shape {got.shape} != {expected.shape}"
@@ -305,7 +590,7 @@ def assert_same(expected, got, where: str) -> None:
         inf = np.isinf(exp)
         assert np.array_equal(exp[inf], val[inf]), f"{where}: infinities differ"
         if exp[~inf].size:
-            scale = max(float(np.abs(exp[~inf]).max()), np.finfo(float).tiny)
+            scale = max(float(np.abs(exp[~inf]).max()), floor, np.finfo(float).tiny)
             error = float(np.abs(exp[~inf] - val[~inf]).max())
             assert error <= RTOL * scale, f"{where}: error {error:.3g} > {RTOL} * {scale:.3g}"
     elif isinstance(expected, tuple):
@@ -318,7 +603,8 @@ def assert_same(expected, got, where: str) -> None:
         assert isinstance(got, int) and got == expected, f"{where}: {got!r} != {expected!r}"
     elif isinstance(expected, float | np.floating):
         assert isinstance(got, int | float), f"{where}: {got!r} is not a number"
-        assert math.isclose(got, expected, rel_tol=RTOL, abs_tol=1e-300), (
+        # The float results are the scores, ratios of order 1: absolute 1e-12 too.
+        assert math.isclose(got, expected, rel_tol=RTOL, abs_tol=RTOL), (
             f"{where}: {got} != {expected}"
         )
     else:
@@ -376,7 +662,7 @@ def compare(case: Case, result: dict) -> Outcome:
     outcome = Outcome()
     try:
         expected = python_call(case)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, NotImplementedError) as exc:
         outcome.rejected = 1
         wanted = {"name": type(exc).__name__, "message": str(exc)}
         if result.get("error") != wanted:
@@ -390,6 +676,10 @@ def compare(case: Case, result: dict) -> Outcome:
     try:
         if case.op == "conv_transpose2d_steps":
             check_steps(case, got)
+        elif case.op == "local_phase_means":
+            # Means of the residuals of a plane fit: they cancel to rounding noise where
+            # the content is a plane, so the input's magnitude is the scale.
+            assert_same(expected, got, case.op, floor=float(np.abs(case.args[0]).max()))
         else:
             assert_same(expected, got, case.op)
     except AssertionError as exc:
@@ -439,7 +729,7 @@ def parity() -> dict[str, tuple[Outcome, list[str]]]:
 
 
 # Operations that reject so few random cases (or none) that a lower floor applies.
-MIN_REJECTED = {"conv_transpose2d_steps": 100}
+MIN_REJECTED = {"nearest_source_index": 0, "linear_source_weights": 0}
 
 
 @pytest.mark.parametrize("op", list(GENERATORS))

@@ -64,9 +64,9 @@ def overlap_counts(input_size, kernel_size, stride=1, padding=0, dilation=1, lay
     """
     one_d = _args._is_int(input_size)
     # A 1-D count is a 2-D one with a single row: the row axis gets a neutral setting.
-    if one_d:
-        input_size = (1, input_size)
     size = _args.positive_pair(input_size, "input_size")
+    if one_d:
+        size = (1, size[1])
     defaults = dict(zip(LAYER_KEYS, (kernel_size, stride, padding, dilation), strict=True))
     counts = np.ones((1, 1, *size))
     for kernel, strides, pads, dilations in _layers(layers, defaults, one_d):

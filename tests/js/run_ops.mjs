@@ -5,8 +5,9 @@
 // is imported from a data: URL of its text, exactly the text the book ships.
 //
 // Input: {"cases": [{"op": name, "args": [...], "kwargs": {...}}, ...]}. An array value
-// {"__tensor__": shape, "b64": base64 of little-endian float64} becomes a tensor; every
-// other value is passed as JSON gives it. Output: one entry per case,
+// {"__tensor__": shape, "b64": base64 of little-endian float64} becomes a tensor,
+// {"__float__": "NaN" | "Infinity" | "-Infinity"} that number; every other value is passed
+// as JSON gives it. Output: one entry per case,
 // {"ok": result} or {"error": {"name", "message"}}, tensors encoded the same way.
 import { readFileSync } from "node:fs";
 
@@ -16,6 +17,7 @@ const ops = await import(`data:text/javascript;base64,${Buffer.from(source).toSt
 function decode(value) {
   if (Array.isArray(value)) return value.map(decode);
   if (value !== null && typeof value === "object") {
+    if ("__float__" in value) return Number(value.__float__);
     if ("__tensor__" in value) {
       const bytes = Buffer.from(value.b64, "base64");
       const data = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.length / 8).slice();

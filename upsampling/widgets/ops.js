@@ -76,6 +76,9 @@ export function repr(v) {
   if (typeof v === "string") return pyStr(v);
   if (Array.isArray(v)) return `[${v.map(repr).join(", ")}]`;
   if (isTensor(v)) return `array(${JSON.stringify(tolist(v))})`;
+  if (isPlainObject(v)) {
+    return `{${Object.entries(v).map(([k, x]) => `${pyStr(k)}: ${repr(x)}`).join(", ")}}`;
+  }
   return String(v);
 }
 
@@ -94,6 +97,10 @@ function floatTup(values) {
 
 function isTensor(x) {
   return x !== null && typeof x === "object" && Array.isArray(x.shape) && x.data !== undefined;
+}
+
+function isPlainObject(x) {
+  return x !== null && typeof x === "object" && !Array.isArray(x) && !isTensor(x);
 }
 
 function sizeOf(shape) {
@@ -704,4 +711,835 @@ export function conv_transpose2d_steps(input, weight, opts) {
     output: unbatch(out, s.unbatched),
     crop: { top, left, height: ho, width: wo },
   };
+}
+
+// ---------------------------------------------------------------------------------------
+// Overlap counts (overlap.py)
+
+const LAYER_KEYS = ["kernel_size", "stride", "padding", "dilation"];
+
+/**
+ * How many kernel copies land on each output position of a transposed convolution, like
+ * upsampling.overlap_counts: the transposed convolution of ones with a ones kernel, layer
+ * after layer. A number `input_size` gives a 1-D count (shape [L]), a pair a 2-D map.
+ * `layers` is a number (that many identical layers) or an array with one object per
+ * layer whose keys among kernel_size, stride, padding, dilation override the arguments
+ * for that layer: overlap_counts(2, 3, {stride: 2, layers: [{}, {kernel_size: 4}]}).
+ * @param {number|number[]} input_size
+ * @param {number|number[]} kernel_size
+ * @param {{stride?, padding?, dilation?, layers?}} [opts]
+ * @returns tensor of integer counts
+ */
+export function overlap_counts(input_size, kernel_size, opts) {
+  const o = options("overlap_counts", opts, { stride: 1, padding: 0, dilation: 1, layers: 1 });
+  const oneD = isInt(input_size);
+  const size = positivePair(input_size, "input_size");
+  if (oneD) size[0] = 1;
+  const defaults = { kernel_size, stride: o.stride, padding: o.padding, dilation: o.dilation };
+  let counts = { shape: [1, 1, ...size], data: new Float64Array(size[0] * size[1]).fill(1) };
+  for (const [kernel, stride, padding, dilation] of overlapLayers(o.layers, defaults, oneD)) {
+    const ones = { shape: [1, 1, ...kernel], data: new Float64Array(kernel[0] * kernel[1]).fill(1) };
+    counts = conv_transpose2d(counts, ones, { stride, padding, dilation });
+  }
+  const [h, w] = counts.shape.slice(2);
+  const data = counts.data.map(Math.round);
+  return oneD ? { shape: [w], data } : { shape: [h, w], data };
+}
+
+function overlapLayers(layers, defaults, oneD) {
+  let entries;
+  if (isInt(layers)) {
+    entries = new Array(positiveInt(layers, "layers")).fill({});
+  } else if (Array.isArray(layers) && layers.every(isPlainObject)) {
+    if (layers.length === 0) {
+      throw valueError("layers must hold at least one layer, got an empty sequence");
+    }
+    entries = layers;
+  } else {
+    throw typeError(
+      "layers must be an int or a sequence of mappings (one per layer, with keys among " +
+        `${LAYER_KEYS.join(", ")}), got ${repr(layers)}`,
+    );
+  }
+  const checks = [positivePair, positivePair, nonNegativePair, positivePair];
+  return entries.map((entry, index) => {
+    const unknown = Object.keys(entry).filter((key) => !LAYER_KEYS.includes(key));
+    if (unknown.length) {
+      throw typeError(
+        `layers[${index}] has the key ${pyStr(unknown[0])}; the keys of a layer are ${LAYER_KEYS.join(", ")}`,
+      );
+    }
+    return LAYER_KEYS.map((key, k) => {
+      const given = Object.prototype.hasOwnProperty.call(entry, key);
+      const name = given ? `${key} of layers[${index}]` : key;
+      const value = given ? entry[key] : defaults[key];
+      if (oneD && !isInt(value)) {
+        throw typeError(`${name} must be an int for a 1-D count, got ${repr(value)}`);
+      }
+      const p = checks[k](value, name);
+      if (oneD) p[0] = key === "padding" ? 0 : 1; // the single row: one tap, no padding
+      return p;
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Checkerboard measures and kernels (checkerboard.py)
+
+/**
+ * Sum of the kernel taps that land on each output phase of a transposed convolution,
+ * like upsampling.checkerboard.phase_sums: out[..., a, b] = weight[..., a::s_h, b::s_w].sum().
+ * @param weight tensor (..., kH, kW)
+ * @param {number|number[]} stride
+ * @returns tensor (..., s_h, s_w)
+ */
+export function phase_sums(weight, stride) {
+  const w = asTensor(weight, "weight");
+  if (w.shape.length < 2) {
+    throw valueError(`weight must have at least 2 dimensions (kH, kW), got shape ${tup(w.shape)}`);
+  }
+  const [sh, sw] = positivePair(stride, "stride");
+  const [kh, kw] = w.shape.slice(-2);
+  const lead = sizeOf(w.shape.slice(0, -2));
+  const out = zeros([...w.shape.slice(0, -2), sh, sw]);
+  for (let p = 0; p < lead; p++) {
+    for (let a = 0; a < kh; a++) {
+      for (let b = 0; b < kw; b++) {
+        out.data[(p * sh + (a % sh)) * sw + (b % sw)] += w.data[(p * kh + a) * kw + b];
+      }
+    }
+  }
+  return out;
+}
+
+/** `_crop` of checkerboard.py: returns [tensor view info, stride]. */
+function checkerCrop(x, stride, border, name, unit, strideName = "stride") {
+  const t = asTensor(x, name);
+  if (t.shape.length < 2) {
+    throw valueError(`${name} must have at least 2 dimensions (H, W), got shape ${tup(t.shape)}`);
+  }
+  const s = positivePair(stride, strideName);
+  const b = nonNegativePair(border, "border");
+  const [h, w] = t.shape.slice(-2);
+  const inner = [h - 2 * b[0], w - 2 * b[1]];
+  const kept = [Math.floor(inner[0] / s[0]) * s[0], Math.floor(inner[1] / s[1]) * s[1]];
+  if (Math.min(...kept) < 1) {
+    throw valueError(
+      `${name} of spatial size ${tup([h, w])} with border ${tup(b)} leaves ${tup(inner)}, ` +
+        `less than one ${unit} ${tup(s)}: nothing to measure`,
+    );
+  }
+  const lead = t.shape.slice(0, -2);
+  const out = zeros([...lead, kept[0], kept[1]]);
+  const planes = sizeOf(lead);
+  for (let p = 0; p < planes; p++) {
+    for (let i = 0; i < kept[0]; i++) {
+      const src = (p * h + i + b[0]) * w + b[1];
+      out.data.set(t.data.subarray(src, src + kept[1]), (p * kept[0] + i) * kept[1]);
+    }
+  }
+  return [out, s];
+}
+
+function phaseMeansOfCropped(c, sh, sw) {
+  const [h, w] = c.shape.slice(-2);
+  const planes = sizeOf(c.shape.slice(0, -2));
+  const out = zeros([sh, sw]);
+  for (let p = 0; p < planes; p++) {
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) out.data[(i % sh) * sw + (j % sw)] += c.data[(p * h + i) * w + j];
+    }
+  }
+  const count = (planes * h * w) / (sh * sw);
+  for (let k = 0; k < sh * sw; k++) out.data[k] /= count;
+  return out;
+}
+
+/**
+ * Mean of each of the stride x stride phases x[..., a::s_h, b::s_w], like
+ * upsampling.checkerboard.phase_means (x cropped by `border`, then to a multiple of stride).
+ * @param x tensor, at least 2-D (..., H, W)
+ * @param {number|number[]} stride
+ * @param {{border?}} [opts]
+ * @returns tensor (s_h, s_w)
+ */
+export function phase_means(x, stride, opts) {
+  const { border } = options("phase_means", opts, { border: 0 });
+  const [cropped, [sh, sw]] = checkerCrop(x, stride, border, "x", "stride");
+  return phaseMeansOfCropped(cropped, sh, sw);
+}
+
+function meanAbs(data) {
+  let total = 0;
+  for (let k = 0; k < data.length; k++) total += Math.abs(data[k]);
+  return total / data.length;
+}
+
+/**
+ * std(phase means) / mean(|x|) over the cropped x, like upsampling.checkerboard_score;
+ * 0 for an all-zero x.
+ * @param x tensor, at least 2-D
+ * @param {number|number[]} stride
+ * @param {{border?}} [opts]
+ * @returns {number}
+ */
+export function checkerboard_score(x, stride, opts) {
+  const { border } = options("checkerboard_score", opts, { border: 0 });
+  const [cropped, [sh, sw]] = checkerCrop(x, stride, border, "x", "stride");
+  const scale = meanAbs(cropped.data);
+  if (scale === 0) return 0;
+  const means = phaseMeansOfCropped(cropped, sh, sw).data;
+  return std(means) / scale;
+}
+
+function std(values) {
+  let mean = 0;
+  for (const v of values) mean += v;
+  mean /= values.length;
+  let sq = 0;
+  for (const v of values) sq += (v - mean) * (v - mean);
+  return Math.sqrt(sq / values.length);
+}
+
+/** `_tiles` and the plane fit of checkerboard.py: the detrended tiles' phase means. */
+function localMeans(x, stride, window, border) {
+  const s = positivePair(stride, "stride");
+  const n = positivePair(window, "window");
+  const tile = [s[0] * n[0], s[1] * n[1]];
+  const [cropped] = checkerCrop(x, tile, border, "x", "tile (window * stride)");
+  const lead = cropped.shape.slice(0, -2);
+  const [h, w] = cropped.shape.slice(-2);
+  const [th, tw] = tile;
+  const [tilesH, tilesW] = [h / th, w / tw];
+  const planes = sizeOf(lead);
+  const out = zeros([...lead, tilesH, tilesW, s[0], s[1]]);
+  // The least-squares plane c0 + c1 row + c2 col of a full th x tw grid: rows and columns
+  // are orthogonal once centred, so c1 and c2 are two independent 1-D regressions (an
+  // axis of length 1 has no slope: the fit is then a line or a constant, as pinv gives).
+  const rowMean = (th - 1) / 2;
+  const colMean = (tw - 1) / 2;
+  const rowVar = (tw * th * (th * th - 1)) / 12;
+  const colVar = (th * tw * (tw * tw - 1)) / 12;
+  const cells = n[0] * n[1];
+  for (let p = 0; p < planes; p++) {
+    for (let ti = 0; ti < tilesH; ti++) {
+      for (let tj = 0; tj < tilesW; tj++) {
+        let sum = 0;
+        let rowDot = 0;
+        let colDot = 0;
+        for (let r = 0; r < th; r++) {
+          const base = (p * h + ti * th + r) * w + tj * tw;
+          for (let c = 0; c < tw; c++) {
+            const v = cropped.data[base + c];
+            sum += v;
+            rowDot += (r - rowMean) * v;
+            colDot += (c - colMean) * v;
+          }
+        }
+        const mean = sum / (th * tw);
+        const slopeR = th > 1 ? rowDot / rowVar : 0;
+        const slopeC = tw > 1 ? colDot / colVar : 0;
+        const o = (((p * tilesH + ti) * tilesW + tj) * s[0]) * s[1];
+        for (let r = 0; r < th; r++) {
+          const base = (p * h + ti * th + r) * w + tj * tw;
+          for (let c = 0; c < tw; c++) {
+            const fit = mean + slopeR * (r - rowMean) + slopeC * (c - colMean);
+            out.data[o + (r % s[0]) * s[1] + (c % s[1])] += cropped.data[base + c] - fit;
+          }
+        }
+        for (let k = 0; k < s[0] * s[1]; k++) out.data[o + k] /= cells;
+      }
+    }
+  }
+  return [out, cropped, s];
+}
+
+/**
+ * Phase means of the detrended window x window-cell tiles of every image, like
+ * upsampling.checkerboard.local_phase_means.
+ * @param x tensor, at least 2-D
+ * @param {number|number[]} stride
+ * @param {{window?, border?}} [opts]
+ * @returns tensor (...leading, tiles_h, tiles_w, s_h, s_w)
+ */
+export function local_phase_means(x, stride, opts) {
+  const o = options("local_phase_means", opts, { window: 4, border: 0 });
+  return localMeans(x, stride, o.window, o.border)[0];
+}
+
+/**
+ * sqrt(mean over tiles of var(phase means in the tile)) / mean(|x|), like
+ * upsampling.checkerboard.local_checkerboard_score; 0 for an all-zero x.
+ * @param x tensor, at least 2-D
+ * @param {number|number[]} stride
+ * @param {{window?, border?}} [opts]
+ * @returns {number}
+ */
+export function local_checkerboard_score(x, stride, opts) {
+  const o = options("local_checkerboard_score", opts, { window: 4, border: 0 });
+  const [means, cropped, s] = localMeans(x, stride, o.window, o.border);
+  const scale = meanAbs(cropped.data);
+  if (scale === 0) return 0;
+  const phases = s[0] * s[1];
+  const tiles = means.data.length / phases;
+  let spread = 0;
+  for (let t = 0; t < tiles; t++) {
+    const sd = std(means.data.subarray(t * phases, (t + 1) * phases));
+    spread += sd * sd;
+  }
+  return Math.sqrt(spread / tiles) / scale;
+}
+
+/**
+ * The (k, k) bilinear-interpolation kernel for an integer factor (FCN's initialisation),
+ * like upsampling.checkerboard.bilinear_kernel: k = 2 s - s % 2.
+ * @param {number} scale_factor
+ * @returns tensor (k, k)
+ */
+export function bilinear_kernel(scale_factor) {
+  const s = positiveInt(scale_factor, "scale_factor");
+  const k = 2 * s - (s % 2);
+  const centre = k % 2 ? s - 1 : s - 0.5;
+  const tent = Array.from({ length: k }, (_, i) => 1 - Math.abs(i - centre) / s);
+  const out = zeros([k, k]);
+  for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) out.data[i * k + j] = tent[i] * tent[j];
+  return out;
+}
+
+/**
+ * ICNR initialisation of a sub-pixel convolution, like upsampling.checkerboard.icnr_weight:
+ * each of the C_out filters repeated r**2 times. The package's random decoders draw their
+ * weights with numpy's generator, which this module does not reproduce: give it the
+ * kernel the page holds.
+ * @param weight tensor (C_out, C_in, kH, kW)
+ * @param {{upscale_factor?}} [opts] default 2
+ * @returns tensor (C_out * r**2, C_in, kH, kW)
+ */
+export function icnr_weight(weight, opts) {
+  const o = options("icnr_weight", opts, { upscale_factor: 2 });
+  const w = asTensor(weight, "weight");
+  if (w.shape.length !== 4) {
+    throw valueError(`weight must have shape (C_out, C_in, kH, kW), got ${tup(w.shape)}`);
+  }
+  const r = positiveInt(o.upscale_factor, "upscale_factor");
+  const [cOut, ...rest] = w.shape;
+  const filter = sizeOf(rest);
+  const out = zeros([cOut * r * r, ...rest]);
+  for (let c = 0; c < cOut; c++) {
+    const src = w.data.subarray(c * filter, (c + 1) * filter);
+    for (let k = 0; k < r * r; k++) out.data.set(src, (c * r * r + k) * filter);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Max pooling and unpooling (pooling.py)
+
+function pooledLength(size, kernel, stride, padding, dilation, ceilMode) {
+  const span = dilation * (kernel - 1) + 1;
+  let out = Math.floor((size + 2 * padding - span + (ceilMode ? stride - 1 : 0)) / stride) + 1;
+  if (ceilMode && (out - 1) * stride >= size + padding) out -= 1;
+  return out;
+}
+
+function checkNotEmpty(shape, op, what) {
+  if (shape.includes(0)) throw valueError(`${op}: input must have non-zero ${what}, got shape ${tup(shape)}`);
+}
+
+function firstTap(o, stride, padding, dilation) {
+  const start = o * stride - padding;
+  return start < 0 ? start + Math.ceil(-start / dilation) * dilation : start;
+}
+
+/**
+ * 2-D max pooling, like upsampling.max_pool2d (PyTorch's): -inf padding, the first
+ * maximum in scan order wins a tie, a NaN always wins (the last of several).
+ * @param input tensor (N, C, H, W) or (C, H, W)
+ * @param {number|number[]} kernel_size
+ * @param {{stride?, padding?, dilation?, ceil_mode?, return_indices?}} [opts] stride
+ *   null (the default) means kernel_size
+ * @returns the maxima, or [maxima, indices] with return_indices (flat h * W + w
+ *   positions in each input plane, as integer-valued float64)
+ */
+export function max_pool2d(input, kernel_size, opts) {
+  const o = options("max_pool2d", opts, {
+    stride: null,
+    padding: 0,
+    dilation: 1,
+    ceil_mode: false,
+    return_indices: false,
+  });
+  const [x, unbatched] = spatialInput(input, "input", "max_pool2d");
+  const kernel = positivePair(kernel_size, "kernel_size");
+  const steps = o.stride === null ? kernel : positivePair(o.stride, "stride");
+  const pads = nonNegativePair(o.padding, "padding");
+  const dils = positivePair(o.dilation, "dilation");
+  if (pads[0] > Math.floor(kernel[0] / 2) || pads[1] > Math.floor(kernel[1] / 2)) {
+    throw valueError(
+      `padding ${tup(pads)} must be at most half of kernel_size ${tup(kernel)}, rounded down, ` +
+        `i.e. at most ${tup([Math.floor(kernel[0] / 2), Math.floor(kernel[1] / 2)])}`,
+    );
+  }
+  checkNotEmpty(x.shape.slice(1), "max_pool2d", "channels, height and width");
+  const [n, c, h, w] = x.shape;
+  const outHW = [0, 1].map((a) =>
+    pooledLength(x.shape[2 + a], kernel[a], steps[a], pads[a], dils[a], Boolean(o.ceil_mode)),
+  );
+  if (Math.min(...outHW) < 1) {
+    throw valueError(
+      `max_pool2d: input of size ${tup([h, w])} is too small for kernel_size ${tup(kernel)}, ` +
+        `stride ${tup(steps)}, padding ${tup(pads)}, dilation ${tup(dils)}: the output size ` +
+        `would be ${tup(outHW)}, but it must be at least (1, 1)`,
+    );
+  }
+  const [oh, ow] = outHW;
+  const out = zeros([n, c, oh, ow]);
+  const idx = zeros([n, c, oh, ow]);
+  for (let p = 0; p < n * c; p++) {
+    const plane = p * h * w;
+    for (let i = 0; i < oh; i++) {
+      const row0 = i * steps[0] - pads[0];
+      const firstRow = firstTap(i, steps[0], pads[0], dils[0]);
+      for (let j = 0; j < ow; j++) {
+        const col0 = j * steps[1] - pads[1];
+        let best = -Infinity;
+        let where = firstRow * w + firstTap(j, steps[1], pads[1], dils[1]);
+        for (let a = 0; a < kernel[0]; a++) {
+          const r = row0 + a * dils[0];
+          if (r < 0 || r >= h) continue;
+          for (let b = 0; b < kernel[1]; b++) {
+            const q = col0 + b * dils[1];
+            if (q < 0 || q >= w) continue;
+            const v = x.data[plane + r * w + q];
+            if (v > best || Number.isNaN(v)) {
+              best = v;
+              where = r * w + q;
+            }
+          }
+        }
+        out.data[(p * oh + i) * ow + j] = best;
+        idx.data[(p * oh + i) * ow + j] = where;
+      }
+    }
+  }
+  const result = [unbatch(out, unbatched), unbatch(idx, unbatched)];
+  return o.return_indices ? result : result[0];
+}
+
+function unpoolSize(outputSize, defaults, stride) {
+  if (outputSize === null) return defaults;
+  if (!Array.isArray(outputSize) || !outputSize.every(isInt)) {
+    throw typeError(
+      `output_size must be a sequence of 2 or 4 ints (the last two are used), got ${repr(outputSize)}`,
+    );
+  }
+  if (outputSize.length !== 2 && outputSize.length !== 4) {
+    throw valueError(
+      `output_size must have 2 or 4 elements (the last two are used), ` +
+        `got ${outputSize.length}: ${tup(outputSize)}`,
+    );
+  }
+  const size = outputSize.slice(-2);
+  const low = defaults.map((d, a) => d - stride[a]);
+  const high = defaults.map((d, a) => d + stride[a]);
+  if (!size.every((v, a) => low[a] < v && v < high[a])) {
+    throw valueError(
+      `output_size ${tup(size)} must lie strictly between ${tup(low)} and ${tup(high)} ` +
+        `(the default size ${tup(defaults)} ± stride ${tup(stride)})`,
+    );
+  }
+  return size;
+}
+
+/**
+ * Max unpooling, like upsampling.max_unpool2d: each value goes to its remembered flat
+ * position in a zero plane; of two values at one position the later (C order) wins.
+ * @param input tensor (N, C, H, W) or (C, H, W)
+ * @param indices tensor of integer values, input's shape (max_pool2d's indices)
+ * @param {number|number[]} kernel_size
+ * @param {{stride?, padding?, output_size?}} [opts] output_size: 2 or 4 ints (last two used)
+ * @returns tensor (N, C, H_out, W_out) or (C, H_out, W_out)
+ */
+export function max_unpool2d(input, indices, kernel_size, opts) {
+  const o = options("max_unpool2d", opts, { stride: null, padding: 0, output_size: null });
+  const [x, unbatched] = spatialInput(input, "input", "max_unpool2d");
+  const idx = asTensor(indices, "indices");
+  if (!idx.data.every(Number.isInteger)) {
+    throw typeError("indices must hold integers, got dtype float64");
+  }
+  const inputShape = unbatched ? x.shape.slice(1) : x.shape;
+  if (idx.shape.length !== inputShape.length || idx.shape.some((d, a) => d !== inputShape[a])) {
+    throw valueError(`indices must have the shape of input ${tup(inputShape)}, got ${tup(idx.shape)}`);
+  }
+  const kernel = positivePair(kernel_size, "kernel_size");
+  const steps = o.stride === null ? kernel : positivePair(o.stride, "stride");
+  const pads = nonNegativePair(o.padding, "padding");
+  checkNotEmpty(idx.shape.slice(1), "max_unpool2d", "sizes after the first dimension");
+  const [n, c, h, w] = x.shape;
+  const defaults = [0, 1].map((a) => (x.shape[2 + a] - 1) * steps[a] - 2 * pads[a] + kernel[a]);
+  const size = unpoolSize(o.output_size, defaults, steps);
+  if (Math.min(...size) < 0) {
+    throw valueError(
+      `max_unpool2d: the output size ${tup(size)} must be non-negative; for input size ` +
+        `${tup([h, w])} it is (H - 1)*stride - 2*padding + kernel_size unless output_size ` +
+        `is given (kernel_size ${tup(kernel)}, stride ${tup(steps)}, padding ${tup(pads)})`,
+    );
+  }
+  const plane = size[0] * size[1];
+  const out = zeros([n, c, size[0], size[1]]);
+  if (plane > 0) {
+    for (let k = 0; k < idx.data.length; k++) {
+      const v = idx.data[k];
+      if (v < 0 || v >= plane) {
+        throw valueError(
+          `indices contains ${v}, outside the output plane of size ${size[0]}x${size[1]} ` +
+            `(valid indices are 0 to ${plane - 1})`,
+        );
+      }
+    }
+    const cells = h * w;
+    for (let p = 0; p < n * c; p++) {
+      for (let k = 0; k < cells; k++) out.data[p * plane + idx.data[p * cells + k]] = x.data[p * cells + k];
+    }
+  }
+  return unbatch(out, unbatched);
+}
+
+// ---------------------------------------------------------------------------------------
+// Interpolation (interpolate.py)
+
+const MODES = ["nearest", "nearest-exact", "bilinear"];
+
+function checkMode(mode, alignCorners, ndim) {
+  if (!MODES.includes(mode)) {
+    throw valueError(
+      `mode ${repr(mode)} is not one of ${MODES.map(pyStr).join(", ")} ` +
+        "(PyTorch's other modes are not implemented here)",
+    );
+  }
+  if (mode !== "bilinear" && alignCorners !== null) {
+    throw valueError(
+      `align_corners (${repr(alignCorners)}) option can only be set with the interpolating ` +
+        "modes: linear | bilinear | bicubic | trilinear",
+    );
+  }
+  if (mode === "bilinear" && alignCorners !== null && typeof alignCorners !== "boolean") {
+    throw typeError(`align_corners must be a bool or None, got ${repr(alignCorners)}`);
+  }
+  if (![3, 4, 5].includes(ndim)) {
+    throw valueError(
+      `interpolate: expected input with 3, 4 or 5 dimensions (N, C and 1 to 3 spatial), got ${ndim}`,
+    );
+  }
+  if (mode === "bilinear" && ndim !== 4) {
+    throw valueError(
+      `mode 'bilinear' needs a 4-D input (N, C, H, W), got a ${ndim}-D input ` +
+        "(PyTorch uses 'linear' for 3-D and 'trilinear' for 5-D)",
+    );
+  }
+}
+
+function interpPerAxis(value, name, dims, kind) {
+  const isKind = kind === "int" ? isInt : isReal;
+  if (isKind(value)) return new Array(dims).fill(value);
+  if (Array.isArray(value)) {
+    if (!value.every(isKind)) throw typeError(`${name} must hold only ${kind}s, got ${repr(value)}`);
+    if (value.length !== dims) {
+      throw valueError(
+        `${name} ${tupRepr(value)} must have one entry per spatial dimension of the input (${dims})`,
+      );
+    }
+    return [...value];
+  }
+  throw typeError(`${name} must be an ${kind} or a sequence of ${dims} ${kind}s, got ${repr(value)}`);
+}
+
+/** Python's repr of tuple(values) for values a caller passed. */
+function tupRepr(values) {
+  return values.length === 1 ? `(${repr(values[0])},)` : `(${values.map(repr).join(", ")})`;
+}
+
+function outputSizeAndScales(inSize, size, scaleFactor, recompute) {
+  const dims = inSize.length;
+  if (size !== null && scaleFactor !== null) {
+    throw valueError(
+      `give only one of size (${repr(size)}) and scale_factor (${repr(scaleFactor)}), not both`,
+    );
+  }
+  if (size === null && scaleFactor === null) {
+    throw valueError("give either size or scale_factor (both are None)");
+  }
+  if (size !== null) {
+    if (recompute) {
+      throw valueError(
+        `recompute_scale_factor (${repr(recompute)}) is not meaningful with an explicit size (${repr(size)})`,
+      );
+    }
+    const out = interpPerAxis(size, "size", dims, "int");
+    if (Math.min(...out) < 1) throw valueError(`size ${tup(out)} must be positive in every dimension`);
+    return [out, null];
+  }
+  const factors = interpPerAxis(scaleFactor, "scale_factor", dims, "real");
+  if (!factors.every(Number.isFinite)) throw valueError(`scale_factor ${floatTup(factors)} must be finite`);
+  const out = inSize.map((n, a) => Math.floor(n * factors[a]));
+  if (Math.min(...out) < 1) {
+    throw valueError(
+      `scale_factor ${floatTup(factors)} gives output size ${tup(out)} for input size ` +
+        `${tup(inSize)}; every output size must be positive`,
+    );
+  }
+  return [out, recompute ? null : factors];
+}
+
+/** PyTorch's compute_scales_value in float32 (f32 true) or float64. */
+function scaleOf(inSize, outSize, scaleFactor, f32) {
+  if (scaleFactor !== null && scaleFactor !== undefined && scaleFactor > 0) {
+    return f32 ? Math.fround(1 / scaleFactor) : 1 / scaleFactor;
+  }
+  return f32 ? Math.fround(inSize / outSize) : inSize / outSize;
+}
+
+/**
+ * For each output position along one axis, the input position that nearest copies, like
+ * upsampling.interpolate.nearest_source_index (PyTorch's float32 arithmetic).
+ * @param {number} in_size
+ * @param {number} out_size
+ * @param {{scale_factor?, exact?}} [opts] exact: "nearest-exact" rather than "nearest"
+ * @returns tensor [out_size] of integer values
+ */
+export function nearest_source_index(in_size, out_size, opts) {
+  const o = options("nearest_source_index", opts, { scale_factor: null, exact: false });
+  const scale = scaleOf(in_size, out_size, o.scale_factor, true);
+  const out = zeros([out_size]);
+  for (let i = 0; i < out_size; i++) {
+    const src = o.exact
+      ? Math.floor(Math.fround(scale * (i + 0.5)))
+      : Math.floor(Math.fround(Math.fround(i) * scale));
+    out.data[i] = Math.min(src, in_size - 1);
+  }
+  return out;
+}
+
+function nearest2dIndex(inSize, outSize, scaleFactor, exact) {
+  if (!exact && outSize === inSize) return Float64Array.from({ length: outSize }, (_, i) => i);
+  if (!exact && outSize === 2 * inSize) return Float64Array.from({ length: outSize }, (_, i) => i >> 1);
+  return nearest_source_index(inSize, outSize, { scale_factor: scaleFactor, exact }).data;
+}
+
+/**
+ * Along one axis: the two input positions each output blends and their weights, like
+ * upsampling.interpolate.linear_source_weights in float64:
+ * out[i] = w0[i] x[i0[i]] + w1[i] x[i1[i]].
+ * @param {number} in_size
+ * @param {number} out_size
+ * @param {boolean} align_corners
+ * @param {{scale_factor?}} [opts]
+ * @returns {[i0, i1, w0, w1]} four tensors of shape [out_size]
+ */
+export function linear_source_weights(in_size, out_size, align_corners, opts) {
+  const o = options("linear_source_weights", opts, { scale_factor: null });
+  const [i0, i1, w0, w1] = [0, 1, 2, 3].map(() => zeros([out_size]));
+  if (out_size === in_size) {
+    for (let i = 0; i < out_size; i++) [i0.data[i], i1.data[i], w0.data[i]] = [i, i, 1];
+    return [i0, i1, w0, w1];
+  }
+  const scale = align_corners
+    ? out_size > 1
+      ? (in_size - 1) / (out_size - 1)
+      : 0
+    : scaleOf(in_size, out_size, o.scale_factor, false);
+  for (let i = 0; i < out_size; i++) {
+    const src = align_corners ? scale * i : Math.max(scale * (i + 0.5) - 0.5, 0);
+    const lo = Math.min(Math.floor(Math.fround(src)), in_size - 1);
+    const frac = Math.min(Math.max(src - lo, 0), 1);
+    i0.data[i] = lo;
+    i1.data[i] = lo < in_size - 1 ? lo + 1 : lo;
+    w1.data[i] = frac;
+    w0.data[i] = 1 - frac;
+  }
+  return [i0, i1, w0, w1];
+}
+
+/**
+ * Resizes the spatial dimensions of an (N, C, *spatial) tensor, like
+ * upsampling.interpolate (PyTorch's F.interpolate): "nearest" and "nearest-exact" for 1 to
+ * 3 spatial dimensions, "bilinear" (align_corners true or false) for 2. Give `size` or
+ * `scale_factor` (any positive real, e.g. 2.37: it sets the output size floor(in * s) and,
+ * unless recompute_scale_factor, the coordinate step 1 / s).
+ * @param input tensor (N, C, L), (N, C, H, W) or (N, C, D, H, W)
+ * @param {{size?, scale_factor?, mode?, align_corners?, recompute_scale_factor?, antialias?}} [opts]
+ * @returns tensor (N, C, *out)
+ */
+export function interpolate(input, opts) {
+  const o = options("interpolate", opts, {
+    size: null,
+    scale_factor: null,
+    mode: "nearest",
+    align_corners: null,
+    recompute_scale_factor: null,
+    antialias: false,
+  });
+  const x = asTensor(input, "input");
+  checkMode(o.mode, o.align_corners, x.shape.length);
+  const inSize = x.shape.slice(2);
+  const [outSize, scales] = outputSizeAndScales(inSize, o.size, o.scale_factor, o.recompute_scale_factor);
+  if (o.antialias) {
+    if (o.mode === "bilinear") {
+      throw new PackageError(
+        "NotImplementedError",
+        "antialias=True is not implemented here (PyTorch low-pass filters before " +
+          "downsampling); use antialias=False",
+      );
+    }
+    throw valueError(`antialias=True needs mode 'bilinear' and a 4-D input, got ${repr(o.mode)}`);
+  }
+  if (x.shape.slice(1).includes(0)) {
+    throw valueError(
+      `interpolate: input must have non-zero channels and spatial sizes, got ${tup(x.shape)}`,
+    );
+  }
+  const scaleOfAxis = (a) => (scales === null ? null : scales[a]);
+  if (o.mode === "bilinear") return bilinear(x, outSize, scaleOfAxis, Boolean(o.align_corners));
+  const exact = o.mode === "nearest-exact";
+  const index = inSize.map((n, a) =>
+    x.shape.length === 4
+      ? nearest2dIndex(n, outSize[a], scaleOfAxis(a), exact)
+      : nearest_source_index(n, outSize[a], { scale_factor: scaleOfAxis(a), exact }).data,
+  );
+  return gather(x, outSize, index);
+}
+
+/** out[p, o1, o2, ...] = x[p, index[0][o1], index[1][o2], ...] over the spatial axes. */
+function gather(x, outSize, index) {
+  const planes = x.shape[0] * x.shape[1];
+  const inSize = x.shape.slice(2);
+  const out = zeros([x.shape[0], x.shape[1], ...outSize]);
+  const inPlane = sizeOf(inSize);
+  const outPlane = sizeOf(outSize);
+  // Offsets of each output position's source within a plane, axis by axis.
+  let offsets = Float64Array.of(0);
+  let stride = inPlane;
+  for (let a = 0; a < inSize.length; a++) {
+    stride /= inSize[a];
+    const next = new Float64Array(offsets.length * outSize[a]);
+    for (let k = 0; k < offsets.length; k++) {
+      for (let i = 0; i < outSize[a]; i++) next[k * outSize[a] + i] = offsets[k] + index[a][i] * stride;
+    }
+    offsets = next;
+  }
+  for (let p = 0; p < planes; p++) {
+    const src = p * inPlane;
+    const dst = p * outPlane;
+    for (let k = 0; k < outPlane; k++) out.data[dst + k] = x.data[src + offsets[k]];
+  }
+  return out;
+}
+
+function bilinear(x, outSize, scaleOfAxis, alignCorners) {
+  const [n, c, hIn, wIn] = x.shape;
+  const [hOut, wOut] = outSize;
+  const [h0, h1, a0, a1] = linear_source_weights(hIn, hOut, alignCorners, { scale_factor: scaleOfAxis(0) });
+  const [w0, w1, b0, b1] = linear_source_weights(wIn, wOut, alignCorners, { scale_factor: scaleOfAxis(1) });
+  const out = zeros([n, c, hOut, wOut]);
+  const X = x.data;
+  const Y = out.data;
+  for (let p = 0; p < n * c; p++) {
+    const src = p * hIn * wIn;
+    const dst = p * hOut * wOut;
+    for (let i = 0; i < hOut; i++) {
+      const r0 = src + h0.data[i] * wIn;
+      const r1 = src + h1.data[i] * wIn;
+      const wa = a0.data[i];
+      const wb = a1.data[i];
+      for (let j = 0; j < wOut; j++) {
+        const q0 = w0.data[j];
+        const q1 = w1.data[j];
+        const top = X[r0 + q0] * b0.data[j] + X[r0 + q1] * b1.data[j];
+        const bottom = X[r1 + q0] * b0.data[j] + X[r1 + q1] * b1.data[j];
+        Y[dst + i * wOut + j] = wa * top + wb * bottom;
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sub-pixel rearrangements (shuffle.py)
+
+/**
+ * (*, C r^2, H, W) -> (*, C, H r, W r), like upsampling.pixel_shuffle:
+ * out[..., c, h r + i, w r + j] = input[..., c r r + i r + j, h, w].
+ * @param input tensor with at least 3 dimensions
+ * @param {number} upscale_factor
+ */
+export function pixel_shuffle(input, upscale_factor) {
+  const x = asTensor(input, "input");
+  const r = positiveInt(upscale_factor, "upscale_factor");
+  if (x.shape.length < 3) {
+    throw valueError(
+      `pixel_shuffle: input must have at least 3 dimensions (*, C, H, W), got shape ${tup(x.shape)}`,
+    );
+  }
+  const [channels, h, w] = x.shape.slice(-3);
+  if (channels % (r * r)) {
+    throw valueError(
+      `pixel_shuffle: input channels (${channels}) must be divisible by upscale_factor**2 ` +
+        `(${r}**2 = ${r * r})`,
+    );
+  }
+  const c = channels / (r * r);
+  const batch = x.shape.slice(0, -3);
+  const out = zeros([...batch, c, h * r, w * r]);
+  const total = sizeOf(batch) * c;
+  for (let p = 0; p < total; p++) {
+    for (let i = 0; i < r; i++) {
+      for (let j = 0; j < r; j++) {
+        const src = (p * r * r + i * r + j) * h * w;
+        for (let y = 0; y < h; y++) {
+          const dst = (p * h * r + y * r + i) * w * r + j;
+          for (let q = 0; q < w; q++) out.data[dst + q * r] = x.data[src + y * w + q];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * (*, C, H r, W r) -> (*, C r^2, H, W), the inverse of pixel_shuffle, like
+ * upsampling.pixel_unshuffle.
+ * @param input tensor with at least 3 dimensions
+ * @param {number} downscale_factor
+ */
+export function pixel_unshuffle(input, downscale_factor) {
+  const x = asTensor(input, "input");
+  const r = positiveInt(downscale_factor, "downscale_factor");
+  if (x.shape.length < 3) {
+    throw valueError(
+      `pixel_unshuffle: input must have at least 3 dimensions (*, C, H, W), got shape ${tup(x.shape)}`,
+    );
+  }
+  const [c, height, width] = x.shape.slice(-3);
+  if (height % r || width % r) {
+    throw valueError(
+      `pixel_unshuffle: input height and width (${height}, ${width}) must be divisible ` +
+        `by downscale_factor (${r})`,
+    );
+  }
+  const [h, w] = [height / r, width / r];
+  const batch = x.shape.slice(0, -3);
+  const out = zeros([...batch, c * r * r, h, w]);
+  const total = sizeOf(batch) * c;
+  for (let p = 0; p < total; p++) {
+    for (let i = 0; i < r; i++) {
+      for (let j = 0; j < r; j++) {
+        const dst = (p * r * r + i * r + j) * h * w;
+        for (let y = 0; y < h; y++) {
+          const src = (p * height + y * r + i) * width + j;
+          for (let q = 0; q < w; q++) out.data[dst + y * w + q] = x.data[src + q * r];
+        }
+      }
+    }
+  }
+  return out;
 }
