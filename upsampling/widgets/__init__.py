@@ -7,12 +7,14 @@ drawn beforehand (for what needs training).
 
 from upsampling.widgets.frames import Control, FrameDemo, figure_bytes, figure_of, frame_demo
 from upsampling.widgets.live import LiveDemo, bundle
-from upsampling.widgets.transposed import ShapeExplorerDemo
+from upsampling.widgets.transposed import ConvMatrixDemo, ScatterAddDemo, ShapeExplorerDemo
 
 __all__ = [
     "Control",
+    "ConvMatrixDemo",
     "FrameDemo",
     "LiveDemo",
+    "ScatterAddDemo",
     "ShapeExplorerDemo",
     "bundle",
     "figure_bytes",

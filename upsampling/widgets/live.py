@@ -19,9 +19,10 @@ nested lists; numpy arrays are turned into lists)::
         defaults = {"input_size": 3, "kernel_size": 3, "stride": 2, ...}
 
 ``ShapeExplorer(stride=3)`` opens it with ``stride=3``: every keyword is a setting and
-must name one of ``defaults``; :meth:`LiveDemo.check` (override it) may reject a
-combination the page cannot show. The chapter passes the settings that make its point;
-the reset button goes back to them. ``demo.settings`` follows the page in JupyterLab.
+must name one of ``defaults``; :meth:`LiveDemo.normalize` (override it) rejects a
+setting the page cannot show and may complete one (an int for a pair). The chapter
+passes the settings that make its point; the reset button goes back to them.
+``demo.settings`` follows the page in JupyterLab.
 
 JavaScript side: ``upsampling/widgets/demos/<script>``, an ES module that imports what it
 needs with relative specifiers and default-exports ``liveDemo({...})``::
@@ -238,12 +239,17 @@ class LiveDemo(anywidget.AnyWidget):
                 f"its settings are {sorted(self.defaults)}"
             )
         merged = {k: _jsonable(v, k) for k, v in {**self.defaults, **settings}.items()}
-        self.check(merged)
+        merged = self.normalize(merged)
         text = self.summary if title is None else title
         super().__init__(demo=self.name, title=text, settings=merged, initial=merged)
 
-    def check(self, settings: dict[str, Any]) -> None:
-        """Raises ``ValueError`` if the page could not show ``settings``; override it."""
+    def normalize(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The settings the page opens with; raises ``ValueError`` for what it cannot show.
+
+        ``settings`` are the defaults updated with the caller's, as JSON-able data.
+        Override it to check ranges and to complete values (the base class accepts all).
+        """
+        return settings
 
     def _repr_mimebundle_(self, **kwargs: Any):
         # Viewers without widget support (GitHub, nbviewer) get the settings as text.

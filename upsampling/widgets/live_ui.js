@@ -16,17 +16,21 @@
 //   demo.integer(key, {min, max, axis, get, set})  <input type=number aria-label=key>
 //   demo.axes([{key, min, max, get, set}, ...])    the same keys for height and width,
 //                                                  in two groups labelled "height" and
-//                                                  "width"; settings[key] is [h, w]
+//                                                  "width"; settings[key] is [h, w];
+//                                                  min/max may be [for h, for w]; get(s)
+//                                                  gives [h, w], set(v, axis, s) a patch
 //   demo.select(key, options, {get, set})          <select aria-label=key>
 //   demo.checkbox(key)                             <input type=checkbox aria-label=key>
 //   demo.slider(key, {min, max, step, format})     <input type=range aria-label=key>
 //   demo.stepper({count, describe})                the `step` control (range + play)
 //   demo.presets([{label, apply}])                 buttons; apply(settings) -> patch
 //   demo.grid(key, {caption})                      an editable table bound to a 2-D
-//                                                  array setting (cells are inputs)
+//                                                  array setting (cells are inputs);
+//                                                  .mark(f) classes cells (f(r, c))
 //   demo.table(caption, {palette, hideCaption})    a number table drawn as a heat map:
 //                                                  .show(array, {mark}) / .clear()
-//   demo.panel(heading)                            a box for views, in the views area
+//   demo.panel(heading, {row})                     a box for views, in the views area
+//                                                  (a column; side by side with row)
 //   demo.note()                                    a paragraph for text the redraw writes
 // `min`, `max` and `count` may be functions of the settings (ranges that depend on other
 // settings); `get(settings)` / `set(value, settings) -> patch` bind a control to
@@ -247,11 +251,22 @@ class EditableGrid {
       for (let c = 0; c < width; c++) {
         const input = this.inputs[r][c];
         const v = rows[r][c];
-        if (input !== source && Number(input.value) !== v) input.value = formatNumber(v);
+        const shown = input.value.trim() === "" ? NaN : Number(input.value);
+        if (input !== source && shown !== v) input.value = formatNumber(v);
         if (input !== source) input.removeAttribute("aria-invalid");
         input.parentElement.style.backgroundColor = this.palette(v, scale);
       }
     }
+  }
+
+  /** Marks cells with a class: mark(r, c) -> class name or "" (say, the value in use). */
+  mark(mark) {
+    this.inputs.forEach((row, r) =>
+      row.forEach((input, c) => {
+        const cls = (mark && mark(r, c)) || "";
+        if (input.parentElement.className !== cls) input.parentElement.className = cls;
+      }),
+    );
   }
 
   build(height, width) {
@@ -525,7 +540,7 @@ class Demo {
     this.settings = structuredClone(model.get("settings"));
     this.controls = [];
     this.tables = [];
-    this.stepper = null;
+    this.stepControl = null;
     this.redraws = 0;
 
     const title = model.get("title");
@@ -600,6 +615,10 @@ class Demo {
       group.append(h("span", { class: "live-axis-name", text: axis, "aria-hidden": "true" }));
       for (const spec of specs) {
         const { key, ...options } = spec;
+        // min and max may differ per axis: [for height, for width].
+        for (const bound of ["min", "max"]) {
+          if (Array.isArray(options[bound])) options[bound] = options[bound][i];
+        }
         const get = spec.get && ((s) => spec.get(s)[i]);
         const set = spec.set && ((v, s) => spec.set(v, i, s));
         this.add(new IntegerControl(this, key, { ...options, axis: i, get, set }), group);
@@ -623,8 +642,8 @@ class Demo {
   }
 
   stepper(options) {
-    this.stepper = this.add(new StepControl(this, options), options.parent);
-    return this.stepper;
+    this.stepControl = this.add(new StepControl(this, options), options.parent);
+    return this.stepControl;
   }
 
   presets(list, { parent, label = "presets" } = {}) {
@@ -656,8 +675,8 @@ class Demo {
     return table;
   }
 
-  panel(heading, { parent } = {}) {
-    const box = h("div", { class: "live-panel" });
+  panel(heading, { parent, row = false } = {}) {
+    const box = h("div", { class: row ? "live-panel live-row" : "live-panel" });
     if (heading) box.append(h("div", { class: "live-panel-heading", text: heading }));
     (parent ?? this.viewsEl).append(box);
     return box;
@@ -676,11 +695,15 @@ class Demo {
     const start = performance.now();
     const before = this.settings;
     const next = { ...before, ...patch };
-    if (this.stepper && !("step" in patch)) {
-      // A demo left at its last step stays there when the number of steps changes.
-      const wasLast = before.step >= this.stepper.count(before);
+    if (this.stepControl) {
+      // A demo left at its last step stays there when the number of steps changes;
+      // a patch may ask for step Infinity (the end).
       const last = this.safeCount(next);
-      next.step = wasLast ? last : Math.min(before.step, last);
+      if ("step" in patch) next.step = Math.max(0, Math.min(patch.step, last));
+      else {
+        const wasLast = before.step >= this.safeCount(before);
+        next.step = wasLast ? last : Math.min(before.step, last);
+      }
     }
     this.settings = next;
     for (const control of this.controls) control.sync(next, source);
@@ -703,7 +726,7 @@ class Demo {
 
   safeCount(settings) {
     try {
-      return this.stepper.count(settings);
+      return this.stepControl.count(settings);
     } catch (error) {
       if (error instanceof ops.PackageError) return 0;
       throw error;
@@ -711,7 +734,7 @@ class Demo {
   }
 
   reset() {
-    this.stepper?.stop();
+    this.stepControl?.stop();
     this.set(structuredClone(this.model.get("initial")), null);
   }
 
@@ -752,7 +775,7 @@ export function liveDemo(spec) {
   return {
     render({ model, el }) {
       const demo = new Demo(spec, model, el);
-      return () => demo.stepper?.stop();
+      return () => demo.stepControl?.stop();
     },
   };
 }
