@@ -840,3 +840,88 @@ def test_messages_are_the_packages_word_for_word():
         "name": "TypeError",
         "message": "conv2d() got an unexpected keyword argument 'strid'",
     }
+
+
+def test_worked_examples_of_unpooling_and_interpolation():
+    x = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
+    pooled, indices = js("max_pool2d", x, 2, return_indices=True)
+    np.testing.assert_array_equal(pooled[0, 0], [[6, 8], [14, 16]])
+    np.testing.assert_array_equal(indices[0, 0], [[5, 7], [13, 15]])
+    np.testing.assert_array_equal(
+        js("max_unpool2d", pooled, indices, 2)[0, 0],
+        [[0, 0, 0, 0], [0, 6, 0, 8], [0, 0, 0, 0], [0, 14, 0, 16]],
+    )
+    # Ties: the first maximum in scan order wins.
+    _, tied = js("max_pool2d", [[[[3.0, 3.0], [3.0, 1.0]]]], 2, return_indices=True)
+    assert tied[0, 0, 0, 0] == 0
+    # An odd size: 5x5 pools to 2x2 with indices into a 5-wide plane (6, 8, 16, 18); the
+    # default unpooled size is 4x4, where 16 does not fit: output_size=[5, 5] is needed.
+    odd = np.arange(25.0).reshape(1, 1, 5, 5)
+    pooled, indices = js("max_pool2d", odd, 2, return_indices=True)
+    np.testing.assert_array_equal(indices[0, 0], [[6, 8], [16, 18]])
+    back = js("max_unpool2d", pooled, indices, 2, output_size=[5, 5])
+    assert back.shape == (1, 1, 5, 5)
+    np.testing.assert_array_equal(back[0, 0][[1, 1, 3, 3], [1, 3, 1, 3]], [6, 8, 16, 18])
+    assert back.sum() == 6 + 8 + 16 + 18
+    without, too_large = run_js(
+        [
+            {"op": "max_unpool2d", "args": to_js([pooled, indices, 2]), "kwargs": kwargs}
+            for kwargs in ({}, {"output_size": [6, 6]})
+        ]
+    )
+    assert without["error"]["message"] == (
+        "indices contains 16, outside the output plane of size 4x4 (valid indices are 0 to 15)"
+    )
+    assert too_large["error"]["message"] == (
+        "output_size (6, 6) must lie strictly between (2, 2) and (6, 6) "
+        "(the default size (4, 4) ± stride (2, 2))"
+    )
+    # Bilinear x2 of [[1, 2], [3, 4]], first row, with and without align_corners.
+    four = [[[[1.0, 2.0], [3.0, 4.0]]]]
+    row = js("interpolate", four, scale_factor=2, mode="bilinear")[0, 0, 0]
+    np.testing.assert_allclose(row, [1, 1.25, 1.75, 2], rtol=0, atol=1e-15)
+    row = js("interpolate", four, scale_factor=2, mode="bilinear", align_corners=True)[0, 0, 0]
+    np.testing.assert_allclose(row, [1, 4 / 3, 5 / 3, 2], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(
+        js("interpolate", four, size=[2, 3])[0, 0], [[1, 1, 2], [3, 3, 4]]
+    )
+    # Corners against centres: 3 -> 4 copies 0, 0, 1, 2 ("nearest") or 0, 1, 1, 2 (exact).
+    np.testing.assert_array_equal(js("nearest_source_index", 3, 4), [0, 0, 1, 2])
+    np.testing.assert_array_equal(js("nearest_source_index", 3, 4, exact=True), [0, 1, 1, 2])
+    np.testing.assert_array_equal(
+        js("pixel_shuffle", [[[0.0]], [[1.0]], [[2.0]], [[3.0]]], 2), [[[0, 1], [2, 3]]]
+    )
+
+
+def test_worked_examples_of_chapter_4():
+    # k=3, s=2: copies start two apart and cover three positions each.
+    np.testing.assert_array_equal(js("overlap_counts", 4, 3, stride=2), [1, 1, 2, 1, 2, 1, 2, 1, 1])
+    np.testing.assert_array_equal(
+        js("overlap_counts", 4, 4, stride=2), [1, 1, 2, 2, 2, 2, 2, 2, 1, 1]
+    )
+    counts = js("overlap_counts", [5, 5], 3, stride=2)
+    assert set(np.unique(counts[2:-2, 2:-2])) == {1, 2, 4}
+    # Two layers with their own kernel sizes (worked in tests/test_overlap.py).
+    np.testing.assert_array_equal(
+        js("overlap_counts", 2, 3, stride=2, layers=[{}, {"kernel_size": 4}]),
+        [1, 1, 2, 2, 3, 3, 3, 3, 2, 2, 1, 1],
+    )
+    tent = np.outer([0.5, 1, 0.5], [0.5, 1, 0.5])
+    np.testing.assert_array_equal(js("phase_sums", tent, 2), [[1, 1], [1, 1]])
+    np.testing.assert_array_equal(js("phase_sums", np.ones((3, 3)), 2), [[4, 2], [2, 1]])
+    np.testing.assert_array_equal(js("bilinear_kernel", 2)[0], np.array([1, 3, 3, 1]) / 16)
+    np.testing.assert_allclose(
+        js("phase_sums", js("bilinear_kernel", 3), 3), np.ones((3, 3)), rtol=1e-15
+    )
+    # Phase means 1 : 2 : 2 : 4, std 1.0897 over mean 2.25.
+    pattern = np.tile([[1.0, 2.0], [2.0, 4.0]], (3, 3))
+    assert js("checkerboard_score", pattern, 2) == pytest.approx(math.sqrt(1.1875) / 2.25)
+    assert js("checkerboard_score", np.ones((6, 6)), 2) == 0
+    # A pure pattern (-1)**(i + j) scores 1 locally; a plane scores 0.
+    i, j = np.mgrid[:16, :16]
+    assert js("local_checkerboard_score", (-1.0) ** (i + j), 2) == pytest.approx(1.0)
+    assert js("local_checkerboard_score", 1.0 + i + 2 * j, 2) == pytest.approx(0.0, abs=1e-12)
+    weight = np.arange(8.0).reshape(2, 1, 2, 2)
+    icnr = js("icnr_weight", weight, upscale_factor=2)
+    assert icnr.shape == (8, 1, 2, 2)
+    np.testing.assert_array_equal(icnr[:4], np.broadcast_to(weight[0], (4, 1, 2, 2)))

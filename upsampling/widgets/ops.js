@@ -736,14 +736,40 @@ export function overlap_counts(input_size, kernel_size, opts) {
   const size = positivePair(input_size, "input_size");
   if (oneD) size[0] = 1;
   const defaults = { kernel_size, stride: o.stride, padding: o.padding, dilation: o.dilation };
-  let counts = { shape: [1, 1, ...size], data: new Float64Array(size[0] * size[1]).fill(1) };
+  // Ones through ones kernels: the map is the outer product of one count per axis, so each
+  // axis is a 1-D transposed convolution (the same integers, in linear time).
+  let rows = new Float64Array(size[0]).fill(1);
+  let cols = new Float64Array(size[1]).fill(1);
   for (const [kernel, stride, padding, dilation] of overlapLayers(o.layers, defaults, oneD)) {
-    const ones = { shape: [1, 1, ...kernel], data: new Float64Array(kernel[0] * kernel[1]).fill(1) };
-    counts = conv_transpose2d(counts, ones, { stride, padding, dilation });
+    const sizes = [rows.length, cols.length];
+    const out = sizes.map((n, a) => (n - 1) * stride[a] - 2 * padding[a] + dilation[a] * (kernel[a] - 1) + 1);
+    if (Math.min(...out) < 1) {
+      throw valueError(
+        `input_size ${tup(sizes)} gives output size ${tup(out)}, which is too small: ` +
+          "reduce padding or increase stride or kernel_size",
+      );
+    }
+    rows = spread(rows, out[0], kernel[0], stride[0], padding[0], dilation[0]);
+    cols = spread(cols, out[1], kernel[1], stride[1], padding[1], dilation[1]);
   }
-  const [h, w] = counts.shape.slice(2);
-  const data = counts.data.map(Math.round);
-  return oneD ? { shape: [w], data } : { shape: [h, w], data };
+  if (oneD) return { shape: [cols.length], data: cols };
+  const data = new Float64Array(rows.length * cols.length);
+  for (let i = 0; i < rows.length; i++) {
+    for (let j = 0; j < cols.length; j++) data[i * cols.length + j] = rows[i] * cols[j];
+  }
+  return { shape: [rows.length, cols.length], data };
+}
+
+/** The 1-D transposed convolution of `values` with a ones kernel, cropped to `length`. */
+function spread(values, length, kernel, stride, padding, dilation) {
+  const out = new Float64Array(length);
+  for (let i = 0; i < values.length; i++) {
+    for (let a = 0; a < kernel; a++) {
+      const o = i * stride + a * dilation - padding;
+      if (o >= 0 && o < length) out[o] += values[i];
+    }
+  }
+  return out;
 }
 
 function overlapLayers(layers, defaults, oneD) {
