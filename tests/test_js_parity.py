@@ -4,12 +4,14 @@ For every operation the module mirrors, at least 1,000 random cases (seeded nump
 odd and non-square sizes, every argument in every form (an int, ``[v]``, ``[h, w]``),
 invalid combinations included. Node.js runs the module on all cases in one process
 (tests/js/run_ops.mjs); each answer is compared with the package's: the same shape,
-values within 1e-12 of the largest magnitude in the expected array (float64, exact for
-integer results), and every case the package rejects rejected with the same exception
-class and the same message. The counts of accepted and rejected cases per operation go to
-``test-artifacts/js_parity.json``. A few cases are checked against numbers worked out by
-hand (the course's worked examples), so that the module is not only compared with another
-implementation.
+values within 1e-12 of the largest magnitude in the expected array (float64; exact for
+integer results such as indices and counts; for ``local_phase_means``, residual means
+that cancel by design, of the input's largest magnitude; scores, which are ratios of
+order 1, within 1e-12 relative or absolute), and every case the package rejects rejected
+with the same exception class and the same message. The counts of accepted and rejected
+cases per operation go to ``test-artifacts/js_parity.json``. A few cases are checked
+against numbers worked out by hand (the course's worked examples), so that the module is
+not only compared with another implementation.
 
 JS numbers have no int/float distinction: ``2.0`` is an int there. The cases therefore
 never pass an integer-valued float where the package tells ints from floats (a float
@@ -925,3 +927,17 @@ def test_worked_examples_of_chapter_4():
     icnr = js("icnr_weight", weight, upscale_factor=2)
     assert icnr.shape == (8, 1, 2, 2)
     np.testing.assert_array_equal(icnr[:4], np.broadcast_to(weight[0], (4, 1, 2, 2)))
+
+
+def test_float_reprs_are_pythons():
+    """Messages quote floats as Python does (``1e-05``, ``1e+16``, ``0.1``, ``nan``)."""
+    rng = np.random.default_rng(7)
+    values = [0.0, -0.0, 1.0, -2.5, 0.1, 1e-5, 1e-4, 1e16, 1e15, 123456789012345.6, 5e-324]
+    values += [math.nan, math.inf, -math.inf]
+    values += list(rng.standard_normal(500) * 10.0 ** rng.integers(-30, 30, 500).astype(float))
+    values += [
+        round(float(v), int(d))
+        for v, d in zip(rng.uniform(0, 10, 500), rng.integers(0, 6, 500), strict=True)
+    ]
+    got = run_js([{"op": "pyFloat", "args": [to_js(float(v))]} for v in values])
+    assert [r["ok"] for r in got] == [repr(float(v)) for v in values]

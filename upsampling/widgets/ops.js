@@ -158,6 +158,10 @@ export function tolist(t) {
  * arrays, or a number (0-d). Mirrors `_args.as_float_array`. */
 function asTensor(x, name) {
   if (isTensor(x)) {
+    if (x.data.length !== sizeOf(x.shape)) {
+      // No package message: numpy arrays cannot be inconsistent.
+      throw typeError(`${name} has shape ${tup(x.shape)} but ${x.data.length} values`);
+    }
     if (x.data instanceof Float64Array) return x;
     return { shape: [...x.shape], data: Float64Array.from(x.data) };
   }
