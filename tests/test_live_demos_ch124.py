@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from upsampling.checkerboard import bilinear_kernel, phase_sums
 from upsampling.plots.sizes import FIXES, size_plan
+from upsampling.plots.unpooling import METHODS, upsample
 from upsampling.sizes import output_padding_for_size
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,13 +29,22 @@ WIDGETS = ROOT / "upsampling" / "widgets"
 RUNNER = ROOT / "tests" / "js" / "run_demo_logic.mjs"
 
 
-def run_js(module: str, cases: list[dict]) -> list[dict]:
-    """Runs ``cases`` ({"fn", "args"}) through ``upsampling/widgets/demos/<module>`` in Node."""
+def run_js(module: str, cases: list[dict], tmp_path: Path) -> list[dict]:
+    """Runs ``cases`` ({"fn", "args"}) through ``upsampling/widgets/demos/<module>`` in Node.
+
+    The front-end files are copied unchanged beside a package.json that makes them ES
+    modules, so their relative imports resolve as in the page."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node.js is needed to test the demos' JavaScript", pytrace=False)
+    copy = tmp_path / "widgets"
+    if not copy.exists():
+        (copy / "demos").mkdir(parents=True)
+        for path in [*WIDGETS.glob("*.js"), *(WIDGETS / "demos").glob("*.js")]:
+            shutil.copy(path, copy / path.relative_to(WIDGETS))
+        (copy / "package.json").write_text('{"type": "module"}\n', encoding="utf-8")
     done = subprocess.run(
-        [node, str(RUNNER), str(WIDGETS / "ops.js"), str(WIDGETS / "demos" / module)],
+        [node, str(RUNNER), str(copy / "demos" / module)],
         input=json.dumps({"cases": cases}),
         capture_output=True,
         text=True,
@@ -91,7 +102,7 @@ def random_size_settings(rng, count):
     return settings
 
 
-def test_size_plan_js_equals_the_package_on_random_settings():
+def test_size_plan_js_equals_the_package_on_random_settings(tmp_path):
     rng = np.random.default_rng(2026)
     settings = random_size_settings(rng, 1200)
     settings += [  # the chapter's cases and the instructors' answer
@@ -109,7 +120,7 @@ def test_size_plan_js_equals_the_package_on_random_settings():
         if "ok" in result:
             result = {"ok": plan_as_json(result["ok"])}
         expected.append(result)
-    got = run_js("size_plan.js", cases)
+    got = run_js("size_plan.js", cases, tmp_path)
     for setting, want, have in zip(settings, expected, got, strict=True):
         assert have == want, setting
     planned = sum("ok" in e for e in expected)
@@ -121,7 +132,7 @@ def test_size_plan_js_equals_the_package_on_random_settings():
     assert planned > 500 and refused > 50 and mismatched > 300
 
 
-def test_output_padding_for_size_js_equals_the_package():
+def test_output_padding_for_size_js_equals_the_package(tmp_path):
     rng = np.random.default_rng(7)
     cases, expected = [], []
     for _ in range(600):
@@ -138,7 +149,7 @@ def test_output_padding_for_size_js_equals_the_package():
         expected.append(
             outcome(output_padding_for_size, n, target, k, stride=s, padding=p, dilation=d)
         )
-    got = run_js("size_plan.js", cases)
+    got = run_js("size_plan.js", cases, tmp_path)
     assert got == expected
     assert 50 < sum("ok" in e for e in expected) < 550
 
@@ -187,3 +198,78 @@ def test_size_plan_fixes_are_what_pytorch_layers_do():
             checked += 1
     assert checked >= 8
     assert plan.output < 100  # cropping leaves the decoder's output smaller than the input
+
+
+# --- chapter 2: the photograph, upsampled by any factor ------------------------------------
+
+
+def test_upsample_js_equals_the_package_for_every_method_and_factor(tmp_path):
+    rng = np.random.default_rng(2)
+    cases, expected = [], []
+    for _ in range(500):
+        h, w = (int(v) for v in rng.integers(1, 13, 2))
+        image = rng.random((h, w))
+        method = str(rng.choice(METHODS))
+        # continuous factors from 1 to 4, with whole numbers often (bed of nails needs them)
+        factor = float(rng.integers(1, 5)) if rng.random() < 0.3 else round(rng.uniform(1, 4), 2)
+        cases.append(
+            {
+                "fn": "upsample",
+                "args": [{"__tensor__": [h, w], "data": image.ravel().tolist()}, method, factor],
+            }
+        )
+        expected.append(outcome(upsample, image, method, factor))
+    got = run_js("upsample.js", cases, tmp_path)
+    refused = 0
+    for case, want, have in zip(cases, expected, got, strict=True):
+        if "error" in want:
+            assert have == want, case["args"][1:]
+            refused += 1
+            continue
+        assert "ok" in have, (case["args"][1:], have)
+        assert have["ok"]["shape"] == list(want["ok"].shape), case["args"][1:]
+        np.testing.assert_allclose(
+            np.reshape(have["ok"]["data"], want["ok"].shape), want["ok"], rtol=1e-12, atol=1e-12
+        )
+    assert 20 < refused < 150  # bed of nails at a fractional factor: the package's message
+
+
+# --- chapter 4: the overlap demo's kernel presets -------------------------------------------
+
+
+def tent_kernel(stride):
+    tent = 1 - np.abs(np.arange(2 * stride - 1) - (stride - 1)) / stride
+    return np.outer(tent, tent)
+
+
+def test_overlap_presets_are_the_chapters_kernels(tmp_path):
+    settings = [
+        (preset, k, s, seed)
+        for preset in ("ones", "random", "tent", "bilinear", "icnr")
+        for k in range(1, 9)
+        for s in range(1, 5)
+        for seed in (0, 7)
+    ]
+    cases = [{"fn": "presetKernel", "args": list(setting)} for setting in settings]
+    got = {
+        setting: np.array(r["ok"])
+        for setting, r in zip(settings, run_js("overlap.js", cases, tmp_path), strict=True)
+    }
+    for (preset, k, s, seed), kernel in got.items():
+        if preset == "ones":
+            np.testing.assert_array_equal(kernel, np.ones((k, k)))
+        elif preset == "tent":
+            np.testing.assert_allclose(kernel, tent_kernel(s), rtol=1e-15)
+            assert np.allclose(phase_sums(kernel, s), 1)
+        elif preset == "bilinear":
+            np.testing.assert_allclose(kernel, bilinear_kernel(s), rtol=1e-15)
+        elif preset == "random":
+            assert kernel.shape == (k, k) and np.abs(kernel).max() <= 1
+            np.testing.assert_array_equal(kernel, np.round(kernel, 2))
+            assert np.array_equal(kernel, got[preset, k, s, 7 - seed]) == (k * k == 0)
+        else:  # ICNR: a random kernel with every tap repeated over an s x s block
+            m = kernel.shape[0] // s
+            assert kernel.shape == (m * s, m * s) and 1 <= m * s <= 8
+            small = kernel[::s, ::s]
+            np.testing.assert_array_equal(kernel, np.kron(small, np.ones((s, s))))
+            np.testing.assert_allclose(phase_sums(kernel, s), small.sum(), atol=1e-12)

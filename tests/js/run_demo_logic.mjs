@@ -1,18 +1,16 @@
 // Runs the pure logic of chapters 1, 2 and 4's live demos (upsampling/widgets/demos/*.js)
 // on a batch of cases, for tests/test_live_demos_ch124.py.
 //
-// Usage: node tests/js/run_demo_logic.mjs ops.js module.js < cases.json > results.json
-// The root package.json says nothing of modules, so both files are imported from data:
-// URLs of their text (the module's `from "../ops.js"` pointed at ops.js's URL): exactly
-// the text the book ships. Input: {"cases": [{"fn": name, "args": [...]}, ...]}; output:
-// one entry per case, {"ok": result} or {"error": {"name", "message"}}. Tensors
-// ({shape, data: Float64Array}) come back as {"shape", "data": [...]}.
-import { readFileSync } from "node:fs";
+// Usage: node tests/js/run_demo_logic.mjs module.js < cases.json > results.json
+// module.js is a demo module in a copy of upsampling/widgets/ that the test marks as ES
+// modules (a package.json with "type": "module"), so that its relative imports (ops.js,
+// live_ui.js) resolve as they do in the page: the same files, unchanged. Input: {"cases": [{"fn": name, "args": [...]}, ...]}; output:
+// one entry per case, {"ok": result} or {"error": {"name", "message"}}. An argument
+// {"__tensor__": shape, "data": [...]} is passed as a tensor; tensors ({shape, data:
+// Float64Array}) come back as {"shape", "data": [...]}.
+import { pathToFileURL } from "node:url";
 
-const url = (text) => `data:text/javascript;base64,${Buffer.from(text).toString("base64")}`;
-const opsUrl = url(readFileSync(process.argv[2], "utf8"));
-const source = readFileSync(process.argv[3], "utf8").replaceAll('"../ops.js"', JSON.stringify(opsUrl));
-const module = await import(url(source));
+const module = await import(pathToFileURL(process.argv[2]).href);
 
 function plain(value) {
   if (value instanceof Float64Array) return Array.from(value);
@@ -23,12 +21,21 @@ function plain(value) {
   return value;
 }
 
+function tensors(value) {
+  if (Array.isArray(value)) return value.map(tensors);
+  if (value !== null && typeof value === "object") {
+    if ("__tensor__" in value) return { shape: value.__tensor__, data: Float64Array.from(value.data) };
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, tensors(v)]));
+  }
+  return value;
+}
+
 const chunks = [];
 for await (const chunk of process.stdin) chunks.push(chunk);
 const { cases } = JSON.parse(Buffer.concat(chunks).toString("utf8"));
 const results = cases.map(({ fn, args }) => {
   try {
-    return { ok: plain(module[fn](...args)) };
+    return { ok: plain(module[fn](...tensors(args))) };
   } catch (error) {
     return { error: { name: error.name, message: error.message } };
   }
