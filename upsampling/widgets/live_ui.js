@@ -29,8 +29,9 @@
 //                                                  .mark(f) classes cells (f(r, c))
 //   demo.table(caption, {palette, hideCaption})    a number table drawn as a heat map:
 //                                                  .show(array, {mark}) / .clear()
-//   demo.panel(heading, {row})                     a box for views, in the views area
-//                                                  (a column; side by side with row)
+//   demo.panel(heading, {row, alignEnd})           a box for views, in the views area
+//                                                  (a column; side by side with row;
+//                                                  bottoms aligned with alignEnd)
 //   demo.note()                                    a paragraph for text the redraw writes
 // `min`, `max` and `count` may be functions of the settings (ranges that depend on other
 // settings); `get(settings)` / `set(value, settings) -> patch` bind a control to
@@ -510,6 +511,7 @@ class StepControl {
       const last = this.count(s);
       if (!this.input.isConnected || s.step >= last) return this.stop();
       this.demo.set({ step: s.step + 1 }, null);
+      if (this.demo.settings.step >= last) this.stop();
     }, this.interval);
   }
 
@@ -609,7 +611,19 @@ class Demo {
   }
 
   axes(specs, { parent } = {}) {
+    // A grid: the argument names once on top (for the eye; every input carries its
+    // name as aria-label), then one row per axis. Column widths in ch of one font, so
+    // that the rows line up.
+    const width = (key) => `${Math.max(key.length, 5) + 1}ch`;
     const box = h("div", { class: "live-axes" });
+    const header = h("div", { class: "live-axis live-axis-header", "aria-hidden": "true" });
+    header.append(h("span", { class: "live-axis-name" }));
+    for (const spec of specs) {
+      const cell = h("span", { class: "live-axis-cell", text: spec.key });
+      cell.style.width = width(spec.key);
+      header.append(cell);
+    }
+    box.append(header);
     AXES.forEach((axis, i) => {
       const group = h("div", { class: "live-axis", role: "group", "aria-label": axis });
       group.append(h("span", { class: "live-axis-name", text: axis, "aria-hidden": "true" }));
@@ -621,7 +635,11 @@ class Demo {
         }
         const get = spec.get && ((s) => spec.get(s)[i]);
         const set = spec.set && ((v, s) => spec.set(v, i, s));
-        this.add(new IntegerControl(this, key, { ...options, axis: i, get, set }), group);
+        const control = new IntegerControl(this, key, { ...options, axis: i, get, set });
+        control.el.classList.add("live-axis-cell");
+        control.el.style.width = width(key);
+        control.el.querySelector(".live-name").className = "live-visually-hidden";
+        this.add(control, group);
       }
       box.append(group);
     });
@@ -675,8 +693,9 @@ class Demo {
     return table;
   }
 
-  panel(heading, { parent, row = false } = {}) {
+  panel(heading, { parent, row = false, alignEnd = false } = {}) {
     const box = h("div", { class: row ? "live-panel live-row" : "live-panel" });
+    if (alignEnd) box.classList.add("live-align-end"); // tables of as many rows line up
     if (heading) box.append(h("div", { class: "live-panel-heading", text: heading }));
     (parent ?? this.viewsEl).append(box);
     return box;

@@ -39,10 +39,14 @@ function setup(demo) {
     palette: "count",
     parent: left,
   });
-  const c = demo.table("C");
-  const transposed = demo.panel("", { row: true });
-  const ct = demo.table("Cᵀ", { parent: transposed });
-  const counts = demo.table("entries per row of Cᵀ", { palette: "count", parent: transposed });
+  const c = demo.table("C", { className: "live-compact" });
+  const transposed = demo.panel("", { row: true, alignEnd: true });
+  const ct = demo.table("Cᵀ", { className: "live-compact", parent: transposed });
+  const counts = demo.table("entries per row of Cᵀ", {
+    palette: "count",
+    className: "live-compact",
+    parent: transposed,
+  });
   const note = demo.note();
 
   return (s) => {

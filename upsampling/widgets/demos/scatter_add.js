@@ -113,15 +113,14 @@ function setup(demo) {
   ]);
   demo.stepper({ count: steps, describe: describeStep });
 
-  const inputs = demo.panel();
+  const inputs = demo.panel("", { row: true });
   const input = demo.grid("input", { parent: inputs });
   const weight = demo.grid("weight", { parent: inputs });
   const copy = demo.table("copy", { parent: inputs });
-  const full = demo.panel("full result: copies summed so far (padding crops the hatched cells)");
-  const partial = demo.table("full result", { parent: full, hideCaption: true });
-  const outs = demo.panel();
-  const overlap = demo.table("overlap", { palette: "count", parent: outs });
-  const output = demo.table("output", { parent: outs });
+  const sums = demo.panel("", { row: true });
+  const partial = demo.table("full result", { parent: sums });
+  const overlap = demo.table("overlap", { palette: "count", parent: sums });
+  const output = demo.table("output", { parent: sums });
   const note = demo.note();
 
   return (s) => {
@@ -165,8 +164,8 @@ function setup(demo) {
       mark: (r, c) => (onLatest(r + top, c + left) ? "live-latest" : ""),
     });
     note.textContent =
-      `Full result ${fh}×${fw}; padding (${s.padding.join(", ")}) crops it to the ` +
-      `${height}×${width} output` +
+      `The full result (copies summed so far) is ${fh}×${fw}; padding (${s.padding.join(", ")}) crops it to the ` +
+      `${height}×${width} output (the hatched cells are cropped)` +
       (s.output_padding.some((v) => v > 0)
         ? `, output_padding (${s.output_padding.join(", ")}) keeps that many more rows and ` +
           "columns at the bottom and right."
