@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from conftest import wait_for_demos
 
-from upsampling import conv_transpose2d, max_pool2d, max_unpool2d, overlap_counts
+from upsampling import conv_transpose2d, interpolate, max_pool2d, max_unpool2d, overlap_counts
 from upsampling.checkerboard import bilinear_kernel, phase_sums
 from upsampling.plots.sizes import FIXES, size_plan
 from upsampling.plots.unpooling import sample_image, upsample
@@ -306,9 +306,12 @@ def test_photo_equals_the_package_for_every_method_and_sampled_factors(photo):
     ]:
         demo.locator('select[aria-label="mode"]').select_option(mode)
         box = demo.locator('input[aria-label="align_corners"]')
-        assert box.is_disabled() == (mode != "bilinear")
-        if mode == "bilinear":
-            box.set_checked(align)
+        if mode != "bilinear":  # the package refuses align_corners without interpolation
+            box.check()
+            with pytest.raises(ValueError) as refused:
+                interpolate(np.ones((1, 1, 4, 4)), scale_factor=2, mode=mode, align_corners=True)
+            assert demo.locator("p.live-message").inner_text() == f"ValueError: {refused.value}"
+        box.set_checked(align)
         method = "bilinear, align_corners" if align else mode
         for factor in (round(float(rng.uniform(1, 4)), 2), 3):
             _set_factor(demo, factor)

@@ -4,6 +4,7 @@
 // computations are ops.js's (overlap_counts, conv_transpose2d, phase_sums,
 // checkerboard_score), the package's; the kernels come from presets or are typed.
 import { formatNumber, liveDemo, makeRows, ops, pyArray, pyCall, pyValue, resized } from "../live_ui.js";
+import { levelRows } from "./level_rows.js";
 
 const MAX_LAYERS = 3;
 const SHOWN = 32; // largest side a table shows in full; bigger maps show their corner
@@ -93,51 +94,43 @@ export default liveDemo({
     const layerBox = document.createElement("div");
     layerBox.className = "ch124-levels";
     demo.controlsEl.append(layerBox);
-    const groups = [];
-    for (let l = 0; l < MAX_LAYERS; l++) {
-      const group = document.createElement("div");
-      group.className = "live-axis";
-      group.setAttribute("role", "group");
-      group.setAttribute("aria-label", `layer ${l + 1}`);
-      const name = document.createElement("span");
-      name.className = "live-axis-name";
-      name.setAttribute("aria-hidden", "true");
-      name.textContent = `layer ${l + 1}`;
-      group.append(name);
-      demo.integer("kernel_size", {
-        min: 1,
-        max: 8,
-        parent: group,
-        get: (s) => s.kernel_size[l],
-        set: (v, s) => {
-          const kernel_size = s.kernel_size.map((old, i) => (i === l ? v : old));
-          if (s.preset === "ones" || s.preset === "random") {
-            return { kernel_size, [WEIGHTS[l]]: presetKernel(s.preset, v, s.stride[l], s.seed + l) };
-          }
-          return { kernel_size, preset: "typed", [WEIGHTS[l]]: resized(s[WEIGHTS[l]], v, v, 0) };
+    const syncLayers = levelRows(demo, layerBox, {
+      count: (s) => s.layers,
+      name: (l) => `layer ${l + 1}`,
+      fields: [
+        {
+          key: "kernel_size",
+          min: 1,
+          max: 8,
+          get: (s, l) => s.kernel_size[l],
+          set: (v, s, l) => {
+            const kernel_size = s.kernel_size.map((old, i) => (i === l ? v : old));
+            if (s.preset === "ones" || s.preset === "random") {
+              return { kernel_size, [WEIGHTS[l]]: presetKernel(s.preset, v, s.stride[l], s.seed + l) };
+            }
+            return { kernel_size, preset: "typed", [WEIGHTS[l]]: resized(s[WEIGHTS[l]], v, v, 0) };
+          },
         },
-      });
-      demo.integer("stride", {
-        min: 1,
-        max: 4,
-        parent: group,
-        get: (s) => s.stride[l],
-        set: (v, s) => {
-          const stride = s.stride.map((old, i) => (i === l ? v : old));
-          if (["tent", "bilinear", "icnr"].includes(s.preset)) {
-            const w = presetKernel(s.preset, s.kernel_size[l], v, s.seed + l);
-            return {
-              stride,
-              [WEIGHTS[l]]: w,
-              kernel_size: s.kernel_size.map((old, i) => (i === l ? w.length : old)),
-            };
-          }
-          return { stride };
+        {
+          key: "stride",
+          min: 1,
+          max: 4,
+          get: (s, l) => s.stride[l],
+          set: (v, s, l) => {
+            const stride = s.stride.map((old, i) => (i === l ? v : old));
+            if (["tent", "bilinear", "icnr"].includes(s.preset)) {
+              const w = presetKernel(s.preset, s.kernel_size[l], v, s.seed + l);
+              return {
+                stride,
+                [WEIGHTS[l]]: w,
+                kernel_size: s.kernel_size.map((old, i) => (i === l ? w.length : old)),
+              };
+            }
+            return { stride };
+          },
         },
-      });
-      layerBox.append(group);
-      groups.push(group);
-    }
+      ],
+    });
     demo.presets(
       Object.entries(PRESET_LABELS).map(([preset, label]) => ({
         label,
@@ -179,8 +172,14 @@ export default liveDemo({
     return (s) => {
       const n = s.layers;
       presetNote.textContent = `kernel: ${s.preset === "typed" ? "typed by hand" : PRESET_LABELS[s.preset]}`;
-      panels.forEach((p, l) => (p.panel.hidden = l >= n));
-      groups.forEach((g, l) => (g.hidden = l >= n));
+      panels.forEach((p, l) => {
+        p.panel.hidden = l >= n;
+        if (l >= n) {
+          p.sums.clear(); // a layer not in the stack shows nothing
+          p.verdict.textContent = "";
+        }
+      });
+      syncLayers(s);
       const layers = [];
       let border = 0;
       let period = 1;

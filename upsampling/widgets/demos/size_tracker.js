@@ -3,6 +3,7 @@
 // (upsampling.widgets.live_demos_ch124.SizeTrackerDemo). The plan is size_plan.js, a
 // mirror of upsampling.plots.sizes.size_plan tested against it.
 import { liveDemo, ops, pyCall, pyValue } from "../live_ui.js";
+import { levelRows } from "./level_rows.js";
 import { FIXES, size_plan } from "./size_plan.js";
 
 const MAX_DEPTH = 6;
@@ -112,22 +113,17 @@ export default liveDemo({
     demo.select("fix", FIXES.map((f) => ({ value: f, label: FIX_LABELS[f] })));
     const levelBox = el("div", { class: "ch124-levels" });
     demo.controlsEl.append(levelBox);
-    const rows = [];
-    for (let l = 0; l < MAX_DEPTH; l++) {
-      const group = el("div", { class: "live-axis", role: "group", "aria-label": `level ${l + 1}` });
-      group.append(el("span", { class: "live-axis-name", "aria-hidden": "true" }, `level ${l + 1}`));
-      for (const [key, min, max] of [["kernel_size", 1, 7], ["stride", 1, 4], ["padding", 0, 3]]) {
-        demo.integer(key, {
-          min,
-          max,
-          parent: group,
-          get: (s) => s[key][l],
-          set: (v, s) => ({ [key]: s[key].map((old, i) => (i === l ? v : old)) }),
-        });
-      }
-      levelBox.append(group);
-      rows.push(group);
-    }
+    const syncLevels = levelRows(demo, levelBox, {
+      count: (s) => s.depth,
+      name: (l) => `level ${l + 1}`,
+      fields: [["kernel_size", 1, 7], ["stride", 1, 4], ["padding", 0, 3]].map(([key, min, max]) => ({
+        key,
+        min,
+        max,
+        get: (s, l) => s[key][l],
+        set: (v, s, l) => ({ [key]: s[key].map((old, i) => (i === l ? v : old)) }),
+      })),
+    });
     const same = (k, s, p) => () => ({
       kernel_size: Array(MAX_DEPTH).fill(k),
       stride: Array(MAX_DEPTH).fill(s),
@@ -157,7 +153,7 @@ export default liveDemo({
     };
 
     return (s) => {
-      rows.forEach((group, l) => (group.hidden = l >= s.depth));
+      syncLevels(s);
       let plan;
       try {
         plan = size_plan(s.input_size, s.depth, { ...levels(s), fix: s.fix });

@@ -48,7 +48,6 @@ export default liveDemo({
       [1.5, 2, 2.5, 3, 4].map((v) => ({ label: `×${v}`, apply: () => ({ scale_factor: v }) })),
       { label: "scale_factor" },
     );
-    const alignBox = demo.controls.find((c) => c.input?.getAttribute("aria-label") === "align_corners");
 
     const pictures = document.createElement("div");
     pictures.className = "ch124-canvases";
@@ -107,7 +106,6 @@ export default liveDemo({
         imageRows = s.image;
         image = ops.array(s.image, "image");
       }
-      alignBox.input.disabled = s.mode !== "bilinear";
       const [r0, c0] = s.zoom;
       const inBox = [r0, c0, r0 + WINDOW, c0 + WINDOW];
       paint(inputCanvas, image, inBox);
@@ -115,6 +113,14 @@ export default liveDemo({
       inputCaption.textContent = `input ${image.shape[0]}×${image.shape[1]}; zoomed: rows ${r0}–${r0 + WINDOW - 1}, columns ${c0}–${c0 + WINDOW - 1}`;
       let out;
       try {
+        if (s.mode !== "bilinear" && s.mode !== "bed of nails" && s.align_corners) {
+          // What the package says to align_corners with a mode that does not interpolate.
+          ops.interpolate({ shape: [1, 1, ...image.shape], data: image.data }, {
+            scale_factor: s.scale_factor,
+            mode: s.mode,
+            align_corners: true,
+          });
+        }
         out = upsample(image, methodOf(s.mode, s.align_corners), s.scale_factor);
       } catch (error) {
         outputCanvas.getContext("2d").clearRect(0, 0, outputCanvas.width, outputCanvas.height);
@@ -136,16 +142,17 @@ export default liveDemo({
   },
   python(s) {
     const lines = [
+      "import numpy as np",
       "from upsampling import interpolate",
       "from upsampling.plots.unpooling import bed_of_nails, sample_image",
       "",
-      `x = sample_image(${s.image.length})[None, None]  # the photograph, (1, 1, H, W)`,
+      `x = np.round(sample_image(${s.image.length}), 3)[None, None]  # the page's photograph`,
     ];
     if (s.mode === "bed of nails") {
       lines.push(`bed_of_nails(x, ${pyValue(s.scale_factor)})[0, 0]`);
     } else {
       const kwargs = { scale_factor: pyValue(s.scale_factor), mode: pyValue(s.mode) };
-      if (s.mode === "bilinear") kwargs.align_corners = pyValue(s.align_corners);
+      if (s.mode === "bilinear" || s.align_corners) kwargs.align_corners = pyValue(s.align_corners);
       lines.push(`${pyCall("interpolate", ["x"], kwargs)}[0, 0]`);
     }
     return lines.join("\n");
