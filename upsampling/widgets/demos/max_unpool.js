@@ -26,6 +26,7 @@ const place = (i, width) => [Math.floor(i / width), i % width];
 
 export default liveDemo({
   setup(demo) {
+    demo.root.classList.add("ch124-demo"); // see ch124.css: dark mode
     demo.axes([
       {
         key: "input_size",
@@ -51,14 +52,8 @@ export default liveDemo({
     const outputTable = demo.table("output");
     const note = demo.note();
 
-    const markInput = (kept) => {
-      grid.inputs.forEach((row, r) =>
-        row.forEach((input, c) => input.parentElement.classList.toggle("ch124-kept", kept.has(`${r},${c}`))),
-      );
-    };
-
     return (s) => {
-      markInput(new Set());
+      grid.mark(() => "");
       const x = ops.array([[s.input]]);
       const [height, width] = [s.input.length, s.input[0].length];
       const [pooled, indices] = ops.max_pool2d(x, s.kernel_size, { stride: s.stride, return_indices: true });
@@ -66,7 +61,7 @@ export default liveDemo({
       indicesTable.show(indices);
       const kept = new Set();
       for (const i of indices.data) kept.add(place(i, width).join(","));
-      markInput(kept);
+      grid.mark((r, c) => (kept.has(`${r},${c}`) ? "ch124-kept" : ""));
       const [ph, pw] = pooled.shape.slice(-2);
       const assumed = [(ph - 1) * s.stride + s.kernel_size, (pw - 1) * s.stride + s.kernel_size];
       const options = { stride: s.stride };

@@ -89,6 +89,7 @@ function corner(t, side) {
 
 export default liveDemo({
   setup(demo) {
+    demo.root.classList.add("ch124-demo"); // see ch124.css: dark mode
     demo.integer("layers", { min: 1, max: MAX_LAYERS });
     demo.integer("input_size", { min: 1, max: 8 });
     const layerBox = document.createElement("div");

@@ -108,6 +108,7 @@ function drawPlan(plan, chosen) {
 
 export default liveDemo({
   setup(demo) {
+    demo.root.classList.add("ch124-demo"); // see ch124.css: dark mode
     demo.integer("input_size", { min: 1, max: 1024 });
     demo.integer("depth", { min: 1, max: MAX_DEPTH });
     demo.select("fix", FIXES.map((f) => ({ value: f, label: FIX_LABELS[f] })));
@@ -139,9 +140,9 @@ export default liveDemo({
     const picture = el("div", { class: "ch124-picture" });
     demo.viewsEl.append(picture);
     const summary = demo.note();
-    const sizes = el("table", { class: "live-table ch124-sizes" });
+    const sizes = el("table", { class: "ch124-text-table ch124-sizes" });
     sizes.dataset.array = "sizes";
-    const fixes = el("table", { class: "live-table ch124-fixes" });
+    const fixes = el("table", { class: "ch124-text-table ch124-fixes" });
     fixes.dataset.array = "fixes";
     demo.viewsEl.append(sizes, fixes);
 

@@ -41,6 +41,7 @@ function region(image, [r0, c0, r1, c1]) {
 
 export default liveDemo({
   setup(demo) {
+    demo.root.classList.add("ch124-demo"); // see ch124.css: dark mode
     demo.select("mode", ["nearest", "nearest-exact", "bilinear", "bed of nails"]);
     demo.checkbox("align_corners");
     demo.slider("scale_factor", { min: 1, max: 4, step: 0.01, format: (v) => `×${v}` });
