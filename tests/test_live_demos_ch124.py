@@ -273,3 +273,45 @@ def test_overlap_presets_are_the_chapters_kernels(tmp_path):
             small = kernel[::s, ::s]
             np.testing.assert_array_equal(kernel, np.kron(small, np.ones((s, s))))
             np.testing.assert_allclose(phase_sums(kernel, s), small.sum(), atol=1e-12)
+
+
+# --- the Python declarations -----------------------------------------------------------
+
+
+def test_size_tracker_settings_are_completed_per_level_and_checked():
+    from upsampling.widgets.live_demos_ch124 import SizeTrackerDemo
+
+    demo = SizeTrackerDemo(input_size=65, kernel_size=[3, 2], stride=2)
+    assert demo.settings["kernel_size"] == [3, 2, 2, 2, 2, 2]
+    assert demo.settings["stride"] == [2] * 6
+    assert demo.settings["input_size"] == 65
+    assert demo.initial == demo.settings  # reset goes back to what the chapter chose
+    for bad in ({"input_size": 0}, {"input_size": 1025}, {"depth": 7}, {"fix": "trim"}):
+        with pytest.raises(ValueError):
+            SizeTrackerDemo(**bad)
+
+
+def test_max_unpool_and_overlap_settings_are_checked():
+    from upsampling.widgets.live_demos_ch124 import MaxUnpoolDemo, OverlapDemo
+
+    demo = MaxUnpoolDemo(input=np.arange(6.0).reshape(2, 3), kernel_size=2)
+    assert demo.settings["input"] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    with pytest.raises(ValueError, match="2-D list"):
+        MaxUnpoolDemo(input=[[1, 2], [3]])
+    overlap = OverlapDemo(kernel_size=4, stride=2)
+    assert overlap.settings["weight"] == [[1] * 4] * 4 and overlap.settings["stride"] == [2] * 3
+    with pytest.raises(ValueError, match="kernel_size"):
+        OverlapDemo(preset="typed", kernel_size=[4, 3, 3])  # a 3 x 3 weight is not 4 x 4
+
+
+def test_photo_demo_carries_a_small_grey_crop():
+    from upsampling.plots.unpooling import sample_image
+    from upsampling.widgets.live_demos_ch124 import UpsamplePhotoDemo
+
+    demo = UpsamplePhotoDemo()
+    np.testing.assert_array_equal(demo.settings["image"], np.round(sample_image(48), 3))
+    assert len(json.dumps(demo.settings)) < 20_000  # the page carries the pixels
+    with pytest.raises(ValueError, match="scale_factor"):
+        UpsamplePhotoDemo(scale_factor=5)
+    with pytest.raises(ValueError, match="mode"):
+        UpsamplePhotoDemo(mode="bicubic")
