@@ -1,17 +1,16 @@
-"""Figures of chapter 1, why upsample: feature-map sizes through an encoder-decoder.
+"""Chapter 1, why upsample: feature-map sizes through an encoder-decoder.
 
 :func:`size_plan` computes, with the package's size formulas, every feature-map size of
 a U-Net-like network whose encoder shrinks the input with one convolution per level
 and whose decoder grows it back with one transposed convolution per level, and what it
-takes for each skip connection to line up. :func:`plot_size_tracker` draws it.
+takes for each skip connection to line up. The chapter's live size tracker
+(``upsampling/widgets/demos/size_tracker.js``) draws it, computed in the page by
+``size_plan.js``, a mirror of :func:`size_plan` tested against it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from upsampling import _args
 from upsampling.sizes import (
@@ -26,15 +25,8 @@ __all__ = [
     "SizePlan",
     "SkipFix",
     "describe_size_plan",
-    "plot_size_tracker",
     "size_plan",
 ]
-
-OK_COLOR = "#2e7d32"
-FIX_COLOR = "#e65100"
-CROP_COLOR = "#c62828"
-ENCODER_COLOR = "#dbe9f6"
-DECODER_COLOR = "#fde9d9"
 
 
 #: The ways to make a skip connection line up, in the order the tracker lists them.
@@ -247,134 +239,3 @@ def describe_size_plan(input_size, depth, kernel_size=3, stride=2, padding=1) ->
         decoder.append(str(step.raw) if step.lines_up else f"{step.raw} (skip: {step.skip})")
     lines = ["encoder: " + " → ".join(map(str, plan.encoder)), "decoder: " + " → ".join(decoder)]
     return "\n".join(lines + plan.fixes())
-
-
-def _box_width(size, largest, label):
-    return max(0.35 + 0.9 * size / largest, 0.2 + 0.11 * len(label))
-
-
-def _box(ax, x, y, size, largest, color, label, edge="#37474f", linestyle="-"):
-    width = _box_width(size, largest, label)
-    ax.add_patch(
-        Rectangle(
-            (x - width / 2, y - 0.22),
-            width,
-            0.44,
-            facecolor=color,
-            edgecolor=edge,
-            linewidth=1.2,
-            linestyle=linestyle,
-        )
-    )
-    ax.text(x, y, label, ha="center", va="center", fontsize=10)
-    return width
-
-
-def plot_size_tracker(input_size, depth, kernel_size=3, stride=2, padding=1, ax=None):
-    """Draws the sizes of :func:`size_plan` as a U: encoder down, decoder up, skips across.
-
-    Each box is a feature map, as wide as its size (relative to the input) and labelled
-    with it. Each skip connection is a horizontal arrow: green when the decoder's output
-    and the encoder's map have the same size; orange when they differ, labelled with the
-    ``output_padding`` that fixes it; red when only cropping does. Returns the axes.
-    """
-    plan = size_plan(input_size, depth, kernel_size, stride, padding)
-    rows = max(depth, 4) + 1  # the same height up to depth 4: a demo's figure keeps its size
-    if ax is None:
-        fig = Figure(figsize=(7.2, 0.9 + 0.62 * rows))
-        ax = fig.add_axes((0.01, 0.01, 0.98, 0.98 - 0.35 / (0.9 + 0.62 * rows)))
-    largest = max(plan.encoder)
-    left, right, shift = 0.0, 7.0, 0.55
-    for level, size in enumerate(plan.encoder):
-        _box(ax, left + shift * level, -level, size, largest, ENCODER_COLOR, str(size))
-        if level:
-            ax.add_patch(
-                FancyArrowPatch(
-                    (left + shift * (level - 1), -level + 1 - 0.24),
-                    (left + shift * level, -level + 0.24),
-                    arrowstyle="-|>",
-                    mutation_scale=10,
-                    color="#546e7a",
-                )
-            )
-    bottom = depth
-    _box(
-        ax,
-        right - shift * bottom,
-        -bottom,
-        plan.encoder[-1],
-        largest,
-        DECODER_COLOR,
-        str(plan.encoder[-1]),
-    )
-    for step in plan.decoder:
-        level = step.level - 1
-        x, y = right - shift * level, -level
-        if step.lines_up:
-            color, label, note = OK_COLOR, str(step.raw), "lines up"
-        elif step.output_padding is not None and step.output_padding < step.stride:
-            color, label = FIX_COLOR, f"{step.raw}→{step.skip}"
-            note = f"{step.raw} ≠ {step.skip}: output_padding={step.output_padding}"
-        else:
-            color, label = CROP_COLOR, f"{step.raw}"
-            note = f"{step.raw} ≠ {step.skip}: crop {abs(step.crop)}"
-        _box(
-            ax,
-            x,
-            y,
-            step.skip if not step.lines_up else step.raw,
-            largest,
-            DECODER_COLOR,
-            label,
-            edge=color,
-            linestyle="-" if step.lines_up else "--",
-        )
-        ax.add_patch(
-            FancyArrowPatch(
-                (right - shift * (level + 1), y - 1 + 0.24),
-                (x, y - 0.24),
-                arrowstyle="-|>",
-                mutation_scale=10,
-                color="#546e7a",
-            )
-        )
-        skip_from = (
-            left
-            + shift * level
-            + _box_width(plan.encoder[level], largest, str(plan.encoder[level])) / 2
-            + 0.05
-        )
-        skip_to = (
-            x - _box_width(step.skip if not step.lines_up else step.raw, largest, label) / 2 - 0.05
-        )
-        ax.add_patch(
-            FancyArrowPatch(
-                (skip_from, y),
-                (skip_to, y),
-                arrowstyle="-|>",
-                mutation_scale=10,
-                color=color,
-                linewidth=1.6,
-                linestyle="-" if step.lines_up else (0, (4, 2)),
-            )
-        )
-        ax.text(
-            (skip_from + skip_to) / 2,
-            y + 0.1,
-            note,
-            ha="center",
-            va="bottom",
-            fontsize=8.5,
-            color=color,
-        )
-    ax.text(left, 0.55, "encoder (conv)", ha="center", fontsize=9, color="#37474f")
-    ax.text(right, 0.55, "decoder (transposed conv)", ha="center", fontsize=9, color="#37474f")
-    ax.set_title(
-        f"input {input_size}, depth {depth}: kernel_size={kernel_size}, stride={stride}, "
-        f"padding={padding}",
-        fontsize=10,
-    )
-    ax.set_xlim(left - 1.0, right + 1.0)
-    ax.set_ylim(-rows + 0.5, 0.85)
-    ax.set_axis_off()
-    return ax
