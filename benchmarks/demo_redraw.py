@@ -112,18 +112,27 @@ def open_page(browser, base: str, name: str, site: Path):
 
 
 def maximise(demo) -> None:
-    """Puts every number control at its largest accepted value (twice: ranges that depend
-    on other settings grow as those do), and the step control at its end."""
+    """Puts every number control at its largest value the demo computes without an error
+    (twice: ranges that depend on other settings grow as those do); the step control
+    ends at its last step."""
     fields = demo.locator("input[type=number]:not(table input), input[type=range]")
+    message = demo.locator(".live-message")
     for _ in range(2):
         for i in range(fields.count()):
             field = fields.nth(i)
-            top = field.get_attribute("max")
-            if top is None or top == "":
+            top, low = field.get_attribute("max"), field.get_attribute("min") or "0"
+            if not top:
                 continue
-            field.evaluate(TIME_CHANGE, top)
-            if field.get_attribute("aria-invalid") == "true":  # refused: back to a valid one
-                field.evaluate(TIME_CHANGE, str(int(float(top)) - 1))
+            step = float(field.get_attribute("step") or 1)
+            value = float(top)
+            while True:
+                field.evaluate(TIME_CHANGE, f"{value:g}")
+                refused = field.get_attribute("aria-invalid") == "true"
+                if not (refused or message.count() and message.first.text_content()):
+                    break
+                if value - step < float(low):
+                    break
+                value -= step
 
 
 def time_demo(demo, repeats: int) -> dict:

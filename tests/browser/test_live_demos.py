@@ -65,9 +65,13 @@ READ_TABLES = """root => Object.fromEntries([...root.querySelectorAll('table')].
   }))
 ]))"""
 
+# What a demo shows, as text: every table (its cells row by row, then its inputs' values
+# after a "|"), the message, the notes and the readouts. textContent, not innerText: a
+# large array's table is kept out of layout (drawn on a canvas instead).
 SHOWN = """root => [...root.querySelectorAll('table, .live-message, .live-note, output')]
   .map(n => n.tagName === 'TABLE'
-    ? n.innerText + '|' + [...n.querySelectorAll('input')].map(i => i.value).join(',')
+    ? [...n.rows].map(r => [...r.cells].map(c => c.textContent).join('\\t')).join('\\n')
+      + '|' + [...n.querySelectorAll('input')].map(i => i.value).join(',')
     : n.textContent).join('\\n')"""
 
 

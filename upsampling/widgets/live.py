@@ -59,7 +59,10 @@ it shows (``ScatterAddDemo``). Settings keys are the package's argument names
 The accessibility contract (tests/browser/test_live_demos.py checks it on every page):
 the root element has ``data-demo="<name>"``; every array shown is a ``<table>`` of its
 numbers with a ``<caption>`` naming it (``input``, ``weight``, ``output``, ``overlap``...),
-its cells coloured as a heat map (the table is the picture); every parameter control is
+its cells coloured as a heat map (the table is the picture; a large array asked for with
+``picture: true`` is drawn on a canvas instead and its table kept in the page, out of
+sight and out of layout, because thousands of table cells take the browser longer to
+lay out than a frame lasts); every parameter control is
 an ``<input>`` or ``<select>`` whose ``aria-label`` is the package's argument name, and
 per-axis controls sit in a group labelled ``height`` or ``width`` (``role="group"``),
 each labelled with the argument name; a step-through control is an

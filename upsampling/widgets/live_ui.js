@@ -27,8 +27,11 @@
 //   demo.grid(key, {caption})                      an editable table bound to a 2-D
 //                                                  array setting (cells are inputs);
 //                                                  .mark(f) classes cells (f(r, c))
-//   demo.table(caption, {palette, hideCaption})    a number table drawn as a heat map:
-//                                                  .show(array, {mark}) / .clear()
+//   demo.table(caption, {palette, hideCaption,     a number table drawn as a heat map:
+//                        picture})                 .show(array, {mark}) / .clear();
+//                                                  with picture, an array of more than
+//                                                  PICTURE_FROM cells is drawn on a canvas
+//                                                  and its table kept out of sight
 //   demo.panel(heading, {row, alignEnd})           a box for views, in the views area
 //                                                  (a column; side by side with row;
 //                                                  bottoms aligned with alignEnd)
@@ -110,28 +113,25 @@ export function resized(rows, h, w, fill = 1) {
 
 // --- Colours ------------------------------------------------------------------------------
 
-// Heat maps are semi-transparent colours over the page's own background, so they read in
-// light and dark mode; the text keeps the theme's colour.
+// Heat maps are translucent colours over the page's own background, so they read in light
+// and dark mode; the text keeps the theme's colour. A cell gets one of LEVELS classes
+// (live.css holds their colours): a class costs the browser less than an inline style,
+// and a redraw writes only the cells whose class changes.
+const LEVELS = 8;
+const level = (fraction) => Math.max(1, Math.min(LEVELS, Math.ceil(fraction * LEVELS)));
 const PALETTES = {
-  // Signed values: orange above zero, blue below, transparent at zero.
+  // Signed values: orange above zero, blue below, none at zero.
   signed: (v, scale) =>
-    v === 0 || scale === 0
-      ? ""
-      : v > 0
-        ? `rgba(230, 120, 30, ${(0.12 + 0.6 * Math.min(1, v / scale)).toFixed(3)})`
-        : `rgba(50, 130, 210, ${(0.12 + 0.6 * Math.min(1, -v / scale)).toFixed(3)})`,
+    v === 0 || !(scale > 0) ? "" : v > 0 ? `lv-p${level(v / scale)}` : `lv-n${level(-v / scale)}`,
   // Marks: any number gets the same light tint (taps, indices: where, not how much).
-  mark: () => "rgba(120, 80, 200, 0.22)",
+  mark: () => "lv-m",
   // Counts: one hue, darker for more.
-  count: (v, scale) =>
-    v <= 0 || scale === 0
-      ? ""
-      : `rgba(120, 80, 200, ${(0.1 + 0.6 * Math.min(1, v / scale)).toFixed(3)})`,
+  count: (v, scale) => (v <= 0 || !(scale > 0) ? "" : `lv-c${level(v / scale)}`),
 };
 
 function scaleOf(rows) {
   let m = 0;
-  for (const row of rows) for (const v of row) m = Math.max(m, Math.abs(v));
+  for (const row of rows) for (const v of row) if (v !== null) m = Math.max(m, Math.abs(v));
   return m;
 }
 
@@ -154,9 +154,150 @@ const evaluate = (value, settings) => (typeof value === "function" ? value(setti
 
 // --- Tables -------------------------------------------------------------------------------
 
+/** Arrays with more cells than this are drawn on a canvas when a table asks for a picture. */
+const PICTURE_FROM = 300;
+// The heat-map classes' colours (as in live.css), for the canvas.
+const ALPHAS = [0.12, 0.2, 0.28, 0.36, 0.44, 0.52, 0.62, 0.72];
+const COLOURS = { "lv-m": "rgba(120, 80, 200, 0.22)" };
+ALPHAS.forEach((a, i) => {
+  COLOURS[`lv-p${i + 1}`] = `rgba(230, 120, 30, ${a})`;
+  COLOURS[`lv-n${i + 1}`] = `rgba(50, 130, 210, ${a})`;
+  COLOURS[`lv-c${i + 1}`] = `rgba(120, 80, 200, ${a - 0.02})`;
+});
+
+// The same colours as [r, g, b, a] bytes, for the canvas's one-pixel-per-cell image.
+const RGBA = { cropped: [128, 128, 128, 56] };
+for (const [name, css] of Object.entries(COLOURS)) {
+  const [r, g, b, a] = css.match(/[\d.]+/g).map(Number);
+  RGBA[name] = [r, g, b, Math.round(a * 255)];
+}
+const mix = (p, q) => p.map((v, i) => Math.round((v + q[i]) / 2));
+
+// Numbers drawn once per page (per size, colour and font) and copied from then on.
+const GLYPHS = new Map();
+
+/** A table's cells drawn on a canvas: colours, numbers, marks (outlined; cropped shaded). */
+class CanvasPicture {
+  constructor(caption, hideCaption) {
+    this.label = h("div", { class: "live-array-label", "aria-hidden": "true", text: caption });
+    this.label.hidden = true;
+    if (hideCaption) this.label.classList.add("live-visually-hidden");
+    this.canvas = h("canvas", { class: "live-picture", "aria-hidden": "true" });
+    this.canvas.hidden = true;
+  }
+
+  readStyle() {
+    const style = getComputedStyle(this.canvas);
+    this.ink = style.color;
+    this.font = `11px ${style.fontFamily}`;
+  }
+
+  /** Draws `cells` (NumberTable's: {text, colour, mark}) or, with null, hides the picture. */
+  show(cells, chars) {
+    this.label.hidden = this.canvas.hidden = !cells;
+    if (!cells) return;
+    const rows = cells.length;
+    const cols = rows ? cells[0].length : 0;
+    const ratio = window.devicePixelRatio || 1;
+    // Cell sizes in device pixels, so that every copy of a number is a plain blit.
+    const cw = Math.round(Math.max(16, chars * 6.4 + 6) * ratio);
+    const ch = Math.round(17 * ratio);
+    const width = cols * cw + 1;
+    const height = rows * ch + 1;
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.canvas.style.width = `${width / ratio}px`;
+      this.canvas.style.height = `${height / ratio}px`;
+    }
+    const ctx = this.canvas.getContext("2d");
+    // Colours: one pixel per cell in a small image, scaled up in one copy (nearest
+    // neighbour); marks other than "cropped" are outlined afterwards.
+    if (!this.swatch) this.swatch = document.createElement("canvas");
+    if (this.swatch.width !== cols || this.swatch.height !== rows) {
+      this.swatch.width = cols;
+      this.swatch.height = rows;
+    }
+    const pixels = new ImageData(Math.max(cols, 1), Math.max(rows, 1));
+    const outlines = [];
+    for (let r = 0; r < rows; r++) {
+      const row = cells[r];
+      for (let c = 0; c < cols; c++) {
+        const { colour, mark } = row[c];
+        let rgba = colour ? RGBA[colour] : null;
+        if (mark) {
+          for (const name of mark.split(" ")) {
+            if (name === "live-cropped") rgba = rgba ? mix(rgba, RGBA.cropped) : RGBA.cropped;
+            else if (name) outlines.push(c * cw, r * ch);
+          }
+        }
+        if (rgba) pixels.data.set(rgba, 4 * (r * cols + c));
+      }
+    }
+    if (rows && cols) this.swatch.getContext("2d").putImageData(pixels, 0, 0);
+    ctx.save();
+    ctx.globalCompositeOperation = "copy";
+    ctx.imageSmoothingEnabled = false;
+    if (rows && cols) ctx.drawImage(this.swatch, 0, 0, cols * cw, rows * ch);
+    else ctx.clearRect(0, 0, width, height);
+    ctx.restore();
+    for (let r = 0; r < rows; r++) {
+      const row = cells[r];
+      for (let c = 0; c < cols; c++) {
+        const text = row[c].text.data;
+        if (text) ctx.drawImage(this.glyph(text, cw, ch, ratio), c * cw, r * ch);
+      }
+    }
+    ctx.strokeStyle = "rgba(128, 128, 128, 0.45)";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let r = 0; r <= rows; r++) {
+      ctx.moveTo(0, r * ch + 0.5);
+      ctx.lineTo(cols * cw, r * ch + 0.5);
+    }
+    for (let c = 0; c <= cols; c++) {
+      ctx.moveTo(c * cw + 0.5, 0);
+      ctx.lineTo(c * cw + 0.5, rows * ch);
+    }
+    ctx.stroke();
+    if (outlines.length) {
+      ctx.strokeStyle = "#d81b60";
+      ctx.lineWidth = 2 * ratio;
+      ctx.beginPath();
+      for (let k = 0; k < outlines.length; k += 2) {
+        ctx.rect(outlines[k] + 1.5 * ratio, outlines[k + 1] + 1.5 * ratio, cw - 2 * ratio, ch - 2 * ratio);
+      }
+      ctx.stroke();
+    }
+  }
+
+  /** A number drawn once, then copied: drawing text is the slow part of a canvas. */
+  glyph(text, cw, ch, ratio) {
+    const key = `${text}|${cw}|${ch}|${this.ink}|${this.font}`;
+    let image = GLYPHS.get(key);
+    if (!image) {
+      if (GLYPHS.size > 20000) GLYPHS.clear();
+      image = document.createElement("canvas");
+      image.width = cw;
+      image.height = ch;
+      const g = image.getContext("2d");
+      g.font = this.font.replace("11px", `${Math.round(11 * ratio)}px`);
+      g.fillStyle = this.ink;
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText(text, cw / 2, ch / 2 + ratio / 2, cw - 2 * ratio);
+      GLYPHS.set(key, image);
+    }
+    return image;
+  }
+}
+
 /** A table of numbers with a caption, its cells coloured as a heat map. */
 class NumberTable {
-  constructor(caption, { palette = "signed", hideCaption = false, className = "" } = {}) {
+  constructor(
+    caption,
+    { palette = "signed", hideCaption = false, className = "", picture = false } = {},
+  ) {
     this.palette = PALETTES[palette];
     this.caption = h("caption", { class: hideCaption ? "live-visually-hidden" : "", text: caption });
     this.body = h("tbody");
@@ -164,61 +305,102 @@ class NumberTable {
     this.el.dataset.array = caption;
     this.cells = [];
     this.shape = [0, 0];
+    this.chars = 0;
+    // picture: large arrays are drawn on a canvas (the table stays, for screen readers
+    // and tests, out of sight and out of layout): thousands of table cells take the
+    // browser tens of milliseconds to lay out, a canvas a few.
+    if (picture) {
+      this.picture = new CanvasPicture(caption, hideCaption);
+      this.shelf = h("div", { class: "live-shelf" }, this.el);
+      this.box = h("div", { class: "live-array" }, this.picture.label, this.picture.canvas, this.shelf);
+    }
   }
 
   /** Shows a 2-D array (nested arrays, null for an empty cell, or a tensor's last two axes). */
   show(array, { mark = null, scale = null } = {}) {
+    // Read the theme's colours before the cells change: reading a style later would make
+    // the browser recompute the styles of every changed cell first.
+    this.picture?.readStyle();
     const rows = plane(array);
     const height = rows.length;
     const width = height ? rows[0].length : 0;
-    if (height !== this.shape[0] || width !== this.shape[1]) this.build(height, width);
+    if (height !== this.shape[0] || width !== this.shape[1]) this.resize(height, width);
     const s = scale ?? scaleOf(rows);
+    let chars = 1;
     for (let r = 0; r < height; r++) {
+      const row = rows[r];
+      const cells = this.cells[r];
       for (let c = 0; c < width; c++) {
-        const cell = this.cells[r][c];
-        const v = rows[r][c];
+        const cell = cells[c];
+        const v = row[c];
         if (cell.value !== v) {
           cell.value = v;
           // null is an empty cell (no number there, e.g. where no copy lands).
-          cell.td.textContent = v === null ? "" : formatNumber(v);
+          cell.text.data = v === null ? "" : formatNumber(v);
           if (v === null) delete cell.td.dataset.value;
           else cell.td.dataset.value = String(v);
         }
-        const background = v === null ? "" : this.palette(v, s);
-        if (cell.background !== background) {
-          cell.background = background;
-          cell.td.style.backgroundColor = background;
-        }
-        const cls = mark ? mark(r, c) || "" : "";
-        if (cell.cls !== cls) {
-          cell.cls = cls;
-          cell.td.className = cls;
+        if (cell.text.data.length > chars) chars = cell.text.data.length;
+        const colour = v === null ? "" : this.palette(v, s);
+        const marked = mark ? mark(r, c) || "" : "";
+        if (cell.colour !== colour || cell.mark !== marked) {
+          cell.colour = colour;
+          cell.mark = marked;
+          cell.td.className = marked ? `${colour} ${marked}` : colour;
         }
       }
+    }
+    const drawn = this.picture && height * width > PICTURE_FROM;
+    this.shelf?.classList.toggle("live-offscreen", Boolean(drawn));
+    if (this.picture) this.picture.show(drawn ? this.cells : null, chars);
+    // Fixed table layout (live.css), columns as wide as the longest number: the browser
+    // lays out a table of thousands of cells without measuring each one.
+    if (chars !== this.chars || this.widthFor !== width) {
+      this.chars = chars;
+      this.widthFor = width;
+      this.el.style.setProperty("--live-chars", String(chars));
+      this.el.style.setProperty("--live-cols", String(width));
     }
     this.el.hidden = false;
   }
 
-  build(height, width) {
-    this.body.replaceChildren();
-    this.cells = [];
-    for (let r = 0; r < height; r++) {
+  /** Adds or removes rows and cells to reach height × width, keeping the others. */
+  resize(height, width) {
+    while (this.cells.length > height) {
+      this.cells.pop();
+      this.body.lastChild.remove();
+    }
+    for (const [r, row] of this.cells.entries()) this.fit(this.body.children[r], row, width);
+    while (this.cells.length < height) {
       const tr = h("tr");
       const row = [];
-      for (let c = 0; c < width; c++) {
-        const td = h("td");
-        tr.append(td);
-        row.push({ td, value: undefined, background: "", cls: "" });
-      }
+      this.fit(tr, row, width);
       this.body.append(tr);
       this.cells.push(row);
     }
     this.shape = [height, width];
   }
 
+  fit(tr, row, width) {
+    while (row.length > width) {
+      row.pop();
+      tr.lastChild.remove();
+    }
+    while (row.length < width) {
+      const text = document.createTextNode("");
+      const td = h("td", {}, text);
+      tr.append(td);
+      row.push({ td, text, value: undefined, colour: "", mark: "" });
+    }
+  }
+
   /** Empties the table (its caption stays). */
   clear() {
-    this.build(0, 0);
+    this.resize(0, 0);
+    this.shelf?.classList.remove("live-offscreen");
+    this.picture?.show(null, 0);
+    this.widthFor = 0;
+    this.el.style.setProperty("--live-cols", "0");
   }
 }
 
@@ -248,6 +430,7 @@ class EditableGrid {
     const width = height ? rows[0].length : 0;
     if (height !== this.shape[0] || width !== this.shape[1]) this.build(height, width);
     const scale = scaleOf(rows);
+    this.colours = makeRows(height, width, () => "");
     for (let r = 0; r < height; r++) {
       for (let c = 0; c < width; c++) {
         const input = this.inputs[r][c];
@@ -255,16 +438,23 @@ class EditableGrid {
         const shown = input.value.trim() === "" ? NaN : Number(input.value);
         if (input !== source && shown !== v) input.value = formatNumber(v);
         if (input !== source) input.removeAttribute("aria-invalid");
-        input.parentElement.style.backgroundColor = this.palette(v, scale);
+        this.colours[r][c] = this.palette(v, scale);
       }
     }
+    this.paint();
   }
 
   /** Marks cells with a class: mark(r, c) -> class name or "" (say, the value in use). */
   mark(mark) {
+    this.marker = mark;
+    this.paint();
+  }
+
+  paint() {
     this.inputs.forEach((row, r) =>
       row.forEach((input, c) => {
-        const cls = (mark && mark(r, c)) || "";
+        const colour = this.colours?.[r]?.[c] ?? "";
+        const cls = this.marker ? `${colour} ${this.marker(r, c) || ""}`.trim() : colour;
         if (input.parentElement.className !== cls) input.parentElement.className = cls;
       }),
     );
@@ -689,7 +879,7 @@ class Demo {
   table(caption, options = {}) {
     const table = new NumberTable(caption, options);
     this.tables.push(table);
-    (options.parent ?? this.viewsEl).append(table.el);
+    (options.parent ?? this.viewsEl).append(table.box ?? table.el);
     return table;
   }
 

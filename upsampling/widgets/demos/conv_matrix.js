@@ -39,9 +39,9 @@ function setup(demo) {
     palette: "count",
     parent: left,
   });
-  const c = demo.table("C", { className: "live-compact" });
+  const c = demo.table("C", { className: "live-compact", picture: true });
   const transposed = demo.panel("", { row: true, alignEnd: true });
-  const ct = demo.table("Cᵀ", { className: "live-compact", parent: transposed });
+  const ct = demo.table("Cᵀ", { className: "live-compact", parent: transposed, picture: true });
   const counts = demo.table("entries per row of Cᵀ", {
     palette: "count",
     className: "live-compact",

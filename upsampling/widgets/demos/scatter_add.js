@@ -118,9 +118,9 @@ function setup(demo) {
   const weight = demo.grid("weight", { parent: inputs });
   const copy = demo.table("copy", { parent: inputs });
   const sums = demo.panel("", { row: true });
-  const partial = demo.table("full result", { parent: sums });
-  const overlap = demo.table("overlap", { palette: "count", parent: sums });
-  const output = demo.table("output", { parent: sums });
+  const partial = demo.table("full result", { parent: sums, picture: true });
+  const overlap = demo.table("overlap", { palette: "count", parent: sums, picture: true });
+  const output = demo.table("output", { parent: sums, picture: true });
   const note = demo.note();
 
   return (s) => {

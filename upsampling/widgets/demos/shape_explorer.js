@@ -30,7 +30,12 @@ function setup(demo) {
   const formula = demo.note();
   // The copies and their overlap share columns (one per cell of the full result).
   const full = demo.panel("the full result, before padding crops it");
-  const copies = demo.table("copies", { palette: "mark", className: "live-compact", parent: full });
+  const copies = demo.table("copies", {
+    palette: "mark",
+    className: "live-compact",
+    parent: full,
+    picture: true,
+  });
   const overlap = demo.table("overlap", { palette: "count", className: "live-compact", parent: full });
   const output = demo.table("output", { palette: "count", className: "live-compact" });
   const legend = demo.note();
