@@ -46,17 +46,19 @@ TIME_CHANGE = """(field, value) => {
   return performance.now() - start;
 }"""
 
-# The two largest values of a control: [largest, next] (or the two states of a checkbox).
+# The two values a control moves between: for a number or a range, the value maximise()
+# left (its largest that computes) and the one below; the last two options of a list;
+# both states of a checkbox.
 EXTREMES = """field => {
   if (field.type === 'checkbox') return [true, false];
   if (field.tagName === 'SELECT') {
     const n = field.options.length;
     return n > 1 ? [String(n - 1), String(n - 2)] : null;
   }
-  const max = Number(field.max), min = Number(field.min || 0);
+  const value = Number(field.value), min = Number(field.min || 0);
   const step = Number(field.step) || 1;
-  if (field.max === '' || max - step < min) return null;
-  return [max, Number((max - step).toFixed(6))];
+  if (field.value === '' || value - step < min) return null;
+  return [value, Number((value - step).toFixed(6))];
 }"""
 
 
