@@ -357,7 +357,7 @@ def overlap(open_page):
     assert log.problems() == []
 
 
-SHOWN = 32  # the largest side a table shows in full
+SHOWN = 24  # the largest side a table shows in full
 
 
 def _check_overlap(demo, layers):

@@ -7,7 +7,7 @@ import { formatNumber, liveDemo, makeRows, ops, pyArray, pyCall, pyValue, resize
 import { levelRows } from "./level_rows.js";
 
 const MAX_LAYERS = 3;
-const SHOWN = 32; // largest side a table shows in full; bigger maps show their corner
+const SHOWN = 24; // largest side a table shows in full; bigger maps show their corner
 const MAX_SIDE = 256; // largest map computed: a redraw stays within a frame
 
 /** The output side of the stack for a flat input of side n. */
