@@ -110,6 +110,41 @@ def conv_transpose_output_size(
     return out[0] if scalar else out
 
 
+def output_padding_for_size(input_size, output_size, kernel_size, stride=1, padding=0, dilation=1):
+    r"""The ``output_padding`` that makes a transposed convolution return ``output_size``.
+
+    What ``nn.ConvTranspose2d(...)(x, output_size=...)`` computes before it runs: the
+    smallest size the layer can return is ``conv_transpose_output_size(input_size, ...)``
+    with ``output_padding=0``; ``output_size`` may exceed it by at most ``stride - 1``, and
+    the excess is the ``output_padding``. One axis; the message is PyTorch's.
+
+    Raises
+    ------
+    ValueError
+        If ``output_size`` is not between the smallest size and ``stride - 1`` more.
+
+    Examples
+    --------
+    >>> output_padding_for_size(8, 16, kernel_size=3, stride=2, padding=1)
+    1
+    >>> output_padding_for_size(8, 17, kernel_size=3, stride=2, padding=1)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: requested an output size of 17, but valid sizes range from 15 to 16 (for an ...
+    """
+    for name, value in (("input_size", input_size), ("output_size", output_size)):
+        if not _args._is_int(value):
+            raise TypeError(f"{name} must be an int, got {value!r}")
+    smallest = conv_transpose_output_size(input_size, kernel_size, stride, padding, 0, dilation)
+    largest = smallest + int(stride) - 1
+    if not smallest <= output_size <= largest:
+        raise ValueError(
+            f"requested an output size of {output_size}, but valid sizes range from "
+            f"{smallest} to {largest} (for an input of {input_size})"
+        )
+    return int(output_size) - smallest
+
+
 def check_output_padding(output_padding, stride, dilation) -> None:
     """PyTorch's rule: each ``output_padding`` < its ``stride`` or its ``dilation``."""
     for op, s, d in zip(output_padding, stride, dilation, strict=True):

@@ -188,8 +188,10 @@ def test_demo_and_figure_cells_hide_their_code():
         text = (ROOT / "book" / f"{name}.md").read_text()
         for header, code in _code_cells(text):
             last = _last_statement(code)
-            draws = last.startswith(("frame_demo(", "figure_of(", "fig")) or last.endswith(
-                ".figure"
+            draws = (
+                last.startswith(("frame_demo(", "figure_of(", "fig"))
+                or last.endswith(".figure")
+                or re.match(r"[A-Z]\w*Demo\(", last) is not None  # a live demo
             )
             if draws and "hide-input" not in header:
                 shown.append(f"{name}: {last}")

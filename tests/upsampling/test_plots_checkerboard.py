@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Rectangle
+from matplotlib.patches import Circle
 
 from upsampling import overlap_counts
 from upsampling.checkerboard import (
@@ -14,7 +14,6 @@ from upsampling.checkerboard import (
 )
 from upsampling.plots.checkerboard import (
     overlap_map,
-    plot_overlap_map,
     plot_random_decoders,
     plot_spectrum,
 )
@@ -41,19 +40,6 @@ def test_overlap_map_of_stacked_layers_looks_for_the_stack_period():
     assert overlap_map(4, 2, layers=3)[1] == 0.0
     assert overlap_map(5, 1, layers=3)[1] == 0.0  # stride 1: no phases
     assert np.isnan(overlap_map(5, 3, layers=1, input_size=2)[1])
-
-
-def test_plot_overlap_map_draws_the_counts_and_the_scored_interior():
-    """The image is the count map; numbers written when small; title carries the score."""
-    ax = plot_overlap_map(3, 2, layers=1, input_size=4)
-    np.testing.assert_array_equal(image_data(ax), overlap_counts((4, 4), 3, 2))
-    assert len(ax.texts) == 81
-    assert "score 0.48" in ax.get_title() and "counts 1…4" in ax.get_title()
-    interior = [p for p in ax.patches if isinstance(p, Rectangle)]
-    assert [(r.get_x(), r.get_width()) for r in interior] == [(1.5, 5)]
-    assert "no interior" in plot_overlap_map(5, 3, input_size=2).get_title()
-    big = plot_overlap_map(5, 3, layers=3)
-    assert not big.texts and big.figure.canvas.manager is None
 
 
 def test_plot_random_decoders_panels_are_the_decoders_outputs():

@@ -1,19 +1,14 @@
-"""Chapter 1's size tracker: the sizes it computes (against PyTorch) and what it draws."""
+"""Chapter 1's size plan: the sizes it computes (against PyTorch) and the fixes it lists."""
 
 import doctest
 import itertools
 
 import pytest
 import torch
-from matplotlib.patches import FancyArrowPatch, Rectangle
 
 from upsampling.plots import sizes as sizes_module
 from upsampling.plots.sizes import (
-    CROP_COLOR,
-    FIX_COLOR,
-    OK_COLOR,
     describe_size_plan,
-    plot_size_tracker,
     size_plan,
 )
 
@@ -74,53 +69,6 @@ def test_describe_size_plan():
     assert text.splitlines()[0] == "encoder: 100 → 50 → 25 → 13 → 7"
     assert text.splitlines()[1] == "decoder: 7 → 13 → 25 → 49 (skip: 50) → 99 (skip: 100)"
     assert len(text.splitlines()) == 4
-
-
-def _arrows(ax, color):
-    return [
-        p
-        for p in ax.patches
-        if isinstance(p, FancyArrowPatch) and p.get_edgecolor()[:3] == pytest.approx(_rgb(color))
-    ]
-
-
-def _rgb(hex_color):
-    return tuple(int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5))
-
-
-@pytest.mark.parametrize(
-    "n, depth, k, s, p", [(100, 4, 3, 2, 1), (65, 2, 2, 2, 0), (64, 3, 3, 1, 1)]
-)
-def test_plot_size_tracker_draws_every_map_and_colours_each_skip(n, depth, k, s, p):
-    plan = size_plan(n, depth, k, s, p)
-    ax = plot_size_tracker(n, depth, k, s, p)
-    boxes = [patch for patch in ax.patches if isinstance(patch, Rectangle)]
-    assert len(boxes) == 2 * (depth + 1)  # encoder maps, bottleneck copy and decoder maps
-    texts = [t.get_text() for t in ax.texts]
-    for size in plan.encoder:
-        assert str(size) in texts
-    mismatched = sum(not step.lines_up for step in plan.decoder)
-    assert len(_arrows(ax, FIX_COLOR)) == mismatched
-    assert len(_arrows(ax, OK_COLOR)) == depth - mismatched
-    assert not _arrows(ax, CROP_COLOR)
-    for step in plan.decoder:
-        if not step.lines_up:
-            assert f"{step.raw} ≠ {step.skip}: output_padding={step.output_padding}" in texts
-    assert ax.get_title() == f"input {n}, depth {depth}: kernel_size={k}, stride={s}, padding={p}"
-
-
-def test_plot_size_tracker_keeps_its_size_and_uses_given_axes():
-    from matplotlib.figure import Figure
-
-    heights = {plot_size_tracker(64, d).figure.get_size_inches()[1] for d in (1, 2, 3, 4)}
-    assert len(heights) == 1  # a demo's frames do not jump
-    ax = Figure().add_subplot()
-    assert plot_size_tracker(64, 2, ax=ax) is ax
-
-
-def test_plot_size_tracker_rejects_impossible_sizes():
-    with pytest.raises(ValueError, match="smaller than the dilated kernel"):
-        plot_size_tracker(4, 4, kernel_size=3, stride=2, padding=0)
 
 
 def test_docstring_examples():

@@ -18,9 +18,7 @@ from upsampling.plots.unpooling import (
     bilinear_kernel,
     fixed_kernel,
     plot_bilinear_border,
-    plot_max_unpool,
     plot_sampling_positions,
-    plot_upsampling_methods,
     sample_image,
     upsample,
 )
@@ -120,19 +118,6 @@ def test_sample_image():
     assert sample_image(16).shape == (16, 16)
 
 
-@pytest.mark.parametrize(
-    "method, scale", [("nearest", 2), ("bilinear", 3), ("bed of nails", 4), ("nearest-exact", 1.5)]
-)
-def test_plot_upsampling_methods_shows_input_and_output(method, scale):
-    image = sample_image(12)
-    ax_in, ax_out = plot_upsampling_methods(image, method, scale)
-    np.testing.assert_array_equal(ax_in.images[0].get_array(), image)
-    np.testing.assert_allclose(ax_out.images[0].get_array(), upsample(image, method, scale))
-    assert ax_in.images[0].get_extent() == ax_out.images[0].get_extent()  # same area
-    out = upsample(image, method, scale)
-    assert ax_out.get_title() == f"{method} ×{scale:g}: {out.shape[0]}×{out.shape[1]}"
-
-
 def _highlighted(ax):
     return {
         (round(p.get_y() + 0.5), round(p.get_x() + 0.5))
@@ -140,33 +125,6 @@ def _highlighted(ax):
         if isinstance(p, Rectangle)
         and p.get_edgecolor()[:3] == pytest.approx((0.839, 0.153, 0.157), abs=0.01)
     }
-
-
-@pytest.mark.parametrize(
-    "shape, k, s", [((4, 4), 2, 2), ((6, 6), 3, 2), ((5, 5), 2, 1), ((6, 6), 2, 3)]
-)
-def test_plot_max_unpool_matches_pytorch(shape, k, s):
-    x = RNG.integers(0, 10, shape).astype(float)
-    ax_in, ax_pool, ax_out = plot_max_unpool(x, k, s)
-    pooled, indices = F.max_pool2d(torch.from_numpy(x)[None, None], k, s, return_indices=True)
-    unpooled = F.max_unpool2d(pooled, indices, k, s, output_size=shape)[0, 0].numpy()
-    np.testing.assert_array_equal(ax_in.images[0].get_array(), x)
-    np.testing.assert_array_equal(ax_pool.images[0].get_array(), pooled[0, 0].numpy())
-    np.testing.assert_array_equal(ax_out.images[0].get_array(), unpooled)
-    positions = {divmod(int(i), shape[1]) for i in indices.ravel()}
-    assert _highlighted(ax_in) == positions == _highlighted(ax_out)
-    labels = [t.get_text() for t in ax_pool.texts if t.get_text().startswith("@")]
-    assert labels == [f"@{int(i)}" for i in indices[0, 0].ravel()]
-
-
-def test_plot_max_unpool_course_example():
-    """arange(1, 17) as 4x4: maxima 6, 8, 14, 16 at indices 5, 7, 13, 15
-    (docs/worked-examples.md)."""
-    _, ax_pool, ax_out = plot_max_unpool(np.arange(1, 17).reshape(4, 4))
-    np.testing.assert_array_equal(ax_pool.images[0].get_array(), [[6, 8], [14, 16]])
-    expected = np.zeros((4, 4))
-    expected[1, 1], expected[1, 3], expected[3, 1], expected[3, 3] = 6, 8, 14, 16
-    np.testing.assert_array_equal(ax_out.images[0].get_array(), expected)
 
 
 def test_plot_bilinear_border_outlines_the_outer_ring():

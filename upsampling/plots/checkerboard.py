@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle, Rectangle
+from matplotlib.patches import Circle
 
 from upsampling.checkerboard import (
     DECODER_KINDS,
@@ -18,12 +18,10 @@ from upsampling.checkerboard import (
     random_decoder,
 )
 from upsampling.overlap import overlap_counts
-from upsampling.plots._common import draw_number_grid
 from upsampling.plots.transposed import _axes_row
 
 __all__ = [
     "overlap_map",
-    "plot_overlap_map",
     "plot_random_decoders",
     "plot_spectrum",
 ]
@@ -47,33 +45,6 @@ def overlap_map(kernel_size, stride, layers=1, input_size=6):
     if counts.shape[0] - 2 * border < period:
         return counts, float("nan"), border
     return counts, checkerboard_score(counts, period, border=border), border
-
-
-def plot_overlap_map(kernel_size, stride, layers=1, input_size=6, ax=None):
-    """Overlap-count map of ``layers`` stacked transposed convolutions (all ones input and
-    kernels): how many paths reach each output pixel, with the checkerboard score of its
-    interior in the title. Counts are written in the cells when the map is small."""
-    counts, score, border = overlap_map(kernel_size, stride, layers, input_size)
-    if ax is None:
-        fig = Figure(figsize=(3.6, 3.9))
-        fig.subplots_adjust(left=0.03, right=0.97, bottom=0.03, top=0.86)
-        ax = fig.add_subplot()
-    title = f"k={kernel_size}, s={stride}, {layers} layer{'s' * (layers > 1)}: "
-    title += f"{counts.shape[0]}×{counts.shape[1]}\n"
-    title += "score: no interior" if np.isnan(score) else f"score {score:.2f}"
-    title += f", counts {counts.min()}…{counts.max()}"
-    draw_number_grid(
-        ax, counts, title, cmap="magma", vmin=0, vmax=counts.max(), text=counts.shape[0] <= 13
-    )
-    # Outline the interior that the score looks at.
-    size = counts.shape[0] - 2 * border
-    if size > 0:
-        ax.add_patch(
-            Rectangle(
-                (border - 0.5, border - 0.5), size, size, fill=False, ec="#00e5ff", lw=2.5, ls="--"
-            )
-        )
-    return ax
 
 
 def plot_random_decoders(seed, kinds=tuple(DECODER_KINDS), axes=None, **decoder_options):

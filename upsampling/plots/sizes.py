@@ -1,67 +1,122 @@
-"""Figures of chapter 1, why upsample: feature-map sizes through an encoder-decoder.
+"""Chapter 1, why upsample: feature-map sizes through an encoder-decoder.
 
 :func:`size_plan` computes, with the package's size formulas, every feature-map size of
 a U-Net-like network whose encoder shrinks the input with one convolution per level
 and whose decoder grows it back with one transposed convolution per level, and what it
-takes for each skip connection to line up. :func:`plot_size_tracker` draws it.
+takes for each skip connection to line up. The chapter's live size tracker
+(``upsampling/widgets/demos/size_tracker.js``) draws it, computed in the page by
+``size_plan.js``, a mirror of :func:`size_plan` tested against it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, Rectangle
+from upsampling import _args
+from upsampling.sizes import (
+    conv_output_size,
+    conv_transpose_output_size,
+    output_padding_for_size,
+)
 
-from upsampling.sizes import conv_output_size, conv_transpose_output_size
+__all__ = [
+    "FIXES",
+    "DecoderStep",
+    "SizePlan",
+    "SkipFix",
+    "describe_size_plan",
+    "size_plan",
+]
 
-__all__ = ["DecoderStep", "SizePlan", "describe_size_plan", "plot_size_tracker", "size_plan"]
 
-OK_COLOR = "#2e7d32"
-FIX_COLOR = "#e65100"
-CROP_COLOR = "#c62828"
-ENCODER_COLOR = "#dbe9f6"
-DECODER_COLOR = "#fde9d9"
+#: The ways to make a skip connection line up, in the order the tracker lists them.
+FIXES = ("output_padding", "output_size", "crop", "pad")
+
+
+@dataclass(frozen=True)
+class SkipFix:
+    """One way to make a decoder output and its skip connection the same size.
+
+    ``name`` is one of :data:`FIXES`. For ``"output_padding"`` and ``"output_size"``,
+    ``value`` is the argument given to the transposed convolution, ``size`` what it then
+    returns, and ``error`` the package's message when it refuses the value (``size`` is
+    then ``None``). For ``"crop"`` and ``"pad"``, ``target`` says which map changes
+    (``"skip"`` or ``"output"``), ``before`` and ``after`` how many rows go or come at its
+    start and at its end (U-Net's centred crop: the odd one at the end), and ``size`` is
+    the size both maps then have.
+    """
+
+    name: str
+    value: int
+    size: int | None
+    error: str | None = None
+    target: str = "output"
+    before: int = 0
+    after: int = 0
 
 
 @dataclass(frozen=True)
 class DecoderStep:
     """One transposed convolution of the decoder and the skip connection it meets.
 
-    ``raw`` is the size the transposed convolution gives, ``skip`` the size of the
-    encoder feature map it is concatenated with. When they differ, ``output_padding``
-    is the value that makes them equal (``None`` if no allowed value does) and ``crop``
-    how many rows to crop from the larger map (positive: from the skip, negative:
-    from the decoder's output).
+    ``input`` is the size it starts from, ``raw`` the size it gives with
+    ``output_padding=0``, ``skip`` the size of the encoder feature map it is
+    concatenated with; ``kernel_size``, ``stride`` and ``padding`` are its level's
+    settings. ``fixes`` holds one :class:`SkipFix` per entry of :data:`FIXES` when the two
+    sizes differ (none when they agree); ``size`` is the size of the concatenated map,
+    after the plan's chosen fix.
     """
 
     level: int
     input: int
     raw: int
     skip: int
+    kernel_size: int
+    stride: int
+    padding: int
+    fixes: tuple[SkipFix, ...]
+    size: int
 
     @property
     def lines_up(self) -> bool:
         return self.raw == self.skip
 
     @property
+    def gap(self) -> int:
+        """``skip - raw``: rows the skip has more than the decoder's output."""
+        return self.skip - self.raw
+
+    @property
     def output_padding(self) -> int | None:
-        return self.skip - self.raw if self.skip > self.raw else None
+        return self.gap if self.gap > 0 else None
 
     @property
     def crop(self) -> int:
-        return self.skip - self.raw
+        return self.gap
+
+    def fix(self, name: str) -> SkipFix:
+        """The fix called ``name`` (one of :data:`FIXES`)."""
+        return next(fix for fix in self.fixes if fix.name == name)
 
 
 @dataclass(frozen=True)
 class SizePlan:
-    """Every size of the network: ``encoder[0]`` is the input, ``encoder[-1]`` the bottom."""
+    """Every size of the network: ``encoder[0]`` is the input, ``encoder[-1]`` the bottom.
+
+    ``decoder`` runs from the bottom level up; ``output`` is the decoder's final size,
+    ``fix`` the fix applied wherever a skip connection does not line up.
+    """
 
     encoder: list[int]
     decoder: list[DecoderStep]
-    kernel_size: int
-    stride: int
-    padding: int
+    kernel_size: tuple[int, ...]
+    stride: tuple[int, ...]
+    padding: tuple[int, ...]
+    fix: str
+
+    @property
+    def output(self) -> int:
+        return self.decoder[-1].size
 
     def fixes(self) -> list[str]:
         """One line per skip connection that does not line up, saying what fixes it."""
@@ -69,30 +124,70 @@ class SizePlan:
         for step in self.decoder:
             if step.lines_up:
                 continue
-            if step.output_padding is not None and step.output_padding < self.stride:
+            head = f"level {step.level}: {step.raw} vs {step.skip}: "
+            if step.fix("output_padding").error is None:
                 lines.append(
-                    f"level {step.level}: {step.raw} vs {step.skip}: output_padding="
-                    f"{step.output_padding} (or output_size={step.skip}, or crop the skip)"
-                )
-            elif step.crop > 0:
-                lines.append(
-                    f"level {step.level}: {step.raw} vs {step.skip}: crop the skip by {step.crop}"
+                    head + f"output_padding={step.gap} (or output_size={step.skip}, "
+                    "or crop the skip)"
                 )
             else:
-                lines.append(
-                    f"level {step.level}: {step.raw} vs {step.skip}: "
-                    f"crop the output by {-step.crop}"
-                )
+                crop = step.fix("crop")
+                lines.append(head + f"crop the {crop.target} by {crop.before + crop.after}")
         return lines
 
 
-def size_plan(input_size, depth, kernel_size=3, stride=2, padding=1) -> SizePlan:
+def _per_level(value, name: str, depth: int) -> tuple[int, ...]:
+    if _args._is_int(value):
+        return (int(value),) * depth
+    if isinstance(value, (tuple, list)) and all(map(_args._is_int, value)):
+        if len(value) != depth:
+            raise ValueError(f"{name} needs one value per level ({depth}), got {list(value)}")
+        return tuple(int(v) for v in value)
+    raise TypeError(f"{name} must be an int or a sequence of ints, got {value!r}")
+
+
+def _skip_fixes(input, raw, skip, kernel_size, stride, padding) -> tuple[SkipFix, ...]:
+    """The four fixes of :data:`FIXES` for a decoder output of ``raw`` and a ``skip``."""
+    gap = skip - raw
+    try:
+        size, error = (
+            conv_transpose_output_size(input, kernel_size, stride, padding, output_padding=gap),
+            None,
+        )
+    except ValueError as exc:
+        size, error = None, str(exc)
+    by_padding = SkipFix("output_padding", gap, size, error)
+    try:
+        output_padding_for_size(input, skip, kernel_size, stride, padding)
+        by_size = SkipFix("output_size", skip, skip)
+    except ValueError as exc:
+        by_size = SkipFix("output_size", skip, None, str(exc))
+    larger, smaller = ("skip", "output") if gap > 0 else ("output", "skip")
+    rows = abs(gap)
+    crop = SkipFix("crop", rows, min(raw, skip), None, larger, rows // 2, rows - rows // 2)
+    pad = SkipFix("pad", rows, max(raw, skip), None, smaller, rows // 2, rows - rows // 2)
+    return by_padding, by_size, crop, pad
+
+
+def size_plan(
+    input_size, depth, kernel_size=3, stride=2, padding=1, fix="output_padding"
+) -> SizePlan:
     """Feature-map sizes of an encoder-decoder, per level, and where skips misalign.
 
-    The encoder applies ``depth`` convolutions ``(kernel_size, stride, padding)``; the
-    decoder applies ``depth`` transposed convolutions with the same settings, each
-    starting from the encoder's size at its level (as if every earlier skip had been
-    fixed), so each mismatch is shown where it arises.
+    The encoder applies ``depth`` convolutions, level ``l`` with ``kernel_size[l]``,
+    ``stride[l]`` and ``padding[l]`` (an int gives every level the same); the decoder
+    climbs back with one transposed convolution per level, with that level's settings.
+    Where a decoder output and the encoder map it is concatenated with differ in size,
+    the step lists every fix (:data:`FIXES`) as the package computes it, and the decoder
+    goes on from the size that ``fix`` gives: the skip's size for ``"output_padding"``,
+    ``"output_size"`` and ``"pad"``, the smaller size for ``"crop"`` (so the decoder's
+    output ends smaller than the input, as in the original U-Net).
+
+    Raises
+    ------
+    ValueError
+        With the package's message, where a level's convolution would be empty or a
+        transposed convolution too small; or if ``fix`` is not one of :data:`FIXES`.
 
     Examples
     --------
@@ -103,17 +198,29 @@ def size_plan(input_size, depth, kernel_size=3, stride=2, padding=1) -> SizePlan
     [(51, 51), (101, 101)]
     >>> size_plan(16, depth=1).decoder[0].output_padding  # 16 -> 8 -> 15, not 16
     1
+    >>> size_plan(100, depth=2, fix="crop").output  # 100 -> 50 -> 25 -> 49 -> 97
+    97
     """
+    if fix not in FIXES:
+        raise ValueError(f"fix must be one of {FIXES}, got {fix!r}")
+    depth = _args.positive_int(depth, "depth")
+    kernels = _per_level(kernel_size, "kernel_size", depth)
+    strides = _per_level(stride, "stride", depth)
+    paddings = _per_level(padding, "padding", depth)
     encoder = [int(input_size)]
-    for _ in range(depth):
-        encoder.append(conv_output_size(encoder[-1], kernel_size, stride, padding))
+    for k, s, p in zip(kernels, strides, paddings, strict=True):
+        encoder.append(conv_output_size(encoder[-1], k, s, p))
     decoder = []
+    size = encoder[-1]
     for level in range(depth, 0, -1):
-        raw = conv_transpose_output_size(encoder[level], kernel_size, stride, padding)
-        decoder.append(
-            DecoderStep(level=level, input=encoder[level], raw=raw, skip=encoder[level - 1])
-        )
-    return SizePlan(encoder, decoder, kernel_size, stride, padding)
+        k, s, p = kernels[level - 1], strides[level - 1], paddings[level - 1]
+        raw = conv_transpose_output_size(size, k, s, p)
+        skip = encoder[level - 1]
+        fixes = () if raw == skip else _skip_fixes(size, raw, skip, k, s, p)
+        after = skip if raw == skip else next(f.size for f in fixes if f.name == fix)
+        decoder.append(DecoderStep(level, size, raw, skip, k, s, p, fixes, after))
+        size = after
+    return SizePlan(encoder, decoder, kernels, strides, paddings, fix)
 
 
 def describe_size_plan(input_size, depth, kernel_size=3, stride=2, padding=1) -> str:
@@ -132,134 +239,3 @@ def describe_size_plan(input_size, depth, kernel_size=3, stride=2, padding=1) ->
         decoder.append(str(step.raw) if step.lines_up else f"{step.raw} (skip: {step.skip})")
     lines = ["encoder: " + " → ".join(map(str, plan.encoder)), "decoder: " + " → ".join(decoder)]
     return "\n".join(lines + plan.fixes())
-
-
-def _box_width(size, largest, label):
-    return max(0.35 + 0.9 * size / largest, 0.2 + 0.11 * len(label))
-
-
-def _box(ax, x, y, size, largest, color, label, edge="#37474f", linestyle="-"):
-    width = _box_width(size, largest, label)
-    ax.add_patch(
-        Rectangle(
-            (x - width / 2, y - 0.22),
-            width,
-            0.44,
-            facecolor=color,
-            edgecolor=edge,
-            linewidth=1.2,
-            linestyle=linestyle,
-        )
-    )
-    ax.text(x, y, label, ha="center", va="center", fontsize=10)
-    return width
-
-
-def plot_size_tracker(input_size, depth, kernel_size=3, stride=2, padding=1, ax=None):
-    """Draws the sizes of :func:`size_plan` as a U: encoder down, decoder up, skips across.
-
-    Each box is a feature map, as wide as its size (relative to the input) and labelled
-    with it. Each skip connection is a horizontal arrow: green when the decoder's output
-    and the encoder's map have the same size; orange when they differ, labelled with the
-    ``output_padding`` that fixes it; red when only cropping does. Returns the axes.
-    """
-    plan = size_plan(input_size, depth, kernel_size, stride, padding)
-    rows = max(depth, 4) + 1  # the same height up to depth 4: a demo's figure keeps its size
-    if ax is None:
-        fig = Figure(figsize=(7.2, 0.9 + 0.62 * rows))
-        ax = fig.add_axes((0.01, 0.01, 0.98, 0.98 - 0.35 / (0.9 + 0.62 * rows)))
-    largest = max(plan.encoder)
-    left, right, shift = 0.0, 7.0, 0.55
-    for level, size in enumerate(plan.encoder):
-        _box(ax, left + shift * level, -level, size, largest, ENCODER_COLOR, str(size))
-        if level:
-            ax.add_patch(
-                FancyArrowPatch(
-                    (left + shift * (level - 1), -level + 1 - 0.24),
-                    (left + shift * level, -level + 0.24),
-                    arrowstyle="-|>",
-                    mutation_scale=10,
-                    color="#546e7a",
-                )
-            )
-    bottom = depth
-    _box(
-        ax,
-        right - shift * bottom,
-        -bottom,
-        plan.encoder[-1],
-        largest,
-        DECODER_COLOR,
-        str(plan.encoder[-1]),
-    )
-    for step in plan.decoder:
-        level = step.level - 1
-        x, y = right - shift * level, -level
-        if step.lines_up:
-            color, label, note = OK_COLOR, str(step.raw), "lines up"
-        elif step.output_padding is not None and step.output_padding < plan.stride:
-            color, label = FIX_COLOR, f"{step.raw}→{step.skip}"
-            note = f"{step.raw} ≠ {step.skip}: output_padding={step.output_padding}"
-        else:
-            color, label = CROP_COLOR, f"{step.raw}"
-            note = f"{step.raw} ≠ {step.skip}: crop {abs(step.crop)}"
-        _box(
-            ax,
-            x,
-            y,
-            step.skip if not step.lines_up else step.raw,
-            largest,
-            DECODER_COLOR,
-            label,
-            edge=color,
-            linestyle="-" if step.lines_up else "--",
-        )
-        ax.add_patch(
-            FancyArrowPatch(
-                (right - shift * (level + 1), y - 1 + 0.24),
-                (x, y - 0.24),
-                arrowstyle="-|>",
-                mutation_scale=10,
-                color="#546e7a",
-            )
-        )
-        skip_from = (
-            left
-            + shift * level
-            + _box_width(plan.encoder[level], largest, str(plan.encoder[level])) / 2
-            + 0.05
-        )
-        skip_to = (
-            x - _box_width(step.skip if not step.lines_up else step.raw, largest, label) / 2 - 0.05
-        )
-        ax.add_patch(
-            FancyArrowPatch(
-                (skip_from, y),
-                (skip_to, y),
-                arrowstyle="-|>",
-                mutation_scale=10,
-                color=color,
-                linewidth=1.6,
-                linestyle="-" if step.lines_up else (0, (4, 2)),
-            )
-        )
-        ax.text(
-            (skip_from + skip_to) / 2,
-            y + 0.1,
-            note,
-            ha="center",
-            va="bottom",
-            fontsize=8.5,
-            color=color,
-        )
-    ax.text(left, 0.55, "encoder (conv)", ha="center", fontsize=9, color="#37474f")
-    ax.text(right, 0.55, "decoder (transposed conv)", ha="center", fontsize=9, color="#37474f")
-    ax.set_title(
-        f"input {input_size}, depth {depth}: kernel_size={kernel_size}, stride={stride}, "
-        f"padding={padding}",
-        fontsize=10,
-    )
-    ax.set_xlim(left - 1.0, right + 1.0)
-    ax.set_ylim(-rows + 0.5, 0.85)
-    ax.set_axis_off()
-    return ax

@@ -17,7 +17,6 @@ from upsampling.conv_transpose import conv_transpose2d
 from upsampling.interpolate import interpolate, linear_source_weights, nearest_source_index
 from upsampling.plots._common import HIGHLIGHT, axes_row
 from upsampling.plots._common import draw_number_grid as draw_grid
-from upsampling.pooling import max_pool2d, max_unpool2d
 
 __all__ = [
     "METHODS",
@@ -26,9 +25,7 @@ __all__ = [
     "draw_grid",
     "fixed_kernel",
     "plot_bilinear_border",
-    "plot_max_unpool",
     "plot_sampling_positions",
-    "plot_upsampling_methods",
     "sample_image",
     "upsample",
 ]
@@ -133,56 +130,6 @@ def upsample(image, method, scale_factor):
         align = False if method == "bilinear" else None
         return interpolate(x, scale_factor=scale_factor, mode=method, align_corners=align)[0, 0]
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-
-
-def plot_upsampling_methods(image, method, scale_factor, axes=None):
-    """The input image and its upsampled copy side by side, pixels shown as squares.
-
-    Both panels cover the same area, so the output's pixels are ``scale_factor`` times
-    smaller than the input's. Returns the two axes.
-    """
-    out = upsample(image, method, scale_factor)
-    image = np.asarray(image, dtype=float)
-    ax_in, ax_out = _axes_row(axes, 2, width=3.1, height=3.3)
-    h, w = image.shape
-    for ax, values, title in (
-        (ax_in, image, f"input {h}×{w}"),
-        (ax_out, out, f"{method} ×{scale_factor:g}: {out.shape[0]}×{out.shape[1]}"),
-    ):
-        ax.imshow(values, cmap="gray", vmin=0, vmax=1, interpolation="nearest", extent=(0, w, h, 0))
-        ax.set_title(title, fontsize=10)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    return [ax_in, ax_out]
-
-
-def plot_max_unpool(x, kernel_size=2, stride=None, axes=None):
-    """Max pooling with indices, then max unpooling, the remembered positions outlined.
-
-    Three panels: the input with the maximum of each window outlined; the pooled
-    values, each labelled with its index (its flat position ``h * W + w`` in the
-    input); the unpooled output, which holds each maximum at its remembered position
-    and zeros elsewhere. Returns the three axes.
-    """
-    x = _args.as_float_array(x, "x")
-    if x.ndim != 2:
-        raise ValueError(f"x must be 2-D, got shape {x.shape}")
-    pooled, indices = max_pool2d(x[None, None], kernel_size, stride, return_indices=True)
-    unpooled = max_unpool2d(pooled, indices, kernel_size, stride, output_size=x.shape)
-    pooled, indices, unpooled = pooled[0, 0], indices[0, 0], unpooled[0, 0]
-    w = x.shape[1]
-    positions = sorted({divmod(int(i), w) for i in indices.ravel()})
-    s = kernel_size if stride is None else stride
-    ax_in, ax_pool, ax_out = _axes_row(axes, 3, width=2.7, height=3.0)
-    vmax = x.max()
-    draw_grid(ax_in, x, f"input {x.shape[0]}×{x.shape[1]}", highlight=positions, vmax=vmax)
-    draw_grid(ax_pool, pooled, f"max_pool2d(k={kernel_size}, s={s})", vmin=0, vmax=vmax)
-    for (i, j), index in np.ndenumerate(indices):
-        ax_pool.text(
-            j, i + 0.32, f"@{index}", ha="center", va="center", fontsize=7, color=HIGHLIGHT
-        )
-    draw_grid(ax_out, unpooled, "max_unpool2d", highlight=positions, vmin=0, vmax=vmax)
-    return [ax_in, ax_pool, ax_out]
 
 
 def plot_bilinear_border(x, axes=None):

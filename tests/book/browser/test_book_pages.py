@@ -1,8 +1,9 @@
 """The built book in a real browser, offline: every page clean, every demo interactive.
 
 For every page of the table of contents: no request leaves 127.0.0.1, the console shows
-no error, every embedded demo renders, and moving each of a demo's controls changes the
-figure it displays (the image is compared pixel for pixel before and after). Page
+no error, every embedded demo renders, and moving each of a figure demo's controls
+changes the figure it displays (the image is compared pixel for pixel before and after;
+the live demos, which compute in the page, are tested in test_live_demos.py). Page
 weight and the time a demo takes to respond are measured and written to
 ``test-artifacts/browser/metrics.json``; screenshots are kept beside it.
 """
@@ -27,13 +28,15 @@ def test_page_is_offline_and_clean(name, open_page, artifacts):
     demos = wait_for_demos(page)
     page.screenshot(path=str(artifacts / f"{name[:-5]}.png"), full_page=True)
     assert page.locator(".upsampling-demo").count() == demos
-    for i in range(demos):
+    # Figure demos show an image; live demos (tests/book/browser/test_live_demos.py) compute.
+    frames = page.locator(".upsampling-demo[data-demo-kind=frames]")
+    for i in range(frames.count()):
         loaded = (
-            page.locator(".upsampling-demo img.upsampling-demo-frame")
-            .nth(i)
+            frames.nth(i)
+            .locator("img.upsampling-demo-frame")
             .evaluate("img => img.complete && img.naturalWidth > 0")
         )
-        assert loaded, f"demo {i} of {name} shows no image"
+        assert loaded, f"figure demo {i} of {name} shows no image"
     assert log.problems() == []
 
 
@@ -73,15 +76,16 @@ def _change(page, row):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_every_control_changes_the_figure(name, open_page, artifacts, metrics):
-    """Each control of each demo, moved once, changes the displayed image."""
+    """Each control of each figure demo, moved once, changes the displayed image (live
+    demos: tests/book/browser/test_live_demos.py)."""
     page, log = open_page(name)
-    demos = wait_for_demos(page)
     record = metrics["pages"].setdefault(name, {})
-    record["demos"] = demos
+    record["demos"] = wait_for_demos(page)
     responses = record.setdefault("response_ms", [])
     round_trips = record.setdefault("round_trip_ms", [])
-    for i in range(demos):
-        demo = page.locator(".upsampling-demo").nth(i)
+    frame_demos = page.locator(".upsampling-demo[data-demo-kind=frames]")
+    for i in range(frame_demos.count()):
+        demo = frame_demos.nth(i)
         demo.scroll_into_view_if_needed()
         image = demo.locator("img.upsampling-demo-frame")
         rows = demo.locator(".upsampling-demo-control")

@@ -1,0 +1,241 @@
+"""How fast the live demos redraw, and what each chapter page weighs, in Chromium.
+
+Run as ``.venv/bin/python -m benchmarks.demo_redraw`` (builds the book first if it is
+not current). For every live demo of every chapter (found by ``[data-demo]``), every
+control is first put at its largest value (the largest input, kernel, stride... the page
+accepts), then each control in turn is moved back and forth between its two largest
+values ``--repeats`` times. One redraw is timed in the page from just before the
+control's event is dispatched to the end of the style and layout that the change causes
+(``performance.now()`` around the dispatch and a forced layout): what the reader waits
+for before the next frame can be painted. Printed per demo: the median and the worst of
+all its redraws, and the worst control; the budget is 16 ms (one frame at 60 Hz).
+
+Page weights: the chapter's HTML (widget state included) and its own images, the
+measure of the 1.5 MB budget, then what the page also loads from ``_static/`` with an
+empty cache (the theme, MathJax, the widget manager: the same files for every page, so
+cached after the first), from the files the local server sent. ``--site`` measures
+another build (say, one made before a change); ``--weights-only`` skips the timings.
+Every request that would leave 127.0.0.1 is refused and reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import re
+import statistics
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+BUDGET_MS = 16.0
+PAGE_BUDGET = 1.5 * 1024 * 1024
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+# Sets a control to a value and times the redraw (dispatch + the style/layout it causes).
+TIME_CHANGE = """(field, value) => {
+  const start = performance.now();
+  if (field.type === 'checkbox') field.checked = value;
+  else field.value = String(value);
+  const kind = field.tagName === 'SELECT' || field.type === 'checkbox' ? 'change' : 'input';
+  field.dispatchEvent(new Event(kind, {bubbles: true}));
+  void document.body.offsetHeight;
+  return performance.now() - start;
+}"""
+
+# The two values a control moves between: for a number or a range, the value maximise()
+# left (its largest that computes) and the one below; the last two options of a list;
+# both states of a checkbox.
+EXTREMES = """field => {
+  if (field.type === 'checkbox') return [true, false];
+  if (field.tagName === 'SELECT') {
+    const n = field.options.length;
+    return n > 1 ? [String(n - 1), String(n - 2)] : null;
+  }
+  const value = Number(field.value), min = Number(field.min || 0);
+  const step = Number(field.step) || 1;
+  if (field.value === '' || value - step < min) return null;
+  return [value, Number((value - step).toFixed(6))];
+}"""
+
+
+def chapters(site: Path) -> list[str]:
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    names = [c["file"] for part in toc.get("parts", []) for c in part["chapters"]]
+    return [f"{n}.html" for n in names if re.match(r"\d\d_", n) and (site / f"{n}.html").exists()]
+
+
+def serve(site: Path):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(site))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def open_page(browser, base: str, name: str, site: Path):
+    """The page, the local files it loaded and the requests it tried to send elsewhere."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    files: set[Path] = set()
+    external: list[str] = []
+
+    def route(route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname == "127.0.0.1":
+            path = site / unquote(urlparse(url).path).lstrip("/")
+            if path.is_file():
+                files.add(path)
+            route.continue_()
+        else:
+            external.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.goto(f"{base}/{name}", wait_until="load")
+    views = page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()
+    if views:
+        page.wait_for_function(
+            "n => document.querySelectorAll('.upsampling-demo[data-response-ms]').length >= n",
+            arg=views,
+            timeout=60_000,
+        )
+    page.wait_for_timeout(1500)  # fonts and MathJax's lazy parts
+    return context, page, files, external
+
+
+def maximise(demo) -> None:
+    """Puts every number control at its largest value the demo computes without an error
+    (twice: ranges that depend on other settings grow as those do); the step control
+    ends at its last step."""
+    fields = demo.locator("input[type=number]:not(table input), input[type=range]")
+    message = demo.locator(".live-message")
+    for _ in range(2):
+        for i in range(fields.count()):
+            field = fields.nth(i)
+            top, low = field.get_attribute("max"), field.get_attribute("min") or "0"
+            if not top:
+                continue
+            step = float(field.get_attribute("step") or 1)
+            value = float(top)
+            while True:
+                field.evaluate(TIME_CHANGE, f"{value:g}")
+                refused = field.get_attribute("aria-invalid") == "true"
+                if not (refused or message.count() and message.first.text_content()):
+                    break
+                if value - step < float(low):
+                    break
+                value -= step
+
+
+def time_demo(demo, repeats: int) -> dict:
+    maximise(demo)
+    timings: dict[str, list[float]] = {}
+    fields = demo.locator("input:not(table input), select")
+    for i in range(fields.count()):
+        field = fields.nth(i)
+        values = field.evaluate(EXTREMES)
+        if not values:
+            continue
+        label = field.get_attribute("aria-label") or "?"
+        axis = field.get_attribute("data-axis")
+        name = f"{label} ({axis})" if axis else label
+        samples = timings.setdefault(name, [])
+        for r in range(repeats):
+            samples.append(field.evaluate(TIME_CHANGE, values[(r + 1) % 2]))
+        field.evaluate(TIME_CHANGE, values[0])
+    # An edited cell of each editable grid, at the largest settings.
+    cells = demo.locator("table[data-editable] input")
+    if cells.count():
+        timings["a cell"] = [
+            cells.last.evaluate(TIME_CHANGE, str(r % 7 - 3)) for r in range(repeats)
+        ]
+    every = [t for samples in timings.values() for t in samples]
+    worst_control = max(timings, key=lambda k: max(timings[k]))
+    return {
+        "median": statistics.median(every),
+        "worst": max(every),
+        "worst_control": worst_control,
+        "changes": len(every),
+        "errors": demo.locator(".live-message").text_content(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--site", type=Path, help="a built site (default: build _build/html)")
+    parser.add_argument("--repeats", type=int, default=20, help="changes per control")
+    parser.add_argument("--weights-only", action="store_true", help="no redraw timings")
+    args = parser.parse_args(argv)
+    if args.site is None:
+        from tools import build_book
+
+        site = build_book.ensure_built()
+    else:
+        site = args.site.resolve()
+
+    from playwright.sync_api import sync_playwright
+
+    server = serve(site)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    failures = 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        print(f"Page weights ({site}), budget {PAGE_BUDGET / 2**20:.1f} MB for HTML + images:")
+        results = []
+        for name in chapters(site):
+            context, page, files, external = open_page(browser, base, name, site)
+            html = (site / name).stat().st_size
+            own = html + sum(p.stat().st_size for p in files if "_images" in p.parts)
+            shared = sum(
+                p.stat().st_size for p in files if "_images" not in p.parts and p.name != name
+            )
+            flag = "" if own <= PAGE_BUDGET else "  OVER BUDGET"
+            print(
+                f"  {name:32s} HTML {html / 1e6:5.2f} MB, with its images {own / 1e6:5.2f} MB"
+                f" (+ {shared / 1e6:4.2f} MB shared by every page){flag}"
+            )
+            if external:
+                print(f"    requests refused (left 127.0.0.1): {external[:3]}")
+                failures += 1
+            failures += own > PAGE_BUDGET
+            if not args.weights_only:
+                demos = page.locator("[data-demo]")
+                for i in range(demos.count()):
+                    demo = demos.nth(i)
+                    demo.scroll_into_view_if_needed()
+                    results.append(
+                        (name, demo.get_attribute("data-demo"), time_demo(demo, args.repeats))
+                    )
+            context.close()
+        browser.close()
+    server.shutdown()
+    if not args.weights_only:
+        print(
+            f"\nRedraw after a control change at the largest settings (budget {BUDGET_MS:.0f} ms):"
+        )
+        header = f"{'demo':18s} {'page':30s} {'changes':>7s} {'median':>8s} {'worst':>8s}"
+        print(f"  {header}  worst control")
+        for name, demo, r in results:
+            flag = "" if r["worst"] <= BUDGET_MS else "  OVER BUDGET"
+            print(
+                f"  {demo:18s} {name:30s} {r['changes']:7d} {r['median']:7.2f}ms "
+                f"{r['worst']:7.2f}ms  {r['worst_control']}{flag}"
+            )
+            failures += r["worst"] > BUDGET_MS
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

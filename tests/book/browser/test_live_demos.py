@@ -1,0 +1,510 @@
+"""The live demos in Chromium, offline: the contract every demo keeps, and chapter 3's numbers.
+
+Generic, for every ``[data-demo]`` of every chapter (demos are found on the page, not
+listed here): the root's name; every array a ``<table>`` with a ``<caption>``; every
+control an ``<input>``/``<select>`` labelled with the package's argument name (per-axis
+ones in a ``height``/``width`` group), the step control labelled ``step``; every control,
+operated from the keyboard, changes what is shown; editing a cell changes a result;
+reset goes back; the "Copy as Python" text runs with the package; no console error and
+no request leaving 127.0.0.1.
+
+Chapter 3: the scatter-add, the shape explorer and the matrix view set through their
+controls for sampled settings (odd, non-square, every argument), their tables compared
+with the numpy package computed here, rejected settings with the package's own message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+
+import numpy as np
+import pytest
+from conftest import toc_pages, wait_for_demos
+
+import upsampling
+
+CHAPTERS = [name for name in toc_pages() if re.match(r"\d\d_", name)]
+CH3 = "03_transposed_convolution.html"
+
+
+def _argument_names() -> set[str]:
+    """Every parameter name of the package's public functions (what a control may be
+    labelled), plus ``step``, the framework's step-through control."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    names = {"step"}
+    modules = [upsampling] + [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(upsampling.__path__, "upsampling.")
+        if not any(part.startswith("_") for part in info.name.split("."))
+        and ".grading" not in info.name
+        and ".widgets" not in info.name
+    ]
+    for module in modules:
+        for attr, value in vars(module).items():
+            if attr.startswith("_") or not callable(value):
+                continue
+            with contextlib.suppress(TypeError, ValueError):
+                names |= set(inspect.signature(value).parameters)
+    return names
+
+
+#: The package's argument names a control may carry.
+ARGUMENTS = _argument_names()
+
+READ_TABLES = """root => Object.fromEntries([...root.querySelectorAll('table')].map(t => [
+  t.querySelector('caption')?.textContent ?? '',
+  [...t.tBodies[0].rows].map(r => [...r.cells].map(c => {
+    const input = c.querySelector('input');
+    if (input) return input.value === '' ? null : Number(input.value);
+    return c.dataset.value === undefined ? null : Number(c.dataset.value);
+  }))
+]))"""
+
+# What a demo shows, as text: every table (its cells row by row, then its inputs' values
+# after a "|"), the message, the notes and the readouts. textContent, not innerText: a
+# large array's table is kept out of layout (drawn on a canvas instead).
+SHOWN = """root => [...root.querySelectorAll('table, .live-message, .live-note, output')]
+  .map(n => n.tagName === 'TABLE'
+    ? [...n.rows].map(r => [...r.cells].map(c => c.textContent).join('\\t')).join('\\n')
+      + '|' + [...n.querySelectorAll('input')].map(i => i.value).join(',')
+    : n.textContent).join('\\n')"""
+
+
+def tables(demo) -> dict[str, np.ndarray]:
+    return {name: np.array(rows, dtype=float) for name, rows in demo.evaluate(READ_TABLES).items()}
+
+
+def shown(demo) -> str:
+    return demo.evaluate(SHOWN)
+
+
+def live_demos(page):
+    demos = page.locator("[data-demo]")
+    return [demos.nth(i) for i in range(demos.count())]
+
+
+def control(demo, name: str, axis: str | None = None):
+    scope = demo.locator(f'[role="group"][aria-label="{axis}"]') if axis else demo
+    return scope.locator(f'input[aria-label="{name}"], select[aria-label="{name}"]').first
+
+
+def set_value(demo, name: str, value, axis: str | None = None) -> None:
+    """Types ``value`` into a control, as a reader would (fill fires the input event)."""
+    field = control(demo, name, axis)
+    field.fill(str(value))
+    assert field.get_attribute("aria-invalid") is None, f"{name}={value} refused by the page"
+
+
+def set_pair(demo, name: str, pair) -> None:
+    for axis, value in zip(("height", "width"), pair, strict=True):
+        set_value(demo, name, value, axis)
+
+
+def message(demo) -> str:
+    return demo.locator(".live-message").text_content()
+
+
+# --- The contract, for every live demo of every chapter ------------------------------------
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_live_demo_keeps_the_contract(name, open_page):
+    page, log = open_page(name)
+    wait_for_demos(page)
+    demos = live_demos(page)
+    if not demos:
+        pytest.skip(f"{name} has no live demo")
+    names = [demo.get_attribute("data-demo") for demo in demos]
+    assert all(re.fullmatch(r"[a-z][a-z0-9-]*", n) for n in names), names
+    assert len(set(names)) == len(names), f"two demos share a name on {name}: {names}"
+    for demo, demo_name in zip(demos, names, strict=True):
+        where = f"{demo_name} on {name}"
+        captions = demo.locator("table > caption").all_text_contents()
+        assert demo.locator("table").count() >= 1, f"{where} shows no table"
+        assert demo.locator("table").count() == len(captions), f"{where}: a table lacks a caption"
+        assert all(c.strip() for c in captions), f"{where}: an empty caption"
+        fields = demo.locator("input, select")
+        assert fields.count() >= 1
+        for i in range(fields.count()):
+            field = fields.nth(i)
+            label = field.get_attribute("aria-label")
+            in_grid = field.evaluate("f => !!f.closest('table[data-editable]')")
+            if in_grid:
+                caption = field.evaluate("f => f.closest('table').caption.textContent")
+                assert re.fullmatch(rf"{re.escape(caption)}\[\d+, \d+\]", label or ""), label
+                continue
+            assert label in ARGUMENTS, f"{where}: a control labelled {label!r}"
+            axis = field.evaluate("f => f.closest('[role=group]')?.getAttribute('aria-label')")
+            if field.get_attribute("data-axis"):
+                assert axis == field.get_attribute("data-axis") in ("height", "width"), where
+            if label == "step":
+                assert field.get_attribute("type") == "range", where
+        buttons = demo.locator("button").all_text_contents()
+        assert "Reset" in buttons and "Copy as Python" in buttons, f"{where}: {buttons}"
+    assert log.problems() == []
+
+
+def _press(field) -> str:
+    """Changes a control from the keyboard; returns the key pressed."""
+    field.focus()
+    kind = field.evaluate("f => f.tagName === 'SELECT' ? 'select' : f.type")
+    if kind == "checkbox":
+        field.press("Space")
+        return "Space"
+    if kind == "select":
+        options = field.locator("option").count()
+        key = "ArrowDown" if field.evaluate("f => f.selectedIndex") < options - 1 else "ArrowUp"
+    else:
+        at_top = field.evaluate("f => f.max !== '' && Number(f.value) >= Number(f.max)")
+        key = "ArrowDown" if at_top else "ArrowUp"
+        if kind == "range":
+            key = "ArrowLeft" if at_top else "ArrowRight"
+    field.press(key)
+    return key
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_control_of_every_live_demo_changes_what_is_shown(name, open_page):
+    """From the settings the page opens with (where a demo makes its point), each control
+    operated from the keyboard changes the tables, notes or message, and so does an edited
+    cell; reset brings back what the page opened with."""
+    page, log = open_page(name)
+    wait_for_demos(page)
+    demos = live_demos(page)
+    if not demos:
+        pytest.skip(f"{name} has no live demo")
+    for demo in demos:
+        where = demo.get_attribute("data-demo")
+        demo.scroll_into_view_if_needed()
+        opened = shown(demo)
+        reset = demo.get_by_role("button", name="Reset")
+        fields = demo.locator("input:not(table input), select")
+        for i in range(fields.count()):
+            field = fields.nth(i)
+            label = field.get_attribute("aria-label")
+            axis = field.get_attribute("data-axis") or ""
+            key = _press(field)
+            assert shown(demo) != opened, f"{where}: {label} {axis} ({key}) changed nothing"
+            reset.click()
+            assert shown(demo) == opened, f"{where}: reset after {label} {axis} left a change"
+        cells = demo.locator("table[data-editable] input")
+        if cells.count():
+            cell = cells.first
+            value = cell.input_value()
+            cell.click()
+            cell.fill("7" if value != "7" else "-2")
+            outside = re.sub(r"\|[^\n]*", "", shown(demo)) != re.sub(r"\|[^\n]*", "", opened)
+            assert outside, f"{where}: editing {cell.get_attribute('aria-label')} changed no result"
+            reset.click()
+            assert shown(demo) == opened, f"{where}: reset after an edit left a change"
+    assert log.problems() == []
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_copy_as_python_runs_with_the_package(name, open_page):
+    """The Python call a demo offers runs, with the package, for its opening settings."""
+    page, log = open_page(name)
+    wait_for_demos(page)
+    demos = live_demos(page)
+    if not demos:
+        pytest.skip(f"{name} has no live demo")
+    for demo in demos:
+        code = demo.locator(".live-python code").text_content()
+        assert "from upsampling" in code, code
+        namespace: dict = {}
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(code, demo.get_attribute("data-demo"), "exec"), namespace)  # noqa: S102
+    assert log.problems() == []
+
+
+def test_chapter_3_has_its_three_live_demos(open_page):
+    page, log = open_page(CH3)
+    wait_for_demos(page)
+    names = [demo.get_attribute("data-demo") for demo in live_demos(page)]
+    assert names == ["scatter-add", "shape-explorer", "conv-matrix"]
+    assert page.evaluate("typeof globalThis.upsamplingOps.conv_transpose2d") == "function"
+    assert log.problems() == []
+
+
+# --- Chapter 3: the numbers are the package's ----------------------------------------------
+
+
+@pytest.fixture
+def chapter_3(open_page):
+    page, log = open_page(CH3)
+    wait_for_demos(page)
+    demos = {demo.get_attribute("data-demo"): demo for demo in live_demos(page)}
+    yield demos
+    assert log.problems() == []
+
+
+def _grid(demo, name: str, values: np.ndarray) -> None:
+    """Sizes an editable grid through input_size/kernel_size and types every value."""
+    key = {"input": "input_size", "weight": "kernel_size"}[name]
+    set_pair(demo, key, values.shape)
+    cells = demo.locator(f'table[data-array="{name}"] input')
+    assert cells.count() == values.size
+    for k, v in enumerate(values.ravel()):
+        cells.nth(k).fill(repr(float(v)))
+
+
+def _step_to(demo, step: int) -> None:
+    """Moves the step slider (a range input cannot be typed into)."""
+    control(demo, "step").evaluate(
+        "(f, v) => { f.value = String(v); f.dispatchEvent(new Event('input', {bubbles: true})); }",
+        step,
+    )
+    assert control(demo, "step").input_value() == str(step)
+
+
+def _conv_transpose(x, w, **kwargs) -> np.ndarray:
+    return upsampling.conv_transpose2d(x[None, None], w[None, None], **kwargs)[0, 0]
+
+
+SCATTER_CASES = [
+    # input shape, kernel shape, stride, padding, output_padding, dilation
+    ((2, 2), (3, 3), (1, 1), (0, 0), (0, 0), (1, 1)),
+    ((3, 5), (2, 3), (2, 3), (1, 0), (1, 2), (1, 1)),
+    ((4, 1), (5, 2), (3, 1), (2, 0), (0, 0), (2, 3)),
+    ((1, 6), (1, 4), (4, 2), (0, 1), (3, 1), (1, 2)),
+    ((5, 3), (3, 3), (2, 2), (1, 1), (1, 0), (2, 1)),
+    ((8, 8), (5, 5), (4, 4), (3, 2), (2, 3), (3, 3)),
+]
+
+
+@pytest.mark.parametrize("case", SCATTER_CASES, ids=lambda c: "x".join(map(str, c[0] + c[1])))
+def test_scatter_add_computes_what_the_package_computes(chapter_3, case):
+    demo = chapter_3["scatter-add"]
+    shape, kshape, stride, padding, output_padding, dilation = case
+    rng = np.random.default_rng(sum(shape + kshape + stride))
+    x = rng.integers(-4, 5, shape).astype(float)
+    w = np.round(rng.standard_normal(kshape), 2)
+    _grid(demo, "input", x)
+    _grid(demo, "weight", w)
+    # padding last: the largest padding the page offers depends on the others.
+    for key, pair in (("stride", stride), ("dilation", dilation)):
+        set_pair(demo, key, pair)
+    set_pair(demo, "output_padding", output_padding)
+    set_pair(demo, "padding", padding)
+    args = dict(stride=stride, padding=padding, output_padding=output_padding, dilation=dilation)
+    _step_to(demo, x.size)
+    assert message(demo) == ""
+    shown_ = tables(demo)
+    np.testing.assert_array_equal(shown_["input"], x)
+    np.testing.assert_array_equal(shown_["weight"], w)
+    np.testing.assert_allclose(shown_["output"], _conv_transpose(x, w, **args), rtol=1e-12)
+    # Every step: the full result is the sum of the first copies, uncropped, and the
+    # overlap counts the copies that landed on each cell.
+    full = dict(args, padding=0)
+    for step in sorted({0, 1, x.size // 2, x.size}):
+        _step_to(demo, step)
+        first = (np.arange(x.size) < step).reshape(shape).astype(float)
+        shown_ = tables(demo)
+        np.testing.assert_allclose(
+            shown_["full result"], _conv_transpose(x * first, w, **full), rtol=1e-12, atol=1e-12
+        )
+        np.testing.assert_array_equal(
+            shown_["overlap"], _conv_transpose(first, np.ones_like(w), **full)
+        )
+
+
+def test_scatter_add_presets_give_the_worked_examples(chapter_3):
+    """COURSE.md's worked examples (verified with PyTorch), through the presets."""
+    demo = chapter_3["scatter-add"]
+    demo.get_by_role("button", name="seed 001").click()
+    np.testing.assert_array_equal(tables(demo)["output"], [[0, 0, 1], [0, 4, 6], [4, 12, 9]])
+    demo.get_by_role("button", name="seed 002").click()
+    np.testing.assert_array_equal(tables(demo)["output"], [[0, 6, 0], [18, 12, 2], [0, 13, 0]])
+    set_pair(demo, "output_padding", (1, 1))
+    np.testing.assert_array_equal(
+        tables(demo)["output"], [[0, 6, 0, 0], [18, 12, 2, 1], [0, 13, 0, 3], [20, 8, 5, 2]]
+    )
+    demo.get_by_role("button", name="not a deconvolution").click()
+    np.testing.assert_array_equal(
+        tables(demo)["output"],
+        [
+            [0, 3, -3, -1, 0],
+            [3, -17, 17, -2, -1],
+            [-2, 11, -18, 17, -3],
+            [-3, 12, -5, -13, 3],
+            [0, -3, 2, 3, 0],
+        ],
+    )
+    demo.get_by_role("button", name="ones").click()
+    set_pair(demo, "stride", (2, 2))
+    shown_ = tables(demo)
+    assert set(np.unique(shown_["overlap"])) == {1, 2, 4}  # chapter 4's uneven overlap
+    demo.get_by_role("button", name="random").click()
+    shown_ = tables(demo)
+    np.testing.assert_allclose(
+        shown_["output"], _conv_transpose(shown_["input"], shown_["weight"], stride=2)
+    )
+
+
+def test_scatter_add_editing_a_cell_changes_the_output_as_the_package_says(chapter_3):
+    demo = chapter_3["scatter-add"]
+    _step_to(demo, 4)
+    cell = demo.locator('input[aria-label="input[0, 1]"]')
+    cell.click()
+    cell.press("Control+a")
+    cell.type("-2.5")
+    x = np.array([[2, -2.5], [4, 1]])
+    w = np.array([[4, 2, 1], [1, 0, 3], [0, 5, 2]], dtype=float)
+    np.testing.assert_allclose(tables(demo)["output"], _conv_transpose(x, w, stride=2))
+    # Keyboard: arrows move between cells, a refused entry changes nothing.
+    cell.press("ArrowDown")
+    focused = page_focus(demo)
+    assert focused == "input[1, 1]"
+    demo.page.keyboard.type("x")
+    assert demo.locator('input[aria-label="input[1, 1]"]').get_attribute("aria-invalid") == "true"
+    np.testing.assert_allclose(tables(demo)["output"], _conv_transpose(x, w, stride=2))
+
+
+def page_focus(demo) -> str | None:
+    return demo.page.evaluate("document.activeElement.getAttribute('aria-label')")
+
+
+def test_scatter_add_refuses_what_the_package_refuses_with_its_message(chapter_3):
+    demo = chapter_3["scatter-add"]
+    set_pair(demo, "stride", (2, 2))
+    set_pair(demo, "output_padding", (2, 0))
+    x = np.array([[2.0, 0.0], [4.0, 1.0]])
+    w = np.array([[4, 2, 1], [1, 0, 3], [0, 5, 2]], dtype=float)
+    with pytest.raises(ValueError) as error:
+        _conv_transpose(x, w, stride=2, output_padding=(2, 0))
+    assert message(demo) == f"ValueError: {error.value}"
+    assert tables(demo)["output"].size == 0  # no stale numbers beside the message
+
+
+def test_scatter_add_plays_to_the_end(chapter_3):
+    demo = chapter_3["scatter-add"]
+    _step_to(demo, 0)
+    play = demo.locator("button.live-play")
+    play.focus()
+    play.press("Enter")
+    assert play.get_attribute("aria-pressed") == "true" and play.text_content() == "Pause"
+    demo.page.wait_for_function(
+        "el => el.querySelector('input[aria-label=step]').value === '4'",
+        arg=demo.element_handle(),
+        timeout=10_000,
+    )
+    x = np.array([[2.0, 0.0], [4.0, 1.0]])
+    w = np.array([[4, 2, 1], [1, 0, 3], [0, 5, 2]], dtype=float)
+    np.testing.assert_array_equal(tables(demo)["output"], _conv_transpose(x, w, stride=2))
+    assert play.get_attribute("aria-pressed") == "false" and play.text_content() == "Play"
+
+
+SHAPE_CASES = [
+    # input_size, kernel_size, stride, padding, output_padding, dilation
+    (3, 3, 2, 1, 1, 1),
+    (1, 1, 1, 0, 0, 1),
+    (16, 7, 4, 5, 3, 4),
+    (5, 2, 3, 0, 2, 1),
+    (7, 4, 1, 2, 1, 3),
+    (16, 1, 4, 0, 0, 1),
+]
+
+
+@pytest.mark.parametrize("case", SHAPE_CASES, ids=lambda c: "-".join(map(str, c)))
+def test_shape_explorer_computes_what_the_package_computes(chapter_3, case):
+    demo = chapter_3["shape-explorer"]
+    i, k, s, p, op, d = case
+    for key, value in zip(
+        ("input_size", "kernel_size", "stride", "dilation", "output_padding", "padding"),
+        (i, k, s, d, op, p),
+        strict=True,
+    ):
+        set_value(demo, key, value)
+    assert message(demo) == ""
+    size = upsampling.conv_transpose_output_size(i, k, s, p, op, d)
+    ones = _conv_transpose(np.ones((1, i)), np.ones((1, k)), stride=(1, s), padding=(0, p),
+                           output_padding=(0, op), dilation=(1, d))  # fmt: skip
+    shown_ = tables(demo)
+    np.testing.assert_array_equal(shown_["output"], ones)
+    assert shown_["output"].shape == (1, size)
+    full = _conv_transpose(np.ones((1, i)), np.ones((1, k)), stride=(1, s),
+                           output_padding=(0, op), dilation=(1, d))  # fmt: skip
+    np.testing.assert_array_equal(shown_["overlap"], full)
+    assert f"= {size}" in demo.locator(".live-note").first.text_content()
+    # One row per input value; its copy's taps at i·stride + t·dilation.
+    taps = shown_["copies"]
+    assert taps.shape == (i, full.shape[1])
+    for row in range(i):
+        where = np.flatnonzero(~np.isnan(taps[row]))
+        np.testing.assert_array_equal(where, row * s + d * np.arange(k))
+        np.testing.assert_array_equal(taps[row, where], np.arange(k))
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"stride": 2, "output_padding": 2},  # not smaller than stride or dilation
+        {"input_size": 1, "kernel_size": 1, "padding": 1},  # no output left
+    ],
+)
+def test_shape_explorer_explains_invalid_settings_with_the_package_message(chapter_3, settings):
+    demo = chapter_3["shape-explorer"]
+    for key, value in settings.items():
+        set_value(demo, key, value)
+    current = {
+        key: int(control(demo, key).input_value())
+        for key in ("input_size", "kernel_size", "stride", "padding", "output_padding", "dilation")
+    }
+    with pytest.raises(ValueError) as error:
+        upsampling.conv_transpose_output_size(**current)
+    assert message(demo) == f"ValueError: {error.value}"
+    assert tables(demo)["output"].size == 0
+
+
+MATRIX_CASES = [
+    # input_size, kernel shape, stride, padding, dilation
+    ((5, 5), (3, 3), (2, 2), (0, 0), (1, 1)),
+    ((4, 4), (2, 2), (2, 2), (0, 0), (1, 1)),
+    ((6, 3), (3, 2), (1, 2), (1, 0), (2, 1)),
+    ((2, 6), (1, 4), (3, 1), (0, 2), (1, 2)),
+    ((6, 6), (6, 6), (4, 4), (3, 3), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("case", MATRIX_CASES, ids=lambda c: "x".join(map(str, c[0] + c[1])))
+def test_matrix_view_computes_what_the_package_computes(chapter_3, case):
+    demo = chapter_3["conv-matrix"]
+    size, kshape, stride, padding, dilation = case
+    w = np.round(np.random.default_rng(sum(size + kshape)).standard_normal(kshape), 3)
+    set_pair(demo, "input_size", size)
+    _grid(demo, "weight", w)
+    for key, pair in (("stride", stride), ("padding", padding), ("dilation", dilation)):
+        set_pair(demo, key, pair)
+    assert message(demo) == ""
+    args = dict(stride=stride, padding=padding, dilation=dilation)
+    C = upsampling.conv_matrix(w[None, None], size, **args)
+    shown_ = tables(demo)
+    np.testing.assert_allclose(shown_["C"], C, rtol=1e-12)
+    np.testing.assert_allclose(shown_["Cᵀ"], C.T, rtol=1e-12)
+    taps = (upsampling.conv_matrix(np.ones((1, 1, *kshape)), size, **args) != 0).sum(axis=0)
+    np.testing.assert_array_equal(shown_["entries per row of Cᵀ"][:, 0], taps)
+    np.testing.assert_array_equal(shown_["entries per row of Cᵀ, as the input image"],
+                                  taps.reshape(size))  # fmt: skip
+
+
+def test_matrix_view_opens_on_uneven_rows_and_kernel_2_makes_them_even(chapter_3):
+    """The chapter's claim about the rows of Cᵀ, on the page itself."""
+    demo = chapter_3["conv-matrix"]
+    counts = tables(demo)["entries per row of Cᵀ"]
+    assert set(np.unique(counts)) == {1, 2, 4}
+    set_pair(demo, "kernel_size", (2, 2))
+    # On 5×5, a 2×2 window at stride 2 never reads the last row and column.
+    image = tables(demo)["entries per row of Cᵀ, as the input image"]
+    assert set(np.unique(image[:4, :4])) == {1} and not image[4].any() and not image[:, 4].any()
+    set_pair(demo, "input_size", (4, 4))
+    assert set(np.unique(tables(demo)["entries per row of Cᵀ"])) == {1}
+    set_pair(demo, "input_size", (1, 1))
+    set_pair(demo, "kernel_size", (3, 3))
+    with pytest.raises(ValueError) as error:
+        upsampling.conv_matrix(np.ones((1, 1, 3, 3)), (1, 1), stride=2)
+    assert message(demo) == f"ValueError: {error.value}"

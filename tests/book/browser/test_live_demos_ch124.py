@@ -1,0 +1,456 @@
+"""Chapters 1, 2 and 4's live demos in the built book, in Chromium: the numbers they show
+are the package's, for sampled settings typed in as a reader would.
+
+Each test opens the chapter (served on 127.0.0.1, every other request refused), changes
+the demo's controls from the keyboard or by typing, reads the tables back and compares
+them with what the package computes for the same settings.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+import pytest
+from conftest import wait_for_demos
+
+from upsampling import conv_transpose2d, interpolate, max_pool2d, max_unpool2d, overlap_counts
+from upsampling.checkerboard import bilinear_kernel, phase_sums
+from upsampling.plots.sizes import FIXES, size_plan
+from upsampling.plots.unpooling import sample_image, upsample
+
+REDRAW_BUDGET_MS = 16
+
+
+def _type(control, value) -> None:
+    control.fill(str(value))
+    control.dispatch_event("input")
+
+
+def _numbers(table) -> np.ndarray:
+    """The numbers of a live number table (each cell's exact value), as an array."""
+    rows = table.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('td')].map(c => Number(c.dataset.value)))"
+    )
+    return np.array(rows, dtype=float).reshape(len(rows), -1)
+
+
+def _grid(demo, caption) -> np.ndarray:
+    """The numbers typed in an editable grid."""
+    table = demo.locator(f'table[data-array="{caption}"]')
+    rows = table.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('input')].map(i => Number(i.value)))"
+    )
+    return np.array(rows, dtype=float)
+
+
+def _redraw_ms(demo) -> float:
+    return float(demo.get_attribute("data-redraw-ms"))
+
+
+def _open_demo(open_page, page_name, demo_name):
+    page, log = open_page(page_name)
+    wait_for_demos(page)
+    demo = page.locator(f'[data-demo="{demo_name}"]')
+    assert demo.count() == 1
+    return page, demo, log
+
+
+def _table_values(table) -> list[list[str]]:
+    """The rows of a table body, each cell's text."""
+    return table.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.querySelectorAll('th, td')].map(c => c.textContent))"
+    )
+
+
+# --- chapter 1: the size tracker ------------------------------------------------------
+
+
+@pytest.fixture
+def tracker(open_page):
+    page, log = open_page("01_why_upsample.html")
+    wait_for_demos(page)
+    demo = page.locator('[data-demo="size-tracker"]')
+    assert demo.count() == 1
+    yield page, demo
+    assert log.problems() == []
+
+
+def _set_tracker(demo, n, depth, k, s, p, fix):
+    _type(demo.locator('input[aria-label="depth"]'), depth)
+    for key, values in (("kernel_size", k), ("stride", s), ("padding", p)):
+        controls = demo.locator(f'input[aria-label="{key}"]')
+        for level, value in enumerate(values):
+            _type(controls.nth(level), value)
+    demo.locator('select[aria-label="fix"]').select_option(index=FIXES.index(fix))
+    _type(demo.locator('input[aria-label="input_size"]'), n)
+
+
+def test_size_tracker_opens_on_the_chapters_example(tracker):
+    _, demo = tracker
+    plan = size_plan(100, 4, 3, 2, 1)
+    rows = _table_values(demo.locator('table[data-array="sizes"]'))
+    assert [int(r[1]) for r in rows] == plan.encoder
+    steps = {step.level: step for step in plan.decoder}
+    for level, row in enumerate(rows[:-1]):
+        assert (int(row[2]), int(row[3])) == (steps[level + 1].raw, steps[level + 1].size)
+    fixes = _table_values(demo.locator('table[data-array="fixes"]'))
+    assert [int(r[0]) for r in fixes] == [s.level for s in plan.decoder if not s.lines_up]
+
+
+def test_size_tracker_equals_the_package_for_sampled_settings(tracker):
+    page, demo = tracker
+    rng = np.random.default_rng(16)
+    checked = refused = 0
+    for _ in range(14):
+        depth = int(rng.integers(1, 7))
+        k = [int(v) for v in rng.integers(1, 8, depth)]
+        s = [int(v) for v in rng.integers(1, 5, depth)]
+        p = [int(v) for v in rng.integers(0, 4, depth)]
+        n = int(rng.integers(1, 1025))
+        fix = str(rng.choice(FIXES))
+        _set_tracker(demo, n, depth, k, s, p, fix)
+        message = demo.locator("p.live-message").inner_text()
+        try:
+            plan = size_plan(n, depth, k, s, p, fix=fix)
+        except ValueError as exc:
+            assert message == f"ValueError: {exc}"
+            refused += 1
+            continue
+        assert message == ""
+        rows = _table_values(demo.locator('table[data-array="sizes"]'))
+        assert [int(r[1]) for r in rows] == plan.encoder
+        for step in plan.decoder:
+            row = rows[step.level - 1]
+            assert (int(row[2]), int(row[3])) == (step.raw, step.size)
+        fixes = _table_values(demo.locator('table[data-array="fixes"]'))
+        broken = [step for step in plan.decoder if not step.lines_up]
+        assert len(fixes) == len(broken)
+        for row, step in zip(fixes, broken, strict=True):
+            assert [int(v) for v in row[:3]] == [step.level, step.raw, step.skip]
+            for cell, fix_ in zip(row[3:], step.fixes, strict=True):
+                if fix_.error:
+                    assert cell == f"refused: {fix_.error}"
+                else:
+                    assert cell.endswith(str(fix_.size))
+        note = demo.locator("p.live-note").inner_text()
+        assert f"ends at {plan.output}" in note or f"comes back as {plan.output}" in note
+        checked += 1
+    assert checked >= 5
+
+
+def test_size_tracker_shows_the_packages_refusal(tracker):
+    _, demo = tracker
+    _set_tracker(demo, 5, 3, [3] * 3, [2] * 3, [0] * 3, "output_padding")
+    with pytest.raises(ValueError) as refused:
+        size_plan(5, 3, 3, 2, 0)
+    assert demo.locator("p.live-message").inner_text() == f"ValueError: {refused.value}"
+    assert demo.get_attribute("data-error") == "ValueError"
+    _type(demo.locator('input[aria-label="input_size"]'), 17)  # 17 -> 8 -> 3 -> 1: fits
+    assert demo.locator("p.live-message").inner_text() == ""
+
+
+def test_size_tracker_reset_and_presets(tracker):
+    _, demo = tracker
+    demo.get_by_role("button", name="2×2 pooling (k 2, s 2)").click()
+    for n, ok in ((96, True), (100, False), (101, False)):
+        _type(demo.locator('input[aria-label="input_size"]'), n)
+        plan = size_plan(n, 4, 2, 2, 0)
+        assert all(step.lines_up for step in plan.decoder) == ok
+        assert ("Every skip connection lines up" in demo.locator("p.live-note").inner_text()) == ok
+    demo.get_by_role("button", name="Reset").click()
+    assert demo.locator('input[aria-label="input_size"]').input_value() == "100"
+    assert demo.locator('input[aria-label="kernel_size"]').first.input_value() == "3"
+
+
+def test_size_tracker_redraws_within_a_frame_at_the_largest_settings(tracker):
+    _, demo = tracker
+    _set_tracker(demo, 1024, 6, [7] * 6, [1] * 6, [3] * 6, "pad")
+    times = []
+    for n in range(1000, 1024, 2):
+        _type(demo.locator('input[aria-label="input_size"]'), n)
+        times.append(float(demo.get_attribute("data-redraw-ms")))
+    assert statistics.median(times) <= REDRAW_BUDGET_MS, times
+
+
+# --- chapter 2: max pooling, then max unpooling -----------------------------------------
+
+
+@pytest.fixture
+def unpool(open_page):
+    page, demo, log = _open_demo(open_page, "02_unpooling.html", "max-unpool")
+    yield page, demo
+    assert log.problems() == []
+
+
+def _expected_unpool(x, k, s, with_size):
+    pooled, indices = max_pool2d(x[None, None], k, stride=s, return_indices=True)
+    size = x.shape if with_size else None
+    return pooled[0, 0], indices[0, 0], max_unpool2d(pooled, indices, k, stride=s, output_size=size)
+
+
+def _check_unpool(demo, x, k, s, with_size):
+    message = demo.locator("p.live-message").inner_text()
+    try:
+        pooled, indices, out = _expected_unpool(x, k, s, with_size)
+    except ValueError as exc:
+        assert message == f"ValueError: {exc}"
+        return "refused"
+    assert message == ""
+    np.testing.assert_array_equal(_numbers(demo.locator('table[data-array="pooled"]')), pooled)
+    np.testing.assert_array_equal(_numbers(demo.locator('table[data-array="indices"]')), indices)
+    np.testing.assert_array_equal(_numbers(demo.locator('table[data-array="output"]')), out[0, 0])
+    return "shown"
+
+
+def test_max_unpool_opens_on_the_chapters_odd_input_without_output_size(unpool):
+    _, demo = unpool
+    five = np.arange(25.0)[::-1].reshape(5, 5)
+    np.testing.assert_array_equal(_grid(demo, "input"), five)
+    assert _check_unpool(demo, five, 2, 2, False) == "shown"
+    assert "2 of the maxima land at the wrong place" in demo.locator("p.live-note").inner_text()
+    demo.locator('input[aria-label="output_size"]').check()
+    assert _check_unpool(demo, five, 2, 2, True) == "shown"
+    demo.locator('input[aria-label="output_size"]').uncheck()
+    demo.get_by_role("button", name="5×5, maxima bottom-right").click()
+    assert _check_unpool(demo, five[::-1, ::-1], 2, 2, False) == "refused"
+
+
+def test_max_unpool_editing_a_cell_changes_the_output_as_the_package_says(unpool):
+    page, demo = unpool
+    demo.locator('input[aria-label="output_size"]').check()
+    x = _grid(demo, "input")
+    cell = demo.locator('input[aria-label="input[3, 3]"]')
+    cell.click()
+    cell.press("Control+a")
+    page.keyboard.type("99")
+    x[3, 3] = 99
+    assert _check_unpool(demo, x, 2, 2, True) == "shown"
+    kept = demo.locator('table[data-array="output"] tr').nth(3).locator("td").nth(3)
+    assert kept.inner_text() == "99" and "ch124-kept" in kept.get_attribute("class").split()
+    # Arrow keys move between cells; typing there edits that cell.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("5")
+    x[2, 3] = 5
+    assert _check_unpool(demo, x, 2, 2, True) == "shown"
+
+
+def test_max_unpool_equals_the_package_for_sampled_settings(unpool):
+    _, demo = unpool
+    rng = np.random.default_rng(2)
+    outcomes = []
+    for _ in range(6):
+        h, w = (int(v) for v in rng.integers(2, 7, 2))
+        k, s = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        with_size = bool(rng.random() < 0.5)
+        heights = demo.locator('[aria-label="height"] input[aria-label="input_size"]')
+        widths = demo.locator('[aria-label="width"] input[aria-label="input_size"]')
+        _type(heights, h)
+        _type(widths, w)
+        x = rng.integers(0, 5, (h, w)).astype(float)  # small integers: ties
+        for (r, c), v in np.ndenumerate(x):
+            _type(demo.locator(f'input[aria-label="input[{r}, {c}]"]'), int(v))
+        _type(demo.locator('input[aria-label="kernel_size"]'), k)
+        _type(demo.locator('input[aria-label="stride"]'), s)
+        demo.locator('input[aria-label="output_size"]').set_checked(with_size)
+        outcomes.append(_check_unpool(demo, x, k, s, with_size))
+    assert "shown" in outcomes
+
+
+# --- chapter 2: a photograph upsampled by any factor ----------------------------------------
+
+
+@pytest.fixture
+def photo(open_page):
+    page, demo, log = _open_demo(open_page, "02_unpooling.html", "upsample-photo")
+    yield page, demo
+    assert log.problems() == []
+
+
+def _zoom(demo):
+    caption = demo.locator("figcaption").first.inner_text()
+    rows, cols = caption.split("rows ")[1].split(", columns ")
+    return int(rows.split("–")[0]), int(cols.split("–")[0])
+
+
+def _check_photo(demo, method, factor):
+    image = np.round(sample_image(48), 3)
+    r0, c0 = _zoom(demo)
+    np.testing.assert_array_equal(
+        _numbers(demo.locator('table[data-array="input"]')), image[r0 : r0 + 4, c0 : c0 + 4]
+    )
+    out = upsample(image, method, factor)
+    at = [min(n, int(np.floor(i * factor))) for i, n in ((r0, out.shape[0]), (c0, out.shape[1]))]
+    to = [
+        min(n, int(np.floor((i + 4) * factor))) for i, n in ((r0, out.shape[0]), (c0, out.shape[1]))
+    ]
+    shown = _numbers(demo.locator('table[data-array="output"]'))
+    np.testing.assert_allclose(shown, out[at[0] : to[0], at[1] : to[1]], rtol=1e-12, atol=1e-12)
+    assert f"output {out.shape[0]}×{out.shape[1]}" in demo.locator("figcaption").nth(1).inner_text()
+
+
+def _set_factor(demo, factor):
+    demo.locator('input[aria-label="scale_factor"]').fill(str(factor))
+
+
+def test_photo_equals_the_package_for_every_method_and_sampled_factors(photo):
+    _, demo = photo
+    _check_photo(demo, "nearest", 1.5)
+    rng = np.random.default_rng(3)
+    for mode, align in [
+        ("nearest", False),
+        ("nearest-exact", False),
+        ("bilinear", False),
+        ("bilinear", True),
+    ]:
+        demo.locator('select[aria-label="mode"]').select_option(mode)
+        box = demo.locator('input[aria-label="align_corners"]')
+        if mode != "bilinear":  # the package refuses align_corners without interpolation
+            box.check()
+            with pytest.raises(ValueError) as refused:
+                interpolate(np.ones((1, 1, 4, 4)), scale_factor=2, mode=mode, align_corners=True)
+            assert demo.locator("p.live-message").inner_text() == f"ValueError: {refused.value}"
+        box.set_checked(align)
+        method = "bilinear, align_corners" if align else mode
+        for factor in (round(float(rng.uniform(1, 4)), 2), 3):
+            _set_factor(demo, factor)
+            _check_photo(demo, method, factor)
+
+
+def test_photo_bed_of_nails_refuses_a_fractional_factor_with_the_packages_message(photo):
+    _, demo = photo
+    demo.locator('select[aria-label="mode"]').select_option("bed of nails")
+    with pytest.raises(ValueError) as refused:
+        upsample(sample_image(48), "bed of nails", 1.5)
+    assert demo.locator("p.live-message").inner_text() == f"ValueError: {refused.value}"
+    demo.get_by_role("button", name="×2", exact=True).click()
+    _check_photo(demo, "bed of nails", 2)
+
+
+def test_photo_zoom_moves_with_the_arrow_keys_and_redraws_within_a_frame(photo):
+    page, demo = photo
+    before = _zoom(demo)
+    demo.locator("canvas").first.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")
+    assert _zoom(demo) == (before[0] + 1, before[1] + 1)
+    _check_photo(demo, "nearest", 1.5)
+    demo.locator('select[aria-label="mode"]').select_option("bilinear")
+    slider = demo.locator('input[aria-label="scale_factor"]')
+    _set_factor(demo, 4)
+    slider.focus()
+    times = []
+    for i in range(16):
+        page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
+        times.append(_redraw_ms(demo))
+    assert statistics.median(times) <= REDRAW_BUDGET_MS, times
+
+
+# --- chapter 4: overlap counts and phase sums ---------------------------------------------
+
+
+@pytest.fixture
+def overlap(open_page):
+    page, demo, log = _open_demo(open_page, "04_checkerboard.html", "overlap")
+    yield page, demo
+    assert log.problems() == []
+
+
+SHOWN = 24  # the largest side a table shows in full
+
+
+def _check_overlap(demo, layers):
+    """The demo's tables against the package, run on the demo's own Copy-as-Python code.
+
+    The code holds the kernels exactly (the grids show them rounded); running it checks
+    that it is a working call of the package, and gives the expected numbers.
+    """
+    code = demo.locator("details.live-python code").text_content()
+    namespace: dict = {}
+    exec(code, namespace)
+    weights, strides = namespace["weights"], namespace["strides"]
+    assert len(weights) == layers
+    for i, (w, s) in enumerate(zip(weights, strides, strict=True)):
+        np.testing.assert_allclose(
+            w, _grid(demo, "weight" if i == 0 else f"weight {i + 1}"), rtol=1e-3
+        )
+        caption = "phase sums" if i == 0 else f"phase sums {i + 1}"
+        np.testing.assert_allclose(
+            _numbers(demo.locator(f'table[data-array="{caption}"]')), phase_sums(w, s), rtol=1e-12
+        )
+        np.testing.assert_allclose(namespace["sums"][i], phase_sums(w, s))
+    np.testing.assert_array_equal(
+        _numbers(demo.locator('table[data-array="overlap"]')), namespace["counts"][:SHOWN, :SHOWN]
+    )
+    np.testing.assert_allclose(
+        _numbers(demo.locator('table[data-array="output"]')),
+        namespace["y"][0, 0, :SHOWN, :SHOWN],
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    return weights
+
+
+def test_overlap_opens_on_uneven_overlap_and_the_tent_flattens_it(overlap):
+    _, demo = overlap
+    (w,) = _check_overlap(demo, 1)
+    np.testing.assert_array_equal(w, np.ones((3, 3)))
+    counts = overlap_counts((6, 6), kernel_size=3, stride=2)  # the chapter's 1, 2, 4 map
+    np.testing.assert_array_equal(_numbers(demo.locator('table[data-array="overlap"]')), counts)
+    flat = conv_transpose2d(np.ones((1, 1, 6, 6)), np.ones((1, 1, 3, 3)), stride=2)[0, 0]
+    np.testing.assert_array_equal(_numbers(demo.locator('table[data-array="output"]')), flat)
+    np.testing.assert_array_equal(
+        _numbers(demo.locator('table[data-array="phase sums"]')), [[4, 2], [2, 1]]
+    )
+    demo.get_by_role("button", name="tent").click()
+    (w,) = _check_overlap(demo, 1)
+    np.testing.assert_allclose(w, np.outer([0.5, 1, 0.5], [0.5, 1, 0.5]))
+    assert "phase sums equal" in demo.locator("p.live-note").nth(1).inner_text()
+    demo.get_by_role("button", name="bilinear (FCN)").click()
+    _type(demo.locator('input[aria-label="stride"]').first, 3)
+    (w,) = _check_overlap(demo, 1)
+    np.testing.assert_allclose(w, bilinear_kernel(3), rtol=1e-15)
+
+
+def test_overlap_editing_a_kernel_cell_changes_the_sums_and_the_response(overlap):
+    page, demo = overlap
+    demo.get_by_role("button", name="tent").click()
+    cell = demo.locator('input[aria-label="weight[1, 1]"]')
+    cell.click()
+    cell.press("Control+a")
+    page.keyboard.type("2")
+    (w,) = _check_overlap(demo, 1)
+    assert w[1, 1] == 2
+    assert "kernel: typed by hand" in demo.inner_text()
+    assert "the interior repeats them" in demo.locator("p.live-note").nth(1).inner_text()
+
+
+def test_overlap_equals_the_package_for_sampled_stacks(overlap):
+    page, demo = overlap
+    rng = np.random.default_rng(4)
+    for _ in range(6):
+        layers = int(rng.integers(1, 4))
+        _type(demo.locator('input[aria-label="layers"]'), layers)
+        preset = str(rng.choice(["ones", "random", "tent", "bilinear (FCN)", "ICNR"]))
+        for i in range(layers):
+            _type(demo.locator('input[aria-label="kernel_size"]').nth(i), int(rng.integers(1, 9)))
+            _type(demo.locator('input[aria-label="stride"]').nth(i), int(rng.integers(1, 5)))
+        demo.get_by_role("button", name=preset, exact=True).click()
+        input_size = int(rng.integers(1, 9))
+        _type(demo.locator('input[aria-label="input_size"]'), input_size)
+        _check_overlap(demo, layers)
+
+
+def test_overlap_redraws_within_a_frame_at_the_largest_settings(overlap):
+    page, demo = overlap
+    _type(demo.locator('input[aria-label="layers"]'), 3)
+    demo.get_by_role("button", name="random").click()
+    for i in range(3):
+        _type(demo.locator('input[aria-label="kernel_size"]').nth(i), 8)
+        _type(demo.locator('input[aria-label="stride"]').nth(i), 4)
+    times = []
+    for n in (8, 7, 8, 7, 8, 7, 8, 7, 8, 7):
+        _type(demo.locator('input[aria-label="input_size"]'), n)
+        times.append(_redraw_ms(demo))
+    assert statistics.median(times) <= REDRAW_BUDGET_MS, times

@@ -1,0 +1,161 @@
+// Chapter 2's live demo: a photograph upsampled by any factor from 1 to 4 with every
+// fixed method, computed in the page from the photograph's pixels, which travel in the
+// widget state (upsampling.widgets.live_demos_ch124.UpsamplePhotoDemo). The interpolation
+// is ops.js's interpolate (the package's, tested against it); bed of nails and the
+// choice of method are upsample.js, a mirror of upsampling.plots.unpooling.upsample.
+import { liveDemo, ops, pyCall, pyValue } from "../live_ui.js";
+import { methodOf, upsample } from "./upsample.js";
+
+const VIEW = 240; // CSS pixels of each picture: both cover the same area
+const WINDOW = 4; // input pixels per side of the zoomed region
+
+function paint(canvas, image, box) {
+  const [h, w] = image.shape;
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  const context = canvas.getContext("2d");
+  const pixels = context.createImageData(w, h);
+  const { data } = pixels;
+  for (let i = 0; i < w * h; i++) {
+    const v = Math.round(255 * Math.min(1, Math.max(0, image.data[i])));
+    data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = v;
+    data[4 * i + 3] = 255;
+  }
+  context.putImageData(pixels, 0, 0);
+  if (box) {
+    context.strokeStyle = "#00e5ff";
+    context.lineWidth = Math.max(0.5, w / VIEW);
+    context.strokeRect(box[1], box[0], box[3] - box[1], box[2] - box[0]);
+  }
+}
+
+/** Rows r0..r1 and columns c0..c1 (ends excluded) of a 2-D tensor, as nested arrays. */
+function region(image, [r0, c0, r1, c1]) {
+  const w = image.shape[1];
+  const rows = [];
+  for (let r = r0; r < r1; r++) rows.push(Array.from(image.data.subarray(r * w + c0, r * w + c1)));
+  return rows;
+}
+
+export default liveDemo({
+  setup(demo) {
+    demo.root.classList.add("ch124-demo"); // see ch124.css: dark mode
+    demo.select("mode", ["nearest", "nearest-exact", "bilinear", "bed of nails"]);
+    demo.checkbox("align_corners");
+    demo.slider("scale_factor", { min: 1, max: 4, step: 0.01, format: (v) => `×${v}` });
+    demo.presets(
+      [1.5, 2, 2.5, 3, 4].map((v) => ({ label: `×${v}`, apply: () => ({ scale_factor: v }) })),
+      { label: "scale_factor" },
+    );
+
+    const pictures = document.createElement("div");
+    pictures.className = "ch124-canvases";
+    demo.viewsEl.append(pictures);
+    const figure = (label) => {
+      const fig = document.createElement("figure");
+      const canvas = document.createElement("canvas");
+      canvas.style.width = `${VIEW}px`;
+      canvas.style.height = `${VIEW}px`;
+      canvas.tabIndex = 0;
+      canvas.setAttribute("role", "img");
+      const caption = document.createElement("figcaption");
+      caption.textContent = label;
+      fig.append(canvas, caption);
+      pictures.append(fig);
+      return [canvas, caption];
+    };
+    const [inputCanvas, inputCaption] = figure("input");
+    const [outputCanvas, outputCaption] = figure("output");
+    const tables = document.createElement("div");
+    tables.className = "ch124-panels";
+    demo.viewsEl.append(tables);
+    const inputTable = demo.table("input", { parent: tables, palette: "count" });
+    const outputTable = demo.table("output", { parent: tables, palette: "count" });
+    const note = demo.note();
+
+    // The zoomed region: click a picture, or focus it and use the arrow keys.
+    const size = () => demo.settings.image.length;
+    const moveTo = (r, c) => {
+      const top = size() - WINDOW;
+      const zoom = [Math.max(0, Math.min(top, r)), Math.max(0, Math.min(top, c))];
+      if (zoom[0] !== demo.settings.zoom[0] || zoom[1] !== demo.settings.zoom[1]) demo.set({ zoom });
+    };
+    for (const canvas of [inputCanvas, outputCanvas]) {
+      canvas.setAttribute("aria-label", "click or use the arrow keys to move the zoomed region");
+      canvas.addEventListener("click", (event) => {
+        const rect = canvas.getBoundingClientRect();
+        const n = size();
+        const r = Math.floor(((event.clientY - rect.top) / rect.height) * n);
+        const c = Math.floor(((event.clientX - rect.left) / rect.width) * n);
+        moveTo(r - WINDOW / 2, c - WINDOW / 2);
+      });
+      canvas.addEventListener("keydown", (event) => {
+        const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+        const move = moves[event.key];
+        if (!move) return;
+        event.preventDefault();
+        moveTo(demo.settings.zoom[0] + move[0], demo.settings.zoom[1] + move[1]);
+      });
+    }
+
+    let image = null;
+    let imageRows = null;
+    return (s) => {
+      if (imageRows !== s.image) {
+        imageRows = s.image;
+        image = ops.array(s.image, "image");
+      }
+      const [r0, c0] = s.zoom;
+      const inBox = [r0, c0, r0 + WINDOW, c0 + WINDOW];
+      paint(inputCanvas, image, inBox);
+      inputTable.show(region(image, inBox), { scale: 1 });
+      inputCaption.textContent = `input ${image.shape[0]}×${image.shape[1]}; zoomed: rows ${r0}–${r0 + WINDOW - 1}, columns ${c0}–${c0 + WINDOW - 1}`;
+      let out;
+      try {
+        if (s.mode !== "bilinear" && s.mode !== "bed of nails" && s.align_corners) {
+          // What the package says to align_corners with a mode that does not interpolate.
+          ops.interpolate({ shape: [1, 1, ...image.shape], data: image.data }, {
+            scale_factor: s.scale_factor,
+            mode: s.mode,
+            align_corners: true,
+          });
+        }
+        out = upsample(image, methodOf(s.mode, s.align_corners), s.scale_factor);
+      } catch (error) {
+        outputCanvas.getContext("2d").clearRect(0, 0, outputCanvas.width, outputCanvas.height);
+        outputCaption.textContent = "output";
+        note.textContent = "";
+        throw error;
+      }
+      const [oh, ow] = out.shape;
+      // The output pixels that cover the zoomed input region: floor(i * s) to floor(j * s).
+      const at = (i, n) => Math.min(n, Math.floor(i * s.scale_factor));
+      const outBox = [at(r0, oh), at(c0, ow), at(r0 + WINDOW, oh), at(c0 + WINDOW, ow)];
+      paint(outputCanvas, out, outBox);
+      outputTable.show(region(out, outBox), { scale: 1 });
+      outputCaption.textContent = `output ${oh}×${ow}; zoomed: rows ${outBox[0]}–${outBox[2] - 1}, columns ${outBox[1]}–${outBox[3] - 1}`;
+      note.textContent =
+        `${image.shape[0]} × ${pyValue(s.scale_factor)} = ${image.shape[0] * s.scale_factor}: the output has ` +
+        `floor of that, ${oh} pixels a side; each output pixel is 1/${pyValue(s.scale_factor)} of an input pixel.`;
+    };
+  },
+  python(s) {
+    const lines = [
+      "import numpy as np",
+      "from upsampling import interpolate",
+      "from upsampling.plots.unpooling import bed_of_nails, sample_image",
+      "",
+      `x = np.round(sample_image(${s.image.length}), 3)[None, None]  # the page's photograph`,
+    ];
+    if (s.mode === "bed of nails") {
+      lines.push(`bed_of_nails(x, ${pyValue(s.scale_factor)})[0, 0]`);
+    } else {
+      const kwargs = { scale_factor: pyValue(s.scale_factor), mode: pyValue(s.mode) };
+      if (s.mode === "bilinear" || s.align_corners) kwargs.align_corners = pyValue(s.align_corners);
+      lines.push(`${pyCall("interpolate", ["x"], kwargs)}[0, 0]`);
+    }
+    return lines.join("\n");
+  },
+});

@@ -1,0 +1,990 @@
+// Shared front-end of the live demos (upsampling/widgets/live.py explains how a demo is
+// declared and how this file and ops.js reach the page).
+//
+// A demo's module default-exports liveDemo({setup, python}); liveDemo returns the
+// anywidget front-end ({render}). setup(demo) runs once per view: it builds the controls
+// and the views with the builders below and returns redraw(settings), a synchronous
+// function that computes with ops.js and fills the views. Every change of a setting (a
+// control, an edited cell, a preset, reset, the step control, or Python in JupyterLab)
+// goes through demo.set(patch): the settings are updated, the controls show the new
+// values, redraw runs, the Python call is rewritten and the settings are saved to the
+// model (a no-op without a kernel). A PackageError thrown by redraw (ops.js's ValueError
+// or TypeError, with the package's own message) is shown to the reader and the result
+// tables are emptied; any other error is a bug and goes to the console.
+//
+// Builders (all return an object whose `el` is the element; `parent` puts it elsewhere):
+//   demo.integer(key, {min, max, axis, get, set})  <input type=number aria-label=key>
+//   demo.axes([{key, min, max, get, set}, ...])    the same keys for height and width,
+//                                                  in two groups labelled "height" and
+//                                                  "width"; settings[key] is [h, w];
+//                                                  min/max may be [for h, for w]; get(s)
+//                                                  gives [h, w], set(v, axis, s) a patch
+//   demo.select(key, options, {get, set})          <select aria-label=key>
+//   demo.checkbox(key)                             <input type=checkbox aria-label=key>
+//   demo.slider(key, {min, max, step, format})     <input type=range aria-label=key>
+//   demo.stepper({count, describe})                the `step` control (range + play)
+//   demo.presets([{label, apply}])                 buttons; apply(settings) -> patch
+//   demo.grid(key, {caption})                      an editable table bound to a 2-D
+//                                                  array setting (cells are inputs);
+//                                                  .mark(f) classes cells (f(r, c))
+//   demo.table(caption, {palette, hideCaption,     a number table drawn as a heat map:
+//                        picture})                 .show(array, {mark}) / .clear();
+//                                                  with picture, an array of more than
+//                                                  PICTURE_FROM cells is drawn on a canvas
+//                                                  and its table kept out of sight
+//   demo.panel(heading, {row, alignEnd})           a box for views, in the views area
+//                                                  (a column; side by side with row;
+//                                                  bottoms aligned with alignEnd)
+//   demo.note()                                    a paragraph for text the redraw writes
+// `min`, `max` and `count` may be functions of the settings (ranges that depend on other
+// settings); `get(settings)` / `set(value, settings) -> patch` bind a control to
+// something other than settings[key] (say input_size to the shape of the input grid).
+
+import * as ops from "./ops.js";
+
+export { ops };
+// The parity test in the browser runs the shipped module through this handle.
+globalThis.upsamplingOps = ops;
+
+const AXES = ["height", "width"];
+let counter = 0;
+
+// --- Numbers and Python text --------------------------------------------------------------
+
+/** How a number is written in a table cell: integers exactly, others to 4 digits. */
+export function formatNumber(v) {
+  if (v === 0) return "0";
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  const a = Math.abs(v);
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(2).replace("e+", "e");
+  return String(Number(v.toPrecision(4)));
+}
+
+/** A value as Python source: ints, floats (Python's repr), lists, None, True/False. */
+export function pyValue(v) {
+  if (v === null || v === undefined) return "None";
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : ops.pyFloat(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(pyValue).join(", ")}]`;
+  throw new TypeError(`no Python text for ${v}`);
+}
+
+/** A pair argument as the reader would write it: 2 for [2, 2], (2, 3) otherwise. */
+export function pyPair(p) {
+  if (!Array.isArray(p)) return pyValue(p);
+  return p[0] === p[1] ? pyValue(p[0]) : `(${pyValue(p[0])}, ${pyValue(p[1])})`;
+}
+
+/** A call as Python source; keyword values are already Python text. Long calls wrap. */
+export function pyCall(name, args, kwargs = {}) {
+  const parts = [...args, ...Object.entries(kwargs).map(([k, v]) => `${k}=${v}`)];
+  const flat = `${name}(${parts.join(", ")})`;
+  if (flat.length <= 88) return flat;
+  return `${name}(\n${parts.map((p) => `    ${p},`).join("\n")}\n)`;
+}
+
+/** A 2-D list of numbers as numpy source, one row per line when it is long. */
+export function pyArray(rows, suffix = "") {
+  const flat = `np.array(${pyValue(rows)}, dtype=float)${suffix}`;
+  if (flat.length <= 80) return flat;
+  const body = rows.map((r) => `        ${pyValue(r)},`).join("\n");
+  return `np.array(\n    [\n${body}\n    ],\n    dtype=float,\n)${suffix}`;
+}
+
+/** A tensor's last two axes as nested arrays (the first plane of a batch). */
+export function plane(t) {
+  if (Array.isArray(t)) return t;
+  const [h, w] = t.shape.slice(-2);
+  const rows = [];
+  for (let r = 0; r < h; r++) rows.push(Array.from(t.data.subarray(r * w, r * w + w)));
+  return rows;
+}
+
+/** A rows × cols array filled by f(r, c). */
+export function makeRows(rows, cols, f) {
+  return Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => f(r, c)));
+}
+
+/** `rows` resized to h × w, keeping the values that still fit and filling with `fill`. */
+export function resized(rows, h, w, fill = 1) {
+  return makeRows(h, w, (r, c) => (r < rows.length && c < rows[r].length ? rows[r][c] : fill));
+}
+
+// --- Colours ------------------------------------------------------------------------------
+
+// Heat maps are translucent colours over the page's own background, so they read in light
+// and dark mode; the text keeps the theme's colour. A cell gets one of LEVELS classes
+// (live.css holds their colours): a class costs the browser less than an inline style,
+// and a redraw writes only the cells whose class changes.
+const LEVELS = 8;
+const level = (fraction) => Math.max(1, Math.min(LEVELS, Math.ceil(fraction * LEVELS)));
+const PALETTES = {
+  // Signed values: orange above zero, blue below, none at zero.
+  signed: (v, scale) =>
+    v === 0 || !(scale > 0) ? "" : v > 0 ? `lv-p${level(v / scale)}` : `lv-n${level(-v / scale)}`,
+  // Marks: any number gets the same light tint (taps, indices: where, not how much).
+  mark: () => "lv-m",
+  // Counts: one hue, darker for more.
+  count: (v, scale) => (v <= 0 || !(scale > 0) ? "" : `lv-c${level(v / scale)}`),
+};
+
+function scaleOf(rows) {
+  let m = 0;
+  for (const row of rows) for (const v of row) if (v !== null) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+// --- DOM helpers --------------------------------------------------------------------------
+
+function h(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") node.className = v;
+    else if (k === "text") node.textContent = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+const evaluate = (value, settings) => (typeof value === "function" ? value(settings) : value);
+
+// --- Tables -------------------------------------------------------------------------------
+
+/** Arrays with more cells than this are drawn on a canvas when a table asks for a picture. */
+const PICTURE_FROM = 300;
+// The heat-map classes' colours (as in live.css), for the canvas.
+const ALPHAS = [0.12, 0.2, 0.28, 0.36, 0.44, 0.52, 0.62, 0.72];
+const COLOURS = { "lv-m": "rgba(120, 80, 200, 0.22)" };
+ALPHAS.forEach((a, i) => {
+  COLOURS[`lv-p${i + 1}`] = `rgba(230, 120, 30, ${a})`;
+  COLOURS[`lv-n${i + 1}`] = `rgba(50, 130, 210, ${a})`;
+  COLOURS[`lv-c${i + 1}`] = `rgba(120, 80, 200, ${a - 0.02})`;
+});
+
+// The same colours as [r, g, b, a] bytes, for the canvas's one-pixel-per-cell image.
+const RGBA = { cropped: [128, 128, 128, 56] };
+for (const [name, css] of Object.entries(COLOURS)) {
+  const [r, g, b, a] = css.match(/[\d.]+/g).map(Number);
+  RGBA[name] = [r, g, b, Math.round(a * 255)];
+}
+const mix = (p, q) => p.map((v, i) => Math.round((v + q[i]) / 2));
+
+// Numbers drawn once per page (per size, colour and font) and copied from then on.
+const GLYPHS = new Map();
+
+/** A table's cells drawn on a canvas: colours, numbers, marks (outlined; cropped shaded). */
+class CanvasPicture {
+  constructor(caption, hideCaption) {
+    this.label = h("div", { class: "live-array-label", "aria-hidden": "true", text: caption });
+    this.label.hidden = true;
+    if (hideCaption) this.label.classList.add("live-visually-hidden");
+    this.canvas = h("canvas", { class: "live-picture", "aria-hidden": "true" });
+    this.canvas.hidden = true;
+  }
+
+  readStyle() {
+    const style = getComputedStyle(this.canvas);
+    this.ink = style.color;
+    this.font = `11px ${style.fontFamily}`;
+  }
+
+  /** Draws `cells` (NumberTable's: {text, colour, mark}) or, with null, hides the picture. */
+  show(cells, chars) {
+    this.label.hidden = this.canvas.hidden = !cells;
+    if (!cells) return;
+    const rows = cells.length;
+    const cols = rows ? cells[0].length : 0;
+    const ratio = window.devicePixelRatio || 1;
+    // Cell sizes in device pixels, so that every copy of a number is a plain blit.
+    const cw = Math.round(Math.max(16, chars * 6.4 + 6) * ratio);
+    const ch = Math.round(17 * ratio);
+    const width = cols * cw + 1;
+    const height = rows * ch + 1;
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+      this.canvas.style.width = `${width / ratio}px`;
+      this.canvas.style.height = `${height / ratio}px`;
+    }
+    const ctx = this.canvas.getContext("2d");
+    // Colours: one pixel per cell in a small image, scaled up in one copy (nearest
+    // neighbour); marks other than "cropped" are outlined afterwards.
+    if (!this.swatch) this.swatch = document.createElement("canvas");
+    if (this.swatch.width !== cols || this.swatch.height !== rows) {
+      this.swatch.width = cols;
+      this.swatch.height = rows;
+    }
+    const pixels = new ImageData(Math.max(cols, 1), Math.max(rows, 1));
+    const outlines = [];
+    for (let r = 0; r < rows; r++) {
+      const row = cells[r];
+      for (let c = 0; c < cols; c++) {
+        const { colour, mark } = row[c];
+        let rgba = colour ? RGBA[colour] : null;
+        if (mark) {
+          for (const name of mark.split(" ")) {
+            if (name === "live-cropped") rgba = rgba ? mix(rgba, RGBA.cropped) : RGBA.cropped;
+            else if (name) outlines.push(c * cw, r * ch);
+          }
+        }
+        if (rgba) pixels.data.set(rgba, 4 * (r * cols + c));
+      }
+    }
+    if (rows && cols) this.swatch.getContext("2d").putImageData(pixels, 0, 0);
+    ctx.save();
+    ctx.globalCompositeOperation = "copy";
+    ctx.imageSmoothingEnabled = false;
+    if (rows && cols) ctx.drawImage(this.swatch, 0, 0, cols * cw, rows * ch);
+    else ctx.clearRect(0, 0, width, height);
+    ctx.restore();
+    for (let r = 0; r < rows; r++) {
+      const row = cells[r];
+      for (let c = 0; c < cols; c++) {
+        const text = row[c].text.data;
+        if (text) ctx.drawImage(this.glyph(text, cw, ch, ratio), c * cw, r * ch);
+      }
+    }
+    ctx.strokeStyle = "rgba(128, 128, 128, 0.45)";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    for (let r = 0; r <= rows; r++) {
+      ctx.moveTo(0, r * ch + 0.5);
+      ctx.lineTo(cols * cw, r * ch + 0.5);
+    }
+    for (let c = 0; c <= cols; c++) {
+      ctx.moveTo(c * cw + 0.5, 0);
+      ctx.lineTo(c * cw + 0.5, rows * ch);
+    }
+    ctx.stroke();
+    if (outlines.length) {
+      ctx.strokeStyle = "#d81b60";
+      ctx.lineWidth = 2 * ratio;
+      ctx.beginPath();
+      for (let k = 0; k < outlines.length; k += 2) {
+        ctx.rect(outlines[k] + 1.5 * ratio, outlines[k + 1] + 1.5 * ratio, cw - 2 * ratio, ch - 2 * ratio);
+      }
+      ctx.stroke();
+    }
+  }
+
+  /** A number drawn once, then copied: drawing text is the slow part of a canvas. */
+  glyph(text, cw, ch, ratio) {
+    const key = `${text}|${cw}|${ch}|${this.ink}|${this.font}`;
+    let image = GLYPHS.get(key);
+    if (!image) {
+      if (GLYPHS.size > 20000) GLYPHS.clear();
+      image = document.createElement("canvas");
+      image.width = cw;
+      image.height = ch;
+      const g = image.getContext("2d");
+      g.font = this.font.replace("11px", `${Math.round(11 * ratio)}px`);
+      g.fillStyle = this.ink;
+      g.textAlign = "center";
+      g.textBaseline = "middle";
+      g.fillText(text, cw / 2, ch / 2 + ratio / 2, cw - 2 * ratio);
+      GLYPHS.set(key, image);
+    }
+    return image;
+  }
+}
+
+/** A table of numbers with a caption, its cells coloured as a heat map. */
+class NumberTable {
+  constructor(
+    caption,
+    { palette = "signed", hideCaption = false, className = "", picture = false } = {},
+  ) {
+    this.palette = PALETTES[palette];
+    this.caption = h("caption", { class: hideCaption ? "live-visually-hidden" : "", text: caption });
+    this.body = h("tbody");
+    this.el = h("table", { class: `live-table ${className}`.trim() }, this.caption, this.body);
+    this.el.dataset.array = caption;
+    this.cells = [];
+    this.shape = [0, 0];
+    this.chars = 0;
+    // picture: large arrays are drawn on a canvas (the table stays, for screen readers
+    // and tests, out of sight and out of layout): thousands of table cells take the
+    // browser tens of milliseconds to lay out, a canvas a few.
+    if (picture) {
+      this.picture = new CanvasPicture(caption, hideCaption);
+      this.shelf = h("div", { class: "live-shelf" }, this.el);
+      this.box = h("div", { class: "live-array" }, this.picture.label, this.picture.canvas, this.shelf);
+    }
+  }
+
+  /** Shows a 2-D array (nested arrays, null for an empty cell, or a tensor's last two axes). */
+  show(array, { mark = null, scale = null } = {}) {
+    // Read the theme's colours before the cells change: reading a style later would make
+    // the browser recompute the styles of every changed cell first.
+    this.picture?.readStyle();
+    const rows = plane(array);
+    const height = rows.length;
+    const width = height ? rows[0].length : 0;
+    if (height !== this.shape[0] || width !== this.shape[1]) this.resize(height, width);
+    const s = scale ?? scaleOf(rows);
+    let chars = 1;
+    for (let r = 0; r < height; r++) {
+      const row = rows[r];
+      const cells = this.cells[r];
+      for (let c = 0; c < width; c++) {
+        const cell = cells[c];
+        const v = row[c];
+        if (cell.value !== v) {
+          cell.value = v;
+          // null is an empty cell (no number there, e.g. where no copy lands).
+          cell.text.data = v === null ? "" : formatNumber(v);
+          if (v === null) delete cell.td.dataset.value;
+          else cell.td.dataset.value = String(v);
+        }
+        if (cell.text.data.length > chars) chars = cell.text.data.length;
+        const colour = v === null ? "" : this.palette(v, s);
+        const marked = mark ? mark(r, c) || "" : "";
+        if (cell.colour !== colour || cell.mark !== marked) {
+          cell.colour = colour;
+          cell.mark = marked;
+          cell.td.className = marked ? `${colour} ${marked}` : colour;
+        }
+      }
+    }
+    const drawn = this.picture && height * width > PICTURE_FROM;
+    this.shelf?.classList.toggle("live-offscreen", Boolean(drawn));
+    if (this.picture) this.picture.show(drawn ? this.cells : null, chars);
+    // Fixed table layout (live.css), columns as wide as the longest number: the browser
+    // lays out a table of thousands of cells without measuring each one.
+    if (chars !== this.chars || this.widthFor !== width) {
+      this.chars = chars;
+      this.widthFor = width;
+      this.el.style.setProperty("--live-chars", String(chars));
+      this.el.style.setProperty("--live-cols", String(width));
+    }
+    this.el.hidden = false;
+  }
+
+  /** Adds or removes rows and cells to reach height × width, keeping the others. */
+  resize(height, width) {
+    while (this.cells.length > height) {
+      this.cells.pop();
+      this.body.lastChild.remove();
+    }
+    for (const [r, row] of this.cells.entries()) this.fit(this.body.children[r], row, width);
+    while (this.cells.length < height) {
+      const tr = h("tr");
+      const row = [];
+      this.fit(tr, row, width);
+      this.body.append(tr);
+      this.cells.push(row);
+    }
+    this.shape = [height, width];
+  }
+
+  fit(tr, row, width) {
+    while (row.length > width) {
+      row.pop();
+      tr.lastChild.remove();
+    }
+    while (row.length < width) {
+      const text = document.createTextNode("");
+      const td = h("td", {}, text);
+      tr.append(td);
+      row.push({ td, text, value: undefined, colour: "", mark: "" });
+    }
+  }
+
+  /** Empties the table (its caption stays). */
+  clear() {
+    this.resize(0, 0);
+    this.shelf?.classList.remove("live-offscreen");
+    this.picture?.show(null, 0);
+    this.widthFor = 0;
+    this.el.style.setProperty("--live-cols", "0");
+  }
+}
+
+/** An editable grid bound to a 2-D array setting: a table whose cells are inputs. */
+class EditableGrid {
+  constructor(demo, key, { caption = key, palette = "signed" } = {}) {
+    this.demo = demo;
+    this.key = key;
+    this.name = caption;
+    this.palette = PALETTES[palette];
+    this.body = h("tbody");
+    this.el = h(
+      "table",
+      { class: "live-table live-editable" },
+      h("caption", { text: caption }),
+      this.body,
+    );
+    this.el.dataset.array = caption;
+    this.el.dataset.editable = "";
+    this.inputs = [];
+    this.shape = [0, 0];
+  }
+
+  sync(settings, source) {
+    const rows = settings[this.key];
+    const height = rows.length;
+    const width = height ? rows[0].length : 0;
+    if (height !== this.shape[0] || width !== this.shape[1]) this.build(height, width);
+    const scale = scaleOf(rows);
+    this.colours = makeRows(height, width, () => "");
+    for (let r = 0; r < height; r++) {
+      for (let c = 0; c < width; c++) {
+        const input = this.inputs[r][c];
+        const v = rows[r][c];
+        const shown = input.value.trim() === "" ? NaN : Number(input.value);
+        if (input !== source && shown !== v) input.value = formatNumber(v);
+        if (input !== source) input.removeAttribute("aria-invalid");
+        this.colours[r][c] = this.palette(v, scale);
+      }
+    }
+    this.paint();
+  }
+
+  /** Marks cells with a class: mark(r, c) -> class name or "" (say, the value in use). */
+  mark(mark) {
+    this.marker = mark;
+    this.paint();
+  }
+
+  paint() {
+    this.inputs.forEach((row, r) =>
+      row.forEach((input, c) => {
+        const colour = this.colours?.[r]?.[c] ?? "";
+        const cls = this.marker ? `${colour} ${this.marker(r, c) || ""}`.trim() : colour;
+        if (input.parentElement.className !== cls) input.parentElement.className = cls;
+      }),
+    );
+  }
+
+  build(height, width) {
+    this.body.replaceChildren();
+    this.inputs = [];
+    for (let r = 0; r < height; r++) {
+      const tr = h("tr");
+      const row = [];
+      for (let c = 0; c < width; c++) {
+        const input = h("input", {
+          type: "text",
+          inputmode: "decimal",
+          autocomplete: "off",
+          spellcheck: "false",
+          "aria-label": `${this.name}[${r}, ${c}]`,
+          oninput: () => this.edited(input, r, c),
+          onblur: () => this.sync(this.demo.settings, null),
+          onkeydown: (event) => this.navigate(event, r, c),
+        });
+        tr.append(h("td", {}, input));
+        row.push(input);
+      }
+      this.body.append(tr);
+      this.inputs.push(row);
+    }
+    this.shape = [height, width];
+  }
+
+  edited(input, r, c) {
+    const text = input.value.trim().replace(/^−/, "-");
+    const v = text === "" ? NaN : Number(text);
+    if (!Number.isFinite(v)) {
+      input.setAttribute("aria-invalid", "true");
+      return;
+    }
+    input.removeAttribute("aria-invalid");
+    const rows = this.demo.settings[this.key].map((row) => row.slice());
+    rows[r][c] = v;
+    this.demo.set({ [this.key]: rows }, input);
+  }
+
+  navigate(event, r, c) {
+    const input = event.target;
+    const [height, width] = this.shape;
+    const atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+    const atEnd = input.selectionStart === input.value.length;
+    let target = null;
+    if (event.key === "ArrowUp" && r > 0) target = [r - 1, c];
+    else if ((event.key === "ArrowDown" || event.key === "Enter") && r < height - 1) target = [r + 1, c];
+    else if (event.key === "ArrowLeft" && atStart && c > 0) target = [r, c - 1];
+    else if (event.key === "ArrowRight" && atEnd && c < width - 1) target = [r, c + 1];
+    if (target) {
+      event.preventDefault();
+      const next = this.inputs[target[0]][target[1]];
+      next.focus();
+      next.select();
+    }
+  }
+}
+
+// --- Controls -----------------------------------------------------------------------------
+
+function pairGetter(key, axis) {
+  return axis === undefined ? (s) => s[key] : (s) => s[key][axis];
+}
+
+function pairSetter(key, axis) {
+  return axis === undefined
+    ? (v) => ({ [key]: v })
+    : (v, s) => {
+        const pair = s[key].slice();
+        pair[axis] = v;
+        return { [key]: pair };
+      };
+}
+
+class IntegerControl {
+  constructor(demo, key, { min = 0, max = 10, axis, get, set, label = key } = {}) {
+    this.demo = demo;
+    this.min = min;
+    this.max = max;
+    this.get = get ?? pairGetter(key, axis);
+    this.put = set ?? pairSetter(key, axis);
+    this.input = h("input", {
+      type: "number",
+      step: 1,
+      "aria-label": key,
+      oninput: () => this.edited(),
+      onblur: () => this.sync(demo.settings, null),
+    });
+    this.input.dataset.arg = key;
+    if (axis !== undefined) this.input.dataset.axis = AXES[axis];
+    this.el = h("label", { class: "live-control" }, h("span", { class: "live-name", text: label }), this.input);
+  }
+
+  edited() {
+    const v = Number(this.input.value);
+    const s = this.demo.settings;
+    const ok =
+      this.input.value !== "" &&
+      Number.isInteger(v) &&
+      v >= evaluate(this.min, s) &&
+      v <= evaluate(this.max, s);
+    if (!ok) {
+      this.input.setAttribute("aria-invalid", "true");
+      return;
+    }
+    this.input.removeAttribute("aria-invalid");
+    if (v !== this.get(s)) this.demo.set(this.put(v, s), this.input);
+  }
+
+  sync(settings, source) {
+    this.input.min = String(evaluate(this.min, settings));
+    this.input.max = String(evaluate(this.max, settings));
+    if (source === this.input) return;
+    const v = this.get(settings);
+    if (this.input.value !== String(v)) this.input.value = String(v);
+    this.input.removeAttribute("aria-invalid");
+  }
+}
+
+class SelectControl {
+  constructor(demo, key, options, { get, set, label = key } = {}) {
+    this.demo = demo;
+    this.get = get ?? ((s) => s[key]);
+    this.put = set ?? ((v) => ({ [key]: v }));
+    this.options = options.map((o) => (typeof o === "object" ? o : { value: o, label: String(o) }));
+    this.input = h(
+      "select",
+      {
+        "aria-label": key,
+        onchange: () => {
+          const option = this.options[Number(this.input.value)];
+          demo.set(this.put(option.value, demo.settings), this.input);
+        },
+      },
+      ...this.options.map((o, i) => h("option", { value: i, text: o.label })),
+    );
+    this.input.dataset.arg = key;
+    this.el = h("label", { class: "live-control" }, h("span", { class: "live-name", text: label }), this.input);
+  }
+
+  sync(settings) {
+    const v = this.get(settings);
+    const i = this.options.findIndex((o) => JSON.stringify(o.value) === JSON.stringify(v));
+    if (i >= 0 && this.input.value !== String(i)) this.input.value = String(i);
+  }
+}
+
+class CheckboxControl {
+  constructor(demo, key, { label = key } = {}) {
+    this.key = key;
+    this.input = h("input", {
+      type: "checkbox",
+      "aria-label": key,
+      onchange: () => demo.set({ [key]: this.input.checked }, this.input),
+    });
+    this.input.dataset.arg = key;
+    this.el = h("label", { class: "live-control" }, this.input, h("span", { class: "live-name", text: label }));
+  }
+
+  sync(settings) {
+    this.input.checked = Boolean(settings[this.key]);
+  }
+}
+
+class SliderControl {
+  constructor(demo, key, { min = 0, max = 1, step = 0.01, format = formatNumber, label = key } = {}) {
+    this.key = key;
+    this.format = format;
+    this.input = h("input", {
+      type: "range",
+      min,
+      max,
+      step,
+      "aria-label": key,
+      oninput: () => demo.set({ [key]: Number(this.input.value) }, this.input),
+    });
+    this.input.dataset.arg = key;
+    this.readout = h("output", { class: "live-readout" });
+    this.el = h(
+      "label",
+      { class: "live-control" },
+      h("span", { class: "live-name", text: label }),
+      this.input,
+      this.readout,
+    );
+  }
+
+  sync(settings, source) {
+    const v = settings[this.key];
+    if (source !== this.input) this.input.value = String(v);
+    this.readout.textContent = this.format(v);
+    this.input.setAttribute("aria-valuetext", this.format(v));
+  }
+}
+
+/** The `step` control: a range over 0..count(settings), play/pause and a readout. */
+class StepControl {
+  constructor(demo, { count, describe = (k, n) => `${k} of ${n}`, interval = 650 }) {
+    this.demo = demo;
+    this.count = count;
+    this.describe = describe;
+    this.interval = interval;
+    this.timer = null;
+    this.input = h("input", {
+      type: "range",
+      min: 0,
+      step: 1,
+      "aria-label": "step",
+      oninput: () => {
+        this.stop();
+        demo.set({ step: Number(this.input.value) }, this.input);
+      },
+    });
+    this.input.dataset.arg = "step";
+    this.button = h("button", {
+      type: "button",
+      class: "live-button live-play",
+      "aria-pressed": "false",
+      text: "Play",
+      onclick: () => (this.timer ? this.stop() : this.play()),
+    });
+    this.readout = h("output", { class: "live-readout live-step-readout", "aria-live": "polite" });
+    this.el = h(
+      "div",
+      { class: "live-control live-step" },
+      h("label", { class: "live-control" }, h("span", { class: "live-name", text: "step" }), this.input),
+      this.button,
+      this.readout,
+    );
+  }
+
+  play() {
+    const n = this.count(this.demo.settings);
+    if (this.demo.settings.step >= n) this.demo.set({ step: 0 }, null);
+    this.button.textContent = "Pause";
+    this.button.setAttribute("aria-pressed", "true");
+    this.timer = setInterval(() => {
+      const s = this.demo.settings;
+      const last = this.count(s);
+      if (!this.input.isConnected || s.step >= last) return this.stop();
+      this.demo.set({ step: s.step + 1 }, null);
+      if (this.demo.settings.step >= last) this.stop();
+    }, this.interval);
+  }
+
+  stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.button.textContent = "Play";
+    this.button.setAttribute("aria-pressed", "false");
+  }
+
+  sync(settings, source) {
+    const n = this.count(settings);
+    this.input.max = String(n);
+    if (source !== this.input) this.input.value = String(settings.step);
+    const text = this.describe(settings.step, n, settings);
+    this.readout.textContent = text;
+    this.input.setAttribute("aria-valuetext", text);
+  }
+}
+
+// --- The demo -----------------------------------------------------------------------------
+
+class Demo {
+  constructor(spec, model, el) {
+    this.spec = spec;
+    this.model = model;
+    this.id = `live-${++counter}`;
+    this.settings = structuredClone(model.get("settings"));
+    this.controls = [];
+    this.tables = [];
+    this.stepControl = null;
+    this.redraws = 0;
+
+    const title = model.get("title");
+    this.root = h("div", { class: "upsampling-demo live-demo", role: "group" });
+    this.root.dataset.demo = model.get("demo");
+    this.root.dataset.demoKind = "live";
+    if (title) {
+      const heading = h("div", { class: "upsampling-demo-title", id: `${this.id}-title`, text: title });
+      this.root.append(heading);
+      this.root.setAttribute("aria-labelledby", heading.id);
+    } else {
+      this.root.setAttribute("aria-label", model.get("demo"));
+    }
+    this.controlsEl = h("div", { class: "live-controls" });
+    this.message = h("p", { class: "live-message", role: "status", "aria-live": "polite" });
+    this.viewsEl = h("div", { class: "live-views" });
+    this.code = h("code", { class: "language-python" });
+    this.status = h("span", { class: "live-copy-status", role: "status" });
+    const toolbar = h(
+      "div",
+      { class: "live-toolbar" },
+      h("button", {
+        type: "button",
+        class: "live-button",
+        text: "Reset",
+        title: "Back to the settings the page opened with",
+        onclick: () => this.reset(),
+      }),
+      h("button", {
+        type: "button",
+        class: "live-button",
+        text: "Copy as Python",
+        title: "Copy these settings as a call of the upsampling package",
+        onclick: () => this.copy(),
+      }),
+      this.status,
+    );
+    const python = h(
+      "details",
+      { class: "live-python" },
+      h("summary", { text: "The same call in Python" }),
+      h("pre", {}, this.code),
+    );
+    this.root.append(this.controlsEl, this.message, this.viewsEl, toolbar, python);
+    el.append(this.root);
+
+    this.redraw = spec.setup(this);
+    model.on("change:settings", () => {
+      if (this.saving) return;
+      this.set(structuredClone(model.get("settings")), null, { save: false });
+    });
+    this.set({}, null, { save: false });
+    this.root.dataset.responseMs = this.root.dataset.redrawMs;
+  }
+
+  // Builders -------------------------------------------------------------------------------
+
+  add(control, parent) {
+    this.controls.push(control);
+    (parent ?? this.controlsEl).append(control.el);
+    return control;
+  }
+
+  integer(key, options = {}) {
+    return this.add(new IntegerControl(this, key, options), options.parent);
+  }
+
+  axes(specs, { parent } = {}) {
+    // A grid: the argument names once on top (for the eye; every input carries its
+    // name as aria-label), then one row per axis. Column widths in ch of one font, so
+    // that the rows line up.
+    const width = (key) => `${Math.max(key.length, 5) + 1}ch`;
+    const box = h("div", { class: "live-axes" });
+    const header = h("div", { class: "live-axis live-axis-header", "aria-hidden": "true" });
+    header.append(h("span", { class: "live-axis-name" }));
+    for (const spec of specs) {
+      const cell = h("span", { class: "live-axis-cell", text: spec.key });
+      cell.style.width = width(spec.key);
+      header.append(cell);
+    }
+    box.append(header);
+    AXES.forEach((axis, i) => {
+      const group = h("div", { class: "live-axis", role: "group", "aria-label": axis });
+      group.append(h("span", { class: "live-axis-name", text: axis, "aria-hidden": "true" }));
+      for (const spec of specs) {
+        const { key, ...options } = spec;
+        // min and max may differ per axis: [for height, for width].
+        for (const bound of ["min", "max"]) {
+          if (Array.isArray(options[bound])) options[bound] = options[bound][i];
+        }
+        const get = spec.get && ((s) => spec.get(s)[i]);
+        const set = spec.set && ((v, s) => spec.set(v, i, s));
+        const control = new IntegerControl(this, key, { ...options, axis: i, get, set });
+        control.el.classList.add("live-axis-cell");
+        control.el.style.width = width(key);
+        control.el.querySelector(".live-name").className = "live-visually-hidden";
+        this.add(control, group);
+      }
+      box.append(group);
+    });
+    (parent ?? this.controlsEl).append(box);
+    return { el: box };
+  }
+
+  select(key, options, extra = {}) {
+    return this.add(new SelectControl(this, key, options, extra), extra.parent);
+  }
+
+  checkbox(key, extra = {}) {
+    return this.add(new CheckboxControl(this, key, extra), extra.parent);
+  }
+
+  slider(key, extra = {}) {
+    return this.add(new SliderControl(this, key, extra), extra.parent);
+  }
+
+  stepper(options) {
+    this.stepControl = this.add(new StepControl(this, options), options.parent);
+    return this.stepControl;
+  }
+
+  presets(list, { parent, label = "presets" } = {}) {
+    const group = h("div", { class: "live-presets", role: "group", "aria-label": label });
+    group.append(h("span", { class: "live-name", text: label, "aria-hidden": "true" }));
+    for (const preset of list) {
+      group.append(
+        h("button", {
+          type: "button",
+          class: "live-button",
+          text: preset.label,
+          title: preset.title,
+          onclick: () => this.set(preset.apply(this.settings), null),
+        }),
+      );
+    }
+    (parent ?? this.controlsEl).append(group);
+    return { el: group };
+  }
+
+  grid(key, options = {}) {
+    return this.add(new EditableGrid(this, key, options), options.parent ?? this.viewsEl);
+  }
+
+  table(caption, options = {}) {
+    const table = new NumberTable(caption, options);
+    this.tables.push(table);
+    (options.parent ?? this.viewsEl).append(table.box ?? table.el);
+    return table;
+  }
+
+  panel(heading, { parent, row = false, alignEnd = false } = {}) {
+    const box = h("div", { class: row ? "live-panel live-row" : "live-panel" });
+    if (alignEnd) box.classList.add("live-align-end"); // tables of as many rows line up
+    if (heading) box.append(h("div", { class: "live-panel-heading", text: heading }));
+    (parent ?? this.viewsEl).append(box);
+    return box;
+  }
+
+  note({ parent } = {}) {
+    const p = h("p", { class: "live-note" });
+    (parent ?? this.viewsEl).append(p);
+    return p;
+  }
+
+  // Changes --------------------------------------------------------------------------------
+
+  /** Applies `patch` to the settings and redraws; `source` is the element being edited. */
+  set(patch, source = null, { save = true } = {}) {
+    const start = performance.now();
+    const before = this.settings;
+    const next = { ...before, ...patch };
+    if (this.stepControl) {
+      // A demo left at its last step stays there when the number of steps changes;
+      // a patch may ask for step Infinity (the end).
+      const last = this.safeCount(next);
+      if ("step" in patch) next.step = Math.max(0, Math.min(patch.step, last));
+      else {
+        const wasLast = before.step >= this.safeCount(before);
+        next.step = wasLast ? last : Math.min(before.step, last);
+      }
+    }
+    this.settings = next;
+    for (const control of this.controls) control.sync(next, source);
+    try {
+      this.redraw(next);
+      this.message.textContent = "";
+      delete this.root.dataset.error;
+    } catch (error) {
+      if (!(error instanceof ops.PackageError)) throw error;
+      this.message.textContent = `${error.name}: ${error.message}`;
+      this.root.dataset.error = error.name;
+      for (const table of this.tables) table.clear();
+    }
+    this.code.textContent = this.spec.python(next);
+    this.redraws += 1;
+    this.root.dataset.redraws = String(this.redraws);
+    this.root.dataset.redrawMs = (performance.now() - start).toFixed(2);
+    if (save) this.save();
+  }
+
+  safeCount(settings) {
+    try {
+      return this.stepControl.count(settings);
+    } catch (error) {
+      if (error instanceof ops.PackageError) return 0;
+      throw error;
+    }
+  }
+
+  reset() {
+    this.stepControl?.stop();
+    this.set(structuredClone(this.model.get("initial")), null);
+  }
+
+  save() {
+    // With a kernel this keeps LiveDemo.settings current; a static page has none.
+    try {
+      this.saving = true;
+      this.model.set("settings", structuredClone(this.settings));
+      this.model.save_changes();
+    } catch (error) {
+      /* no kernel: nothing to sync */
+    } finally {
+      this.saving = false;
+    }
+  }
+
+  async copy() {
+    const text = this.code.textContent;
+    try {
+      await navigator.clipboard.writeText(text);
+      this.status.textContent = "Copied.";
+    } catch (error) {
+      // No clipboard permission: open the code and select it for Ctrl+C.
+      this.code.closest("details").open = true;
+      const range = document.createRange();
+      range.selectNodeContents(this.code);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      this.status.textContent = "Selected: press Ctrl+C to copy.";
+    }
+    setTimeout(() => (this.status.textContent = ""), 2500);
+  }
+}
+
+/** The anywidget front-end of a live demo; see the top of this file. */
+export function liveDemo(spec) {
+  return {
+    render({ model, el }) {
+      const demo = new Demo(spec, model, el);
+      return () => demo.stepControl?.stop();
+    },
+  };
+}
