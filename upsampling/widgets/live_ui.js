@@ -326,6 +326,7 @@ class NumberTable {
     const width = height ? rows[0].length : 0;
     if (height !== this.shape[0] || width !== this.shape[1]) this.resize(height, width);
     const s = scale ?? scaleOf(rows);
+    const drawn = Boolean(this.picture) && height * width > PICTURE_FROM;
     let chars = 1;
     for (let r = 0; r < height; r++) {
       const row = rows[r];
@@ -343,15 +344,19 @@ class NumberTable {
         if (cell.text.data.length > chars) chars = cell.text.data.length;
         const colour = v === null ? "" : this.palette(v, s);
         const marked = mark ? mark(r, c) || "" : "";
-        if (cell.colour !== colour || cell.mark !== marked) {
-          cell.colour = colour;
-          cell.mark = marked;
-          cell.td.className = marked ? `${colour} ${marked}` : colour;
+        cell.colour = colour;
+        cell.mark = marked;
+        if (!drawn) {
+          // (A table drawn on the canvas is out of sight: its classes would change nothing.)
+          const cls = marked ? `${colour} ${marked}` : colour;
+          if (cell.cls !== cls) {
+            cell.cls = cls;
+            cell.td.className = cls;
+          }
         }
       }
     }
-    const drawn = this.picture && height * width > PICTURE_FROM;
-    this.shelf?.classList.toggle("live-offscreen", Boolean(drawn));
+    this.shelf?.classList.toggle("live-offscreen", drawn);
     if (this.picture) this.picture.show(drawn ? this.cells : null, chars);
     // Fixed table layout (live.css), columns as wide as the longest number: the browser
     // lays out a table of thousands of cells without measuring each one.
@@ -390,7 +395,7 @@ class NumberTable {
       const text = document.createTextNode("");
       const td = h("td", {}, text);
       tr.append(td);
-      row.push({ td, text, value: undefined, colour: "", mark: "" });
+      row.push({ td, text, value: undefined, colour: "", mark: "", cls: "" });
     }
   }
 
