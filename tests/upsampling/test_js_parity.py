@@ -727,10 +727,14 @@ def parity() -> dict[str, tuple[Outcome, list[str]]]:
         report[op] = (total, problems)
     ARTIFACT.parent.mkdir(parents=True, exist_ok=True)
     counts = {
-        op: {"cases": o.accepted + o.rejected, "accepted": o.accepted, "rejected": o.rejected,
-             "mismatches": len(p)}
+        op: {
+            "cases": o.accepted + o.rejected,
+            "accepted": o.accepted,
+            "rejected": o.rejected,
+            "mismatches": len(p),
+        }
         for op, (o, p) in report.items()
-    }  # fmt: skip
+    }
     ARTIFACT.write_text(json.dumps(counts, indent=2) + "\n")
     return report
 
@@ -797,9 +801,14 @@ def test_worked_examples_of_the_transposed_convolution():
     np.testing.assert_array_equal(y[0, 0], [[3, -3, -1], [-2, 3, -3], [-3, 2, 3]])
     np.testing.assert_array_equal(
         js("conv_transpose2d", y, laplacian)[0, 0],
-        [[0, 3, -3, -1, 0], [3, -17, 17, -2, -1], [-2, 11, -18, 17, -3],
-         [-3, 12, -5, -13, 3], [0, -3, 2, 3, 0]],
-    )  # fmt: skip
+        [
+            [0, 3, -3, -1, 0],
+            [3, -17, 17, -2, -1],
+            [-2, 11, -18, 17, -3],
+            [-3, 12, -5, -13, 3],
+            [0, -3, 2, 3, 0],
+        ],
+    )
 
 
 def test_worked_examples_of_the_output_sizes():
