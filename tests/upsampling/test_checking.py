@@ -571,6 +571,98 @@ def test_phase_sums_and_icnr_pass_and_tiled_icnr_gets_its_hint():
     assert single.passed
 
 
+def polyphase(subkernel=None, flip=False, crop_phases=False):
+    """A transposed convolution of one plane by phases, written as a student would, with
+    the sub-kernels ``subkernel(weight, a, b, sh, sw)`` (default: the right, strided
+    ones), each phase a correlation when ``flip``, each phase cropped when ``crop_phases``."""
+
+    def strided(weight, a, b, sh, sw):
+        return weight[a::sh, b::sw]
+
+    def run(input, weight, stride=1, padding=0):
+        sh, sw = pair(stride)
+        ph, pw = pair(padding)
+        h, w = input.shape
+        phases = {}
+        for a in range(sh):
+            for b in range(sw):
+                sub = (subkernel or strided)(weight, a, b, sh, sw)
+                if flip:
+                    sub = sub[::-1, ::-1]
+                ka, kb = sub.shape
+                phase = np.zeros((h + ka - 1, w + kb - 1))
+                for i in range(h):
+                    for j in range(w):
+                        phase[i : i + ka, j : j + kb] += input[i, j] * sub
+                if crop_phases:
+                    phase = phase[ph : phase.shape[0] - ph, pw : phase.shape[1] - pw]
+                phases[a, b] = phase
+        rows = sum(phases[a, 0].shape[0] for a in range(sh))
+        cols = sum(phases[0, b].shape[1] for b in range(sw))
+        full = np.zeros((rows, cols))
+        for (a, b), phase in phases.items():
+            full[a::sh, b::sw] = phase
+        if crop_phases:
+            return full
+        return full[ph : full.shape[0] - ph, pw : full.shape[1] - pw]
+
+    return run
+
+
+POLYPHASE_CASES = [
+    "seed002-k3-s2",
+    "d2l-k2-s2",
+    "nonsquare-2x3-k3x4-s2x3-p1x0",
+    "4x5-k5x4-s3x2",
+    "gaps-3x3-k1-s2",
+    "5x4-k4-s2-p1",
+    "3x4-k3x2-s1",
+    "2x3-k2x5-s3-p0x2",
+    "4x2-k5-s2x3-p2",
+]
+
+
+@pytest.mark.parametrize("name", POLYPHASE_CASES)
+def test_polyphase_answer_passes_every_case(name):
+    result = verdict(polyphase(), C, "checkerboard-polyphase", name)
+    assert result.passed, result.message
+
+
+def test_polyphase_misconceptions_get_their_hints():
+    def blocks(weight, a, b, sh, sw):
+        bh, bw = weight.shape[0] // sh, weight.shape[1] // sw
+        return weight[a * bh : (a + 1) * bh, b * bw : (b + 1) * bw]
+
+    G = "checkerboard-polyphase"
+    assert_hint(verdict(polyphase(blocks), C, G, "5x4-k4-s2-p1"), "subkernel_blocks")
+    assert_hint(verdict(polyphase(flip=True), C, G, "seed002-k3-s2"), "phase_not_flipped")
+    assert_hint(verdict(polyphase(flip=True), C, G, "4x5-k5x4-s3x2"), "phase_not_flipped")
+    cropped = verdict(polyphase(crop_phases=True), C, G, "5x4-k4-s2-p1")
+    assert_hint(cropped, "phase_padding")
+    assert_hint(
+        verdict(polyphase(crop_phases=True), C, G, "nonsquare-2x3-k3x4-s2x3-p1x0"), "phase_padding"
+    )
+    # the transposed convolution's own mistakes are recognised here too
+    swapped = verdict(
+        lambda input, weight, stride=1, padding=0: polyphase()(
+            input, weight, pair(stride)[::-1], padding
+        ),
+        C,
+        G,
+        "4x5-k5x4-s3x2",
+    )
+    assert_hint(swapped, "stride_swapped")
+    # a stride-1 case has one phase: a correlation there is the plain "correlation"
+    assert_hint(verdict(polyphase(flip=True), C, G, "3x4-k3x2-s1"), "correlation")
+
+
+def test_polyphase_wrong_in_no_known_way_gets_no_hint():
+    def doubled(input, weight, stride=1, padding=0):
+        return 2 * polyphase()(input, weight, stride, padding)
+
+    assert_no_hint(verdict(doubled, C, "checkerboard-polyphase", "seed002-k3-s2"))
+
+
 S = "01_sizes"
 
 

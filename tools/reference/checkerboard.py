@@ -1,5 +1,5 @@
-"""04_checkerboard: overlap counts, checkerboard scores, resize-convolution, phase sums
-and ICNR, with their PyTorch oracles."""
+"""04_checkerboard: overlap counts, checkerboard scores, resize-convolution, phase sums,
+the polyphase transposed convolution and ICNR, with their PyTorch oracles."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import torch.nn.functional as F
 
 from tools.reference.cases import (
     D2L_K,
+    SEED002_K,
+    SEED002_X,
     SMALL,
     Case,
     Seeds,
@@ -75,6 +77,12 @@ def torch_phase_sums(args, kwargs):
     return out[rows][:, cols].numpy()
 
 
+def torch_transpose_plane(args, kwargs):
+    """F.conv_transpose2d of one 2-D channel: what the polyphase answer must equal."""
+    x, w = (tensor(v)[None, None] for v in args)
+    return F.conv_transpose2d(x, w, **{k: pair(v) for k, v in kwargs.items()})[0, 0].numpy()
+
+
 def torch_icnr(args, kwargs):
     r = kwargs["upscale_factor"]
     return tensor(args[0]).repeat_interleave(r * r, dim=0).numpy()
@@ -106,6 +114,12 @@ def tests(seeds: Seeds) -> list[Test]:
 
     def sums(name, visible, kernel, stride):
         return Case(name, visible, {"weight": kernel}, {"stride": stride})
+
+    def phases(name, visible, x, k, stride, **extra):
+        if not visible:
+            rng = seeds.rng("polyphase", name)
+            x, k = quarters(rng, x), quarters(rng, k)  # shapes for the hidden cases
+        return Case(name, visible, {"input": x, "weight": k}, {"stride": stride, **extra})
 
     def icnr(name, visible, shape, r):
         weight = small_ints(name, shape)[0] if visible else quarters(seeds.rng("icnr", name), shape)
@@ -286,6 +300,30 @@ def tests(seeds: Seeds) -> list[Test]:
                 icnr("cout3-cin2-k3-r3", False, (3, 2, 3, 3), 3),
                 icnr("cout1-cin4-k1-r4", False, (1, 4, 1, 1), 4),
                 icnr("cout2-cin1-k3x1-r2", False, (2, 1, 3, 1), 2),
+            ],
+        ),
+        Test(
+            "checkerboard-polyphase",
+            "conv_transpose2d_polyphase",
+            3,
+            "conv_transpose2d_polyphase",
+            torch_transpose_plane,
+            [
+                phases("seed002-k3-s2", True, float_array(SEED002_X), float_array(SEED002_K), 2),
+                phases("d2l-k2-s2", True, float_array(SMALL), float_array(D2L_K), 2),
+                phases(
+                    "nonsquare-2x3-k3x4-s2x3-p1x0",
+                    True,
+                    *small_ints("pp", (2, 3), (3, 4)),
+                    [2, 3],
+                    padding=[1, 0],
+                ),
+                phases("4x5-k5x4-s3x2", False, (4, 5), (5, 4), [3, 2]),
+                phases("gaps-3x3-k1-s2", False, (3, 3), (1, 1), 2),
+                phases("5x4-k4-s2-p1", False, (5, 4), (4, 4), 2, padding=1),
+                phases("3x4-k3x2-s1", False, (3, 4), (3, 2), 1),
+                phases("2x3-k2x5-s3-p0x2", False, (2, 3), (2, 5), 3, padding=[0, 2]),
+                phases("4x2-k5-s2x3-p2", False, (4, 2), (5, 5), [2, 3], padding=2),
             ],
         ),
     ]

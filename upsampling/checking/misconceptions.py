@@ -137,6 +137,25 @@ HINTS = {
         "copies C_out channels apart, and the sub-pixels of one block then come from "
         "different filters: not nearest-neighbour."
     ),
+    "subkernel_blocks": (
+        "sub-kernels cut as blocks. The taps that reach output phase (a, b) are every "
+        "stride-th tap starting at (a, b), weight[a::s_H, b::s_W], not a contiguous block "
+        "of the kernel such as weight[a*k//s:(a+1)*k//s]: tap t of input i lands on "
+        "output s*i + t, whose phase is t mod s."
+    ),
+    "phase_not_flipped": (
+        "each phase computed as a correlation. A phase is a stride-1 *transposed* "
+        "convolution of the whole input with its sub-kernel: each input value scales the "
+        "sub-kernel as it is (scatter-add), which is the same as sliding the sub-kernel "
+        "rotated by 180 degrees over the input padded by its size minus one; sliding it "
+        "unrotated computes a correlation."
+    ),
+    "phase_padding": (
+        "padding cropped from every phase. Interleave the full phases first, into the full "
+        "result of size (H - 1)*s + k, then crop `padding` rows and columns from each side "
+        "of the interleaved result, as conv_transpose2d does: cropping each phase removes "
+        "s times too much and mixes up which phase is which."
+    ),
     "score_no_abs": "the score divides by the mean of |x| (absolute values), not the mean of x.",
     "score_ddof": "std: use the population standard deviation (np.std's default, ddof=0).",
     "score_no_crop": (
@@ -494,6 +513,69 @@ def _diagnose_icnr(args, kwargs, expected, actual, rtol, atol):
     return _first_match([("icnr_tiled", tiled)], actual, expected, rtol, atol)
 
 
+def _stride1_full(x, kernel):
+    """The stride-1 transposed convolution of a plane (scatter-add; empty kernel: zeros)."""
+    if kernel.size == 0:
+        return np.zeros((x.shape[0] + kernel.shape[0] - 1, x.shape[1] + kernel.shape[1] - 1))
+    return conv_transpose2d(x[None, None], kernel[None, None])[0, 0]
+
+
+def _interleave(phases, s):
+    """Phase (a, b) at out[a::s_H, b::s_W]; None when the phases' sizes do not fit."""
+    rows = sum(phases[a, 0].shape[0] for a in range(s[0]))
+    cols = sum(phases[0, b].shape[1] for b in range(s[1]))
+    if rows < 1 or cols < 1:
+        return None
+    out = np.zeros((rows, cols))
+    for (a, b), phase in phases.items():
+        if out[a :: s[0], b :: s[1]].shape != phase.shape:
+            return None
+        out[a :: s[0], b :: s[1]] = phase
+    return out
+
+
+def _diagnose_polyphase(args, kwargs, expected, actual, rtol, atol):
+    """The polyphase transposed convolution of one plane: the mistakes of the phases
+    (wrong sub-kernels, unflipped phases, per-phase cropping) first, then those of any
+    transposed convolution (:func:`_diagnose_conv_transpose`)."""
+    x, w = (np.asarray(a, dtype=np.float64) for a in args[:2])
+    s, p = _pair(kwargs.get("stride", 1)), _pair(kwargs.get("padding", 0))
+
+    def crop(full, pad):
+        if full is None:
+            return None
+        return full[pad[0] : full.shape[0] - pad[0], pad[1] : full.shape[1] - pad[1]]
+
+    def by_phases(subkernel, flip=False, phase_pad=(0, 0)):
+        """Phase by phase, each a stride-1 transposed convolution with ``subkernel(a, b)``
+        (flipped when ``flip``, cropped by ``phase_pad``), interleaved, then cropped by
+        the padding the per-phase crop did not already take."""
+        phases = {}
+        for a in range(s[0]):
+            for b in range(s[1]):
+                kernel = subkernel(a, b)
+                full = _stride1_full(x, kernel[::-1, ::-1] if flip else kernel)
+                phases[a, b] = crop(full, phase_pad)
+        return crop(_interleave(phases, s), (0, 0) if any(phase_pad) else p)
+
+    def strided(a, b):
+        return w[a :: s[0], b :: s[1]]
+
+    candidates = [("phase_padding", by_phases(strided, phase_pad=p))]
+    if s != (1, 1):  # one phase: a correlation, which the general diagnosis names
+        candidates.append(("phase_not_flipped", by_phases(strided, flip=True)))
+    if w.shape[0] % s[0] == 0 and w.shape[1] % s[1] == 0:
+        bh, bw = w.shape[0] // s[0], w.shape[1] // s[1]
+
+        def blocks(a, b):
+            return w[a * bh : (a + 1) * bh, b * bw : (b + 1) * bw]
+
+        candidates.append(("subkernel_blocks", by_phases(blocks)))
+    hints = _first_match(candidates, actual, expected, rtol, atol)
+    general = _diagnose_conv_transpose(args, kwargs, expected, actual, rtol, atol)
+    return hints + [hint for hint in general if hint not in hints]
+
+
 SCALAR_CHECKS = {
     "conv_output_size": "int",
     "conv_transpose_output_size": "int",
@@ -515,6 +597,7 @@ DIAGNOSES: dict[str, Callable] = {
     "decoder_output_padding": _diagnose_decoder,
     "checkerboard_score": _diagnose_score,
     "icnr_weight": _diagnose_icnr,
+    "conv_transpose2d_polyphase": _diagnose_polyphase,
 }
 """Named checks that look for misconceptions. Each is called as ``diagnose(args, kwargs,
 expected, actual, rtol, atol)`` and returns the keys of :data:`HINTS` whose mistake
