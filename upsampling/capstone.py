@@ -373,6 +373,14 @@ def capstone_claims(segmentation: SegmentationResult, photo: PhotoResult) -> dic
             ),
             n,
         ),
+        "photo_floor": Claim(
+            f"with the pixel loss, resize-convolution's error at step {p_late} holds a"
+            " period-4 spread between 0.04 and 0.07, the photograph's own fine detail",
+            _count(
+                (0.04 < spread["pixel"][resize][p_late]) & (spread["pixel"][resize][p_late] < 0.07)
+            ),
+            m,
+        ),
         "photo_transient": Claim(
             f"with the pixel loss, the k=3 layer's error holds more period-4 pattern at step"
             f" {p_early} than at step {p_late}",

@@ -127,6 +127,7 @@ def test_capstone_claims_count_seed_by_seed():
         "imbalance_appears": (2, 2),
         "resize_blank_flat": (1, 2),  # seed 1 is patterned at step 10
         "icnr_blank_appears": (1, 2),  # step 0 does not count
+        "photo_floor": (0, 2),  # resize's late spreads are 0.1
         "photo_transient": (1, 2),
         "photo_pixel_irons": (1, 2),
         "photo_pooled_keeps": (1, 2),
