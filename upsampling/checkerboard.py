@@ -26,6 +26,7 @@ __all__ = [
     "local_checkerboard_score",
     "phase_means",
     "local_phase_means",
+    "local_phase_spread",
     "stride_frequency_power",
     "power_spectrum",
     "phase_sums",
@@ -253,6 +254,31 @@ def local_checkerboard_score(x, stride, window=4, border=0) -> float:
         return 0.0
     spread = means.reshape(-1, means.shape[-2] * means.shape[-1]).var(axis=1)
     return float(np.sqrt(spread.mean()) / scale)
+
+
+def local_phase_spread(x, stride, window=4, border=0) -> float:
+    """How much the output phases differ locally, in the units of ``x``.
+
+    ``spread = sqrt(mean over tiles of var(phase means in the tile))``: the numerator of
+    :func:`local_checkerboard_score`, not divided by anything. The tiles are detrended
+    (:func:`local_phase_means`), so neither an offset nor a slope counts. Use it where a
+    normaliser would mislead: on logits, whose mean ``|x|`` is a background offset rather
+    than a pattern amplitude, or to compare outputs whose scales differ. A pattern
+    ``A * (-1)**(i + j)`` spreads by ``A``, whatever is added to it.
+
+    Parameters are those of :func:`local_checkerboard_score`.
+
+    Examples
+    --------
+    >>> i, j = np.mgrid[:16, :16]
+    >>> round(local_phase_spread(5 + 0.3 * i - 0.1 * j + 0.25 * (-1.0) ** (i + j), 2), 6)
+    0.25
+    >>> round(local_phase_spread(7 + 0.5 * i, 2), 6)
+    0.0
+    """
+    means = local_phase_means(x, stride, window, border)
+    spread = means.reshape(-1, means.shape[-2] * means.shape[-1]).var(axis=1)
+    return float(np.sqrt(spread.mean()))
 
 
 def phase_sums(weight, stride) -> np.ndarray:

@@ -344,3 +344,20 @@ def test_docstring_examples():
         module, extraglobs={"np": np}, optionflags=doctest.NORMALIZE_WHITESPACE
     )
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_local_phase_spread_is_the_pattern_amplitude_whatever_the_offset_and_slope():
+    """A ±A pattern spreads by A on any plane; it is the local score's numerator."""
+    from upsampling.checkerboard import local_phase_spread
+
+    i, j = np.mgrid[:24, :24]
+    board = (-1.0) ** (i + j)
+    for offset, slope in [(0.0, 0.0), (5.0, 0.0), (-3.0, 0.4)]:
+        picture = offset + slope * (i - 2 * j) + 0.3 * board
+        assert np.isclose(local_phase_spread(picture, 2), 0.3)
+    assert local_phase_spread(2.0 + 0.1 * i, 2) < 1e-12
+    picture = np.random.default_rng(0).random((3, 16, 16))
+    scale = np.abs(picture).mean()
+    assert np.isclose(
+        local_phase_spread(picture, 2, window=2), local_checkerboard_score(picture, 2, 2) * scale
+    )

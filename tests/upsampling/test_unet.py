@@ -208,14 +208,14 @@ def test_train_photo_decoder_rebuilds_the_photo_shape_and_learns():
 
 
 def test_plot_artifact_and_fix_shows_whole_images_and_crops():
-    """Top row the images with their scores, bottom row the crops, on one grey scale."""
+    """Top row the images with their error's pattern, bottom row the crops, one grey scale."""
     rng = np.random.default_rng(1)
     original = rng.random((16, 16))
-    grid = original * np.tile([[1.0, 0.5], [0.5, 0.25]], (8, 8))
+    grid = original + 0.125 * (-1.0) ** np.add.outer(np.arange(16), np.arange(16))
     axes = plot_artifact_and_fix(original, {"grid": grid}, crop=(2, 3, 8))
     assert axes.shape == (2, 2)
     assert axes[0, 0].get_title() == "original"
-    assert axes[0, 1].get_title() == f"grid\nscore {checkerboard_score(grid, 4, border=4):.3f}"
+    assert axes[0, 1].get_title() == "grid\nerror pattern 0.125"  # the added ±0.125
     np.testing.assert_array_equal(axes[1, 1].get_images()[0].get_array(), grid[2:10, 3:11])
     assert axes[1, 1].get_images()[0].get_clim() == (original.min(), original.max())
     with pytest.raises(ValueError, match="crop"):

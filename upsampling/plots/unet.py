@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from upsampling.checkerboard import checkerboard_score
+from upsampling.checkerboard import checkerboard_score, local_phase_spread
 from upsampling.unet import iou
 
 __all__ = [
@@ -102,7 +102,9 @@ def plot_artifact_and_fix(original, outputs, crop, axes=None):
     Top row: ``original`` and each of ``outputs`` (name -> image of the same shape), all
     on the original's grey scale, with the crop outlined; bottom row: the crop
     ``(top, left, size)`` of each, enlarged, where a stride pattern is visible pixel by
-    pixel. Titles carry the checkerboard score of each output (period 4, 4-pixel border).
+    pixel. Titles carry the period-4 pattern in each output's error: the detrended
+    :func:`~upsampling.checkerboard.local_phase_spread` of ``output - original`` (8-pixel
+    tiles, 4-pixel border), in the original's grey levels.
     """
     original = np.asarray(original, dtype=float)
     top, left, size = crop
@@ -131,7 +133,10 @@ def plot_artifact_and_fix(original, outputs, crop, axes=None):
         title = (
             name
             if name == "original"
-            else (f"{name}\nscore {checkerboard_score(image, 4, border=4):.3f}")
+            else (
+                f"{name}\nerror pattern "
+                f"{local_phase_spread(image - original, 4, window=2, border=4):.3f}"
+            )
         )
         whole.set_title(title, fontsize=9)
         zoom.imshow(
