@@ -36,6 +36,7 @@ from autograder.sandbox.session import (
     CRASHED,
     NOT_STARTED,
     OVER_LIMIT,
+    TAMPERED,
     TIMED_OUT,
     Fault,
     Raised,
@@ -50,6 +51,7 @@ FAULT_STATUS = {
     CRASHED: TestStatus.CRASHED,
     OVER_LIMIT: TestStatus.OVER_LIMIT,
     NOT_STARTED: TestStatus.GRADER_ERROR,
+    TAMPERED: TestStatus.TAMPERED,
 }
 
 
@@ -252,6 +254,8 @@ def _score(record: Record, tests: dict, session, analysis, uses) -> None:
         if result.get("error"):
             reason = _error_text(result["error"], visible=True)
         record.cells.append(CellProblem(index + 1, result["status"], reason))
+        if result["status"] == TAMPERED:
+            record.flags.append(f"cell {index + 1} {reason}")
     if session.broken and not record.cells:
         record.notes.append(f"the notebook could not be run: {session.broken.reason}")
 
