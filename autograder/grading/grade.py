@@ -191,6 +191,8 @@ class _Run:
         if not session.start() and session.broken:
             fault = session.broken
             end(FAULT_STATUS[fault.kind], f"{label}: {fault.reason}", True)
+            if fault.kind == TAMPERED:
+                test.flags.append(fault.reason)
             return
         if function not in (session.callables or set()):
             end(TestStatus.FAILED, _missing_function(function, self.uses, session), True)
@@ -230,6 +232,8 @@ class _Run:
                 )
             case Fault(kind, reason):
                 end(FAULT_STATUS[kind], f"{label}: {reason} while running {function}", True)
+                if kind == TAMPERED:  # forged on the channel: for review, like an edit
+                    test.flags.append(f"{function} {reason}")
 
     def _verdict(self, case, value, label) -> tuple[bool, str, str | None]:
         """Passed, the message, and the key of the misconception it names (if any)."""

@@ -186,3 +186,185 @@ def look(x):
         assert (zygote_uid, child_uid, child_euid) == (0, uid, uid)
     else:  # user-namespace mode: one uid for all, the zygote protected by not dumpable
         assert zygote_uid == child_uid == child_euid == os.getuid()
+
+
+# --------------------------------------------------------------------------------------
+# Channels between submissions (issue 19): the first student leaves something through
+# one channel and says whether it could; the next one in the same slot looks for it.
+# Each ``leave`` returns "left" if the object exists when its notebook ends (or the
+# errno that refused it); each ``find`` returns what it found, "" if nothing.
+
+CHANNEL_HELPERS = """
+import ctypes, errno, os, socket, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+
+def _err():
+    return errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
+
+def _linger(body):
+    # a process that outlives the notebook: its own session, not dumpable
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: /proc/N becomes root's
+            body()
+            while True:
+                time.sleep(0.05)
+        os._exit(0)
+    time.sleep(0.3)
+"""
+
+KEY_SPECS = {"session": -3, "user": -4, "user_session": -5}
+CHANNELS = {
+    "kernel keyring": (
+        """
+def leave():
+    out = []
+    for ring in (-3, -4, -5):
+        r = libc.syscall(248, b"user", b"answers", b"def f(): return 42", 17, ring)
+        out.append("left" if r > 0 else _err())
+    return ",".join(out)
+""",
+        """
+def find():
+    found = []
+    for ring in (-3, -4, -5):
+        r = libc.syscall(250, 10, ring, b"user", b"answers", 0)  # KEYCTL_SEARCH
+        if r > 0:
+            found.append(str(r))
+    try:
+        with open("/proc/keys") as f:
+            found += [line for line in f if "answers" in line]
+    except OSError:
+        pass
+    return ";".join(found)
+""",
+    ),
+    "file in /tmp": (
+        "def leave():\n    open('/tmp/answers.py', 'w').write('42')\n    return 'left'\n",
+        "def find():\n    return ','.join(os.listdir('/tmp'))\n",
+    ),
+    "file in /dev/shm": (
+        """
+def leave():
+    try:
+        open("/dev/shm/answers", "w").write("42")
+    except OSError as exc:
+        return errno.errorcode[exc.errno]
+    return "left"
+""",
+        "def find():\n    return ','.join(os.listdir('/dev/shm'))\n",
+    ),
+    "POSIX message queue": (
+        """
+def leave():
+    rt = ctypes.CDLL("librt.so.1", use_errno=True)
+    q = rt.mq_open(b"/answers", os.O_CREAT | os.O_RDWR, 0o666, None)
+    return "left" if q >= 0 and os.listdir("/dev/mqueue") else _err()
+""",
+        """
+def find():
+    rt = ctypes.CDLL("librt.so.1", use_errno=True)
+    q = rt.mq_open(b"/answers", os.O_RDWR)
+    return ",".join(os.listdir("/dev/mqueue")) + ("opened" if q >= 0 else "")
+""",
+    ),
+    "POSIX shared memory": (
+        """
+def leave():
+    rt = ctypes.CDLL("librt.so.1", use_errno=True)
+    fd = rt.shm_open(b"/answers", os.O_CREAT | os.O_RDWR, 0o666)
+    return "left" if fd >= 0 else _err()
+""",
+        "def find():\n    return ','.join(os.listdir('/dev/shm'))\n",
+    ),
+    "SysV shared memory, queue, semaphore": (
+        """
+def leave():
+    shm = libc.shmget(0x4242, 4096, 0o1000 | 0o666)
+    msg = libc.msgget(0x4242, 0o1000 | 0o666)
+    sem = libc.semget(0x4242, 1, 0o1000 | 0o666)
+    return "left" if min(shm, msg, sem) >= 0 else _err()
+""",
+        """
+def find():
+    found = [name for name, r in (("shm", libc.shmget(0x4242, 0, 0)),
+             ("msg", libc.msgget(0x4242, 0)), ("sem", libc.semget(0x4242, 0, 0))) if r >= 0]
+    for table in ("shm", "msg", "sem"):
+        with open(f"/proc/sysvipc/{table}") as f:
+            found += f.read().splitlines()[1:]
+    return ";".join(found)
+""",
+    ),
+    "abstract Unix socket (served by a lingering non-dumpable process)": (
+        """
+def _serve():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(b"\\0answers")
+    s.listen(1)
+    while True:
+        c, _ = s.accept()
+        c.sendall(b"42")
+        c.close()
+
+def leave():
+    _linger(_serve)
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    c.connect(b"\\0answers")
+    return "left" if c.recv(2) == b"42" else "not served"
+""",
+        """
+def find():
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        c.connect(b"\\0answers")
+        return "connected: " + c.recv(2).decode()
+    except OSError:
+        return ""
+""",
+    ),
+    "lingering non-dumpable process": (
+        """
+def leave():
+    _linger(lambda: None)
+    return "left"
+""",
+        """
+def find():
+    me, parent = str(os.getpid()), str(os.getppid())
+    others = []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and name not in ("1", me, parent):
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    if f.read().rpartition(")")[2].split()[0] != "Z":
+                        others.append(name)
+            except OSError:
+                pass
+    return ",".join(others)
+""",
+    ),
+}
+# What the first student cannot even do: the keyrings are closed by the system-call
+# filter, /dev/shm (POSIX shared memory) is read-only in the sandbox.
+REFUSED_AT_ONCE = {
+    "kernel keyring": "EPERM,EPERM,EPERM",
+    "file in /dev/shm": "EROFS",
+    "POSIX shared memory": "EROFS",
+}
+
+
+def channel_code(body: str, function: str) -> str:
+    return CHANNEL_HELPERS + body + f"\ndef look(x):\n    return {function}()\n"
+
+
+@pytest.mark.parametrize("channel", list(CHANNELS))
+def test_nothing_one_submission_leaves_reaches_the_next(slot, channel):
+    leave, find = CHANNELS[channel]
+    assert _returned(_run(slot, channel_code(find, "find"))) == ""  # a clean slot
+    left = _returned(_run(slot, channel_code(leave, "leave")))
+    assert left == REFUSED_AT_ONCE.get(channel, "left"), left
+    assert _returned(_run(slot, channel_code(find, "find"))) == ""
+    if slot[0].root:
+        assert processes_of_uid(slot[1]) == []
