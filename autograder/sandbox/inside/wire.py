@@ -29,8 +29,12 @@ previous child left something behind that the zygote cannot remove (a file in ``
 an IPC object): the zygote exits and the grader starts a fresh one.
 
 A returned value is encoded by :func:`encode_value` (arrays, numpy scalars, Python
-scalars, tuples and lists of them) and rebuilt by :func:`decode_value`, which never
-trusts the child: anything malformed is a :class:`ProtocolError`.
+scalars, tuples and lists of them) and rebuilt by :func:`decode_value`. Nothing the
+child sends is trusted: every parser of its bytes (:func:`take_frame`,
+:func:`recv_control`, :func:`blob_to_array`, :func:`decode_value`, :func:`decode_error`,
+:func:`decode_index`, :func:`decode_callables`) checks each claim against what arrived
+before allocating anything and raises only :class:`ProtocolError` (or
+:class:`OutputTooLarge`); the grader counts a forged message as tampering.
 """
 
 from __future__ import annotations
