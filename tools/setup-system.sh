@@ -5,7 +5,8 @@
 #
 #   tools/setup-system.sh book   the book: npm (the pages' JavaScript comes from npm)
 #   tools/setup-system.sh test   the tests: also Chromium and ChromeDriver (browser tests),
-#                                bubblewrap (the grading sandbox), patchelf (a test installs
+#                                bubblewrap and libseccomp2 (the grading sandbox and its
+#                                system-call filter), patchelf (a test installs
 #                                a Python in a user's home, as pyenv does), and Debian's own
 #                                python3.11 with venv (the install tests use what users have)
 set -uo pipefail
@@ -17,6 +18,7 @@ if [ "$mode" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+  ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
   command -v patchelf >/dev/null 2>&1 || need+=(patchelf)
   /usr/bin/python3.11 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3.11 python3.11-venv)
 fi

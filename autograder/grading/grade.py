@@ -36,6 +36,7 @@ from autograder.sandbox.session import (
     CRASHED,
     NOT_STARTED,
     OVER_LIMIT,
+    TAMPERED,
     TIMED_OUT,
     Fault,
     Raised,
@@ -50,6 +51,7 @@ FAULT_STATUS = {
     CRASHED: TestStatus.CRASHED,
     OVER_LIMIT: TestStatus.OVER_LIMIT,
     NOT_STARTED: TestStatus.GRADER_ERROR,
+    TAMPERED: TestStatus.TAMPERED,
 }
 
 
@@ -189,6 +191,8 @@ class _Run:
         if not session.start() and session.broken:
             fault = session.broken
             end(FAULT_STATUS[fault.kind], f"{label}: {fault.reason}", True)
+            if fault.kind == TAMPERED:
+                test.flags.append(fault.reason)
             return
         if function not in (session.callables or set()):
             end(TestStatus.FAILED, _missing_function(function, self.uses, session), True)
@@ -228,6 +232,8 @@ class _Run:
                 )
             case Fault(kind, reason):
                 end(FAULT_STATUS[kind], f"{label}: {reason} while running {function}", True)
+                if kind == TAMPERED:  # forged on the channel: for review, like an edit
+                    test.flags.append(f"{function} {reason}")
 
     def _verdict(self, case, value, label) -> tuple[bool, str, str | None]:
         """Passed, the message, and the key of the misconception it names (if any)."""
@@ -252,6 +258,8 @@ def _score(record: Record, tests: dict, session, analysis, uses) -> None:
         if result.get("error"):
             reason = _error_text(result["error"], visible=True)
         record.cells.append(CellProblem(index + 1, result["status"], reason))
+        if result["status"] == TAMPERED:
+            record.flags.append(f"cell {index + 1} {reason}")
     if session.broken and not record.cells:
         record.notes.append(f"the notebook could not be run: {session.broken.reason}")
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -21,28 +24,72 @@ from autograder.grading.notebooks import Released, parse_released
 from autograder.sandbox import Limits, SandboxError
 
 PACKAGE = Path(__file__).resolve().parents[1]  # autograder/
-# The folders whose code decides a record: a change to any file in them changes every
-# job's key (the class-level modules around them do not).
-GRADER_FOLDERS = ("sandbox", "grading")
+# What decides a record: the modules that grading imports, from these packages (the
+# grader's own and the course package whose checks and hints it calls) ...
+ENTRY_POINTS = ("autograder.grading.grade", "upsampling.checking")
+PROJECT_PACKAGES = ("autograder", "upsampling")
+# ... and what runs inside the sandbox (files the grader mounts there, never imports).
+SANDBOX_FILES = PACKAGE / "sandbox" / "inside"
+
+_LIST_MODULES = """
+import importlib, json, sys
+for name in sys.argv[1].split(","):
+    importlib.import_module(name)
+tops = set(sys.argv[2].split(","))
+print(json.dumps(sorted(
+    m.__file__ for name, m in list(sys.modules.items())
+    if name.split(".")[0] in tops and getattr(m, "__file__", None)
+)))
+"""
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def grader_files(root: Path | None = None) -> list[Path]:
+    """Every file whose content decides a record: the project's modules loaded by a fresh
+    interpreter that imports the grading entry points (so a module the misconception
+    hints call is in, a class-level report module is out), and the sandbox's own files.
+    ``root`` is the folder holding the ``autograder`` package (this one by default)."""
+    root = Path(root or PACKAGE.parent).resolve()
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _LIST_MODULES, ",".join(ENTRY_POINTS), ",".join(PROJECT_PACKAGES)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise SandboxError(f"could not list the grader's modules: {out.stderr.strip()[-500:]}")
+    files = {Path(f).resolve() for f in json.loads(out.stdout)}
+    files |= {
+        p.resolve() for p in (root / "autograder" / SANDBOX_FILES.relative_to(PACKAGE)).glob("*.py")
+    }
+    return sorted(files)
+
+
+def digest_files(files, root: Path) -> str:
+    """A hash of these files' paths (relative to ``root`` where they are under it) and
+    contents."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        name = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        digest.update(name.encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def grader_version() -> str:
-    """A hash of the grader's code and of the package code its checks and hints call."""
-    import upsampling.checking
-
-    digest = hashlib.sha256()
-    for folder in GRADER_FOLDERS:
-        for module in sorted((PACKAGE / folder).rglob("*.py")):
-            digest.update(module.relative_to(PACKAGE).as_posix().encode())
-            digest.update(module.read_bytes())
-    for module in sorted(Path(upsampling.checking.__file__).parent.glob("*.py")):
-        digest.update(module.read_bytes())
-    return digest.hexdigest()[:16]
+    """A hash of everything in :func:`grader_files`: the grader's code and the package
+    code its checks and hints call."""
+    root = PACKAGE.parent.resolve()
+    return digest_files(grader_files(root), root)
 
 
 @dataclass(frozen=True)

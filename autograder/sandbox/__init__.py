@@ -1,8 +1,9 @@
 """Running student code: the sandbox layer, which knows nothing of grades.
 
 - :mod:`.limits`: what a child may use (resource limits, packages, forbidden modules);
-- :mod:`.bwrap`: the bubblewrap command; :mod:`.zygote`: the grader's handle on a worker
-  slot's long-lived sandbox, which forks the children;
+- :mod:`.bwrap`: the bubblewrap command; :mod:`.seccomp`: its system-call filter;
+  :mod:`.zygote`: the grader's handle on a worker slot's long-lived sandbox, which forks
+  the children;
 - :mod:`.processes`: one running child (messages, deadlines, output caps, killing it);
 - :mod:`.uids`: one unprivileged uid per worker slot (as root);
 - :mod:`.launcher`: :class:`Sandbox`, which starts children with bubblewrap or, where it

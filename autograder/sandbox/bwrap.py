@@ -84,6 +84,7 @@ class BwrapCommand:
     python: Path
     base_prefix: Path
     packages: tuple
+    seccomp: bytes | None = None  # the system-call filter (seccomp.compile_filter())
 
     def works(self) -> bool:
         try:
@@ -103,9 +104,12 @@ class BwrapCommand:
             ns.insert(0, "--unshare-user")
         return ns
 
-    def command(self, config: dict) -> list[str]:
-        """The command that starts ``harness.py`` in a fresh sandbox with ``config``."""
+    def command(self, config: dict, seccomp_fd: int | None = None) -> list[str]:
+        """The command that starts ``harness.py`` in a fresh sandbox with ``config``;
+        ``seccomp_fd`` is an inherited descriptor to read the system-call filter from."""
         cmd = [self.bwrap, *self.namespaces(), "--hostname", "sandbox"]
+        if seccomp_fd is not None:
+            cmd += ["--seccomp", str(seccomp_fd)]
         cmd += ["--ro-bind", "/usr", "/usr"]
         for top in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
             host = Path("/") / top

@@ -24,6 +24,7 @@ from autograder.sandbox.bwrap import HARNESS, BwrapCommand, child_env, package_d
 from autograder.sandbox.inside import wire
 from autograder.sandbox.limits import SANDBOX_PACKAGES, Limits
 from autograder.sandbox.processes import ChildProcess, SandboxError
+from autograder.sandbox.seccomp import SeccompUnavailable, compile_filter
 from autograder.sandbox.zygote import ForkedProcess, ZygoteHandle, ZygoteLost
 from autograder.timing import phase
 
@@ -36,6 +37,23 @@ WEAK_ISOLATION = (
 )
 
 
+NO_SYSCALL_FILTER = (
+    "\n" + "!" * 78 + "\n"
+    "!! The sandbox's system-call filter (seccomp) cannot be built: {reason}.\n"
+    "!! Student code runs in bubblewrap's namespaces but may use the kernel keyrings\n"
+    "!! (shared between submissions), ptrace, bpf, io_uring and other calls that\n"
+    "!! Docker denies. Install libseccomp (Debian: apt-get install libseccomp2).\n" + "!" * 78
+)
+
+
+def syscall_filter() -> tuple[bytes | None, str | None]:
+    """The compiled filter, or None and why it cannot be had."""
+    try:
+        return compile_filter(), None
+    except SeccompUnavailable as exc:
+        return None, str(exc)
+
+
 class Sandbox:
     """How children are started: ``mode`` is ``"bwrap"`` or ``"none"`` (weak isolation)."""
 
@@ -45,6 +63,7 @@ class Sandbox:
         self.packages = tuple(package_dirs(SANDBOX_PACKAGES))
         self.python = Path(sys._base_executable).resolve()  # not the venv: no site-packages
         found = shutil.which("bwrap")
+        program, self.filter_problem = syscall_filter() if found else (None, None)
         self.bwrap = found and BwrapCommand(
             found,
             self.root,
@@ -52,6 +71,7 @@ class Sandbox:
             self.python,
             Path(sys.base_prefix).resolve(),
             self.packages,
+            program,
         )
         works = bool(self.bwrap) and self.bwrap.works()
         if mode == "auto":
@@ -64,12 +84,18 @@ class Sandbox:
         self._zygotes_lock = threading.Lock()
         if mode == "none":
             warnings.warn(WEAK_ISOLATION, stacklevel=2)
+        elif self.filter_problem:
+            warnings.warn(NO_SYSCALL_FILTER.format(reason=self.filter_problem), stacklevel=2)
 
     @property
     def description(self) -> str:
         if self.mode == "bwrap":
             who = "unprivileged uid per worker" if self.root else "user namespace"
-            return f"bubblewrap sandbox ({who}; no network, no course files, own PID namespace)"
+            calls = "system-call filter" if self.bwrap.seccomp else "NO system-call filter"
+            return (
+                f"bubblewrap sandbox ({who}; {calls}; no network, no course files, "
+                "own PID namespace)"
+            )
         return "NO SANDBOX (weak isolation: rlimits and process group only)"
 
     def start(self, uid: int | None) -> ChildProcess:

@@ -85,6 +85,27 @@ class ChildProcess:
         """A complete frame from the inbox, or None."""
         return take_frame(self.inbox, self.limits.output_mb << 20)
 
+    def unsolicited(self) -> bool:
+        """True if the child has sent anything since the last frame was taken (read
+        without waiting): between calls it must be silent, so this is a forged message."""
+        if self.inbox:
+            return True
+        if not self.channel_open:
+            return False
+        try:
+            chunk = os.read(self.fd_from, 1 << 16)
+        except BlockingIOError:
+            return False
+        except OSError:
+            return False
+        if not chunk:
+            self.channel_open = False
+            self.sel.unregister(self.fd_from)
+            return False
+        self.inbox += chunk
+        self.received += len(chunk)
+        return True
+
     def recv(self, deadline: float):
         """Next frame from the child; raises Timeout, ChildGone, ProtocolError, OutputTooLarge."""
         while True:

@@ -27,6 +27,7 @@ CHANNEL_FAULTS = (Timeout, ChildGone, OutputTooLarge, ProtocolError)
 
 # What can happen to a child besides returning or raising (Fault.kind).
 TIMED_OUT, CRASHED, OVER_LIMIT = "timed_out", "crashed", "over_limit"
+TAMPERED = "tampered"  # the child sent a malformed, forged or out-of-order message
 NOT_STARTED = "not_started"  # the sandbox itself failed (the grader's fault)
 
 
@@ -103,30 +104,34 @@ class Session:
                 }
             )
             deadline = time.monotonic() + self.limits.setup_timeout
+            indices = {cell["index"] for cell in self.cells}
             current = None
             fault = None
             try:
                 while True:
                     header, _ = child.recv(deadline)
                     event = header.get("ev")
-                    if event == "cell_start":
-                        current = header.get("index")
-                    elif event == "cell_end":
-                        index = header.get("index")
-                        if index not in self.cell_results:
-                            error = header.get("error")
-                            self.cell_results[index] = {
+                    if event == "cell_start" and current is None:
+                        current = wire.decode_index(header.get("index"), indices)
+                    elif event == "cell_end" and current is not None:
+                        if wire.decode_index(header.get("index"), indices) != current:
+                            raise ProtocolError("the end of a cell that had not started")
+                        error = header.get("error")
+                        error = None if error is None else wire.decode_error(error)
+                        if current not in self.cell_results:
+                            self.cell_results[current] = {
                                 "status": "error" if error else "ok",
                                 "error": error,
                             }
                         current = None
-                    elif event == "ready":
+                    elif event == "ready" and current is None:
+                        callables = wire.decode_callables(header.get("callables"))
                         if self.callables is None:
-                            self.callables = set(map(str, header.get("callables", [])))
+                            self.callables = callables
                         self.child = child
                         return
                     else:
-                        raise ProtocolError("unexpected message")
+                        raise ProtocolError(f"an unexpected message ({str(event)[:40]!r})")
             except CHANNEL_FAULTS as exc:
                 timeout = f"did not finish within {self.limits.setup_timeout:g} s"
                 fault = self._fault(exc, timeout, "sent")
@@ -146,7 +151,7 @@ class Session:
             return Fault(OVER_LIMIT if exc.limit else CRASHED, exc.how)
         if isinstance(exc, OutputTooLarge):
             return Fault(OVER_LIMIT, f"{sent} more than {self.limits.output_mb} MB of data")
-        return Fault(CRASHED, f"the grading channel was corrupted ({exc})")
+        return Fault(TAMPERED, f"sent a forged or malformed message on the grading channel ({exc})")
 
     def _retire(self, child):
         child.kill()
@@ -161,15 +166,18 @@ class Session:
     def _call(self, function: str, args, kwargs, budget: float) -> Returned | Raised | Fault:
         if not self.start():
             return self.broken
-        self.child.send(*wire.encode_call(function, args, kwargs))
         try:
+            if self.child.unsolicited():
+                raise ProtocolError("a message before the call")
+            self.child.send(*wire.encode_call(function, args, kwargs))
             header, blobs = self.child.recv(time.monotonic() + max(budget, 0.05))
             event = header.get("ev")
             if event == "result":
-                return Returned(wire.decode_value(header.get("value"), blobs, self.unrepresentable))
-            if event == "error" and isinstance(header.get("error"), dict):
-                return Raised(header["error"])
-            raise ProtocolError("unexpected message")
+                value = wire.decode_value(header.get("value"), blobs, self.unrepresentable)
+                return Returned(value)
+            if event == "error":
+                return Raised(wire.decode_error(header.get("error")))
+            raise ProtocolError(f"an unexpected message ({str(event)[:40]!r})")
         except CHANNEL_FAULTS as exc:
             fault = self._fault(exc, None, "returned")
         child, self.child = self.child, None

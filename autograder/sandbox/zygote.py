@@ -22,6 +22,7 @@ import time
 from autograder.sandbox.bwrap import BwrapCommand
 from autograder.sandbox.inside import wire
 from autograder.sandbox.processes import SandboxError, kill_process_group
+from autograder.sandbox.seccomp import program_fd
 
 
 class ZygoteLost(Exception):
@@ -39,13 +40,15 @@ class ZygoteHandle:
     def __init__(self, bwrap: BwrapCommand, uid: int | None, setup_timeout: float):
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         config = {"zygote_fd": theirs.fileno(), "uid": uid if bwrap.root else None}
+        filter_fd = program_fd(bwrap.seccomp) if bwrap.seccomp else None
+        inherited = (theirs.fileno(),) if filter_fd is None else (theirs.fileno(), filter_fd)
         try:
             self.proc = subprocess.Popen(
-                bwrap.command(config),
+                bwrap.command(config, filter_fd),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                pass_fds=(theirs.fileno(),),
+                pass_fds=inherited,
                 process_group=0,
                 env={"PATH": "/usr/bin:/bin"},
                 cwd="/",
@@ -56,6 +59,8 @@ class ZygoteHandle:
             raise SandboxError(f"could not start the sandbox: {exc}") from exc
         finally:
             theirs.close()
+            if filter_fd is not None:
+                os.close(filter_fd)
         self.sock = ours
         self.alive = True
         self.child_pid = None

@@ -27,6 +27,7 @@ from autograder.course import RECORD
 from autograder.run import GradingOptions, grade_assignment
 from autograder.sandbox import Limits
 from tests.autograder.fixtures import crafted
+from tests.autograder.fixtures.channels import CHANNELS, REFUSED_AT_ONCE, channel_code
 from tests.autograder.fixtures.course import (
     FIXTURE,
     REPO,
@@ -360,3 +361,52 @@ def test_one_job_by_hand_gives_the_record_of_a_class_run(small_course, tmp_path)
         text=True,
     )
     assert bad.returncode == 2 and "is not a job spec" in bad.stderr
+
+
+# On a Dask worker, in the worker's own process (the grader's wheel, no tests package):
+# one slot's sandbox serves the find / leave / find of tests/autograder/fixtures/channels.py.
+LEAVE_THEN_FIND = """
+def leave_then_find(leave, find):
+    import numpy as np
+
+    from autograder.sandbox import Limits, Sandbox, UidPool
+    from autograder.sandbox.session import Returned, Session
+    from upsampling.checking import Unrepresentable
+
+    sandbox = Sandbox("bwrap", Limits(test_timeout=10.0, setup_timeout=20.0))
+    pool = UidPool(1, enabled=sandbox.root)
+    got = [sandbox.description]
+    try:
+        for code in (find, leave, find):
+            session = Session(sandbox, pool.free[0], [{"index": 0, "code": code}], Unrepresentable)
+            try:
+                outcome = session.call("look", [np.array(0)], {}, 10.0)
+            finally:
+                session.close()
+            got.append(outcome.value if isinstance(outcome, Returned) else repr(outcome))
+    finally:
+        sandbox.close()
+        pool.close()
+    return got
+"""
+
+
+@pytest.mark.parametrize("channel", list(CHANNELS))
+def test_nothing_one_submission_leaves_reaches_the_next_on_a_worker(dask_cluster, channel):
+    from distributed import Client
+
+    namespace = {"__name__": "leave_then_find_on_a_worker"}  # not importable: sent by value
+    exec(compile(LEAVE_THEN_FIND, "<leave_then_find>", "exec"), namespace)
+    leave, find = CHANNELS[channel]
+    with Client(dask_cluster.address, timeout=60) as client:
+        future = client.submit(
+            namespace["leave_then_find"],
+            channel_code(leave, "leave"),
+            channel_code(find, "find"),
+            pure=False,
+        )
+        description, before, left, after = future.result(timeout=180)
+    assert "system-call filter" in description and "NO system" not in description
+    assert before == "", before
+    assert left == REFUSED_AT_ONCE.get(channel, "left"), left
+    assert after == "", after

@@ -18,6 +18,7 @@ import pytest
 from autograder.sandbox import Limits, Sandbox, UidPool
 from autograder.sandbox.processes import processes_of_uid
 from autograder.sandbox.session import CRASHED, Fault, Returned, Session
+from tests.autograder.fixtures.channels import CHANNELS, REFUSED_AT_ONCE, channel_code
 from upsampling.checking import Unrepresentable
 
 LIMITS = Limits(test_timeout=5.0, setup_timeout=20.0)
@@ -186,3 +187,15 @@ def look(x):
         assert (zygote_uid, child_uid, child_euid) == (0, uid, uid)
     else:  # user-namespace mode: one uid for all, the zygote protected by not dumpable
         assert zygote_uid == child_uid == child_euid == os.getuid()
+
+
+# Channels between submissions (issue 19): tests/autograder/fixtures/channels.py.
+@pytest.mark.parametrize("channel", list(CHANNELS))
+def test_nothing_one_submission_leaves_reaches_the_next(slot, channel):
+    leave, find = CHANNELS[channel]
+    assert _returned(_run(slot, channel_code(find, "find"))) == ""  # a clean slot
+    left = _returned(_run(slot, channel_code(leave, "leave")))
+    assert left == REFUSED_AT_ONCE.get(channel, "left"), left
+    assert _returned(_run(slot, channel_code(find, "find"))) == ""
+    if slot[0].root:
+        assert processes_of_uid(slot[1]) == []

@@ -19,6 +19,7 @@ SUITES = [
     "tests/autograder/test_grader_errors.py",
     "tests/autograder/test_bookkeeping.py",
     "tests/autograder/test_zygote.py",
+    "tests/autograder/test_syscall_filter.py",
     "tests/autograder/test_cluster.py",
 ]
 # The wheel's contents do not depend on who builds it (and a 3.12 venv has no setuptools

@@ -382,6 +382,16 @@ class ZygoteServer:
         self.reaped: dict[int, int] = {}  # child pid -> wait status, reaped while killing
 
     def serve(self) -> None:
+        """Serve the grader until it says something else or goes; however that ends (an
+        answer it can no longer receive included), every other process in the sandbox is
+        killed first: the sandbox lives exactly as long as the grader's socket."""
+        try:
+            self._serve()
+        finally:
+            if os.getpid() == self.pid:  # not in a forked child on its way out
+                self.kill_others()
+
+    def _serve(self) -> None:
         _prctl(PR_SET_DUMPABLE, 0)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_IGN)

@@ -29,8 +29,12 @@ previous child left something behind that the zygote cannot remove (a file in ``
 an IPC object): the zygote exits and the grader starts a fresh one.
 
 A returned value is encoded by :func:`encode_value` (arrays, numpy scalars, Python
-scalars, tuples and lists of them) and rebuilt by :func:`decode_value`, which never
-trusts the child: anything malformed is a :class:`ProtocolError`.
+scalars, tuples and lists of them) and rebuilt by :func:`decode_value`. Nothing the
+child sends is trusted: every parser of its bytes (:func:`take_frame`,
+:func:`recv_control`, :func:`blob_to_array`, :func:`decode_value`, :func:`decode_error`,
+:func:`decode_index`, :func:`decode_callables`) checks each claim against what arrived
+before allocating anything and raises only :class:`ProtocolError` (or
+:class:`OutputTooLarge`); the grader counts a forged message as tampering.
 """
 
 from __future__ import annotations
@@ -58,6 +62,19 @@ class OutputTooLarge(Exception):
 
 
 # ----------------------------------------------------------------------------- frames
+
+
+def loads_header(data: bytes, what: str) -> dict:
+    """The JSON object of a frame or control packet sent by the untrusted side: anything
+    else (bad UTF-8 or JSON, nesting deep enough to exhaust the recursion limit, an
+    integer of too many digits, not an object) is a :class:`ProtocolError`."""
+    try:
+        header = json.loads(data)
+    except Exception as exc:  # noqa: BLE001 - RecursionError, ValueError, UnicodeError...
+        raise ProtocolError(f"malformed {what} ({type(exc).__name__})") from None
+    if not isinstance(header, dict):
+        raise ProtocolError(f"malformed {what} (not a JSON object)")
+    return header
 
 
 def encode_frame(header: dict, blobs=()) -> bytes:
@@ -114,12 +131,7 @@ def take_frame(buffer: bytearray, max_blob: int) -> tuple[dict, list[bytes]] | N
         pos += size
     if len(buffer) < pos:
         return None
-    try:
-        header = json.loads(bytes(buffer[HEADER.size : HEADER.size + n_json]))
-    except ValueError as exc:
-        raise ProtocolError("malformed frame from the child") from exc
-    if not isinstance(header, dict):
-        raise ProtocolError("malformed frame from the child")
+    header = loads_header(bytes(buffer[HEADER.size : HEADER.size + n_json]), "frame")
     blobs = [bytes(buffer[a:b]) for a, b in spans]
     del buffer[:pos]
     return header, blobs
@@ -155,14 +167,11 @@ def recv_control(sock, max_fds: int = 0) -> tuple[dict, list[int]]:
             os.close(fd)
         raise EOFError("control socket closed")
     try:
-        header = json.loads(data)
-    except ValueError:
-        header = None
-    if not isinstance(header, dict):
+        return loads_header(data, "control message"), fds
+    except ProtocolError:
         for fd in fds:
             os.close(fd)
-        raise ProtocolError("malformed control message")
-    return header, fds
+        raise
 
 
 # ----------------------------------------------------------------------------- arrays
@@ -176,10 +185,72 @@ def array_to_blob(array) -> bytes:
     return buf.getvalue()
 
 
+# What a blob may hold: plain numbers and booleans of a fixed size (no object, string,
+# void, structured or datetime dtypes), in a shape of bounded rank.
+ALLOWED_DTYPES = frozenset(
+    f"{order}{code}" for code in ("b1", "i1", "u1") for order in ("|",)
+) | frozenset(
+    f"{order}{code}"
+    for code in ("i2", "i4", "i8", "u2", "u4", "u8", "f2", "f4", "f8", "c8", "c16")
+    for order in ("<", ">")
+)
+MAX_NDIM = 32
+MAX_DIM = 1 << 31  # elements along one axis (numpy itself stops at 2**63)
+MAX_NPY_HEADER = 4096
+_NPY_MAGIC = b"\x93NUMPY"
+_NPY_KEYS = {"descr", "fortran_order", "shape"}
+
+
 def blob_to_array(blob: bytes):
+    """The array in one ``.npy`` blob, every claim of its header checked against what
+    arrived: the format version, a header of bounded size holding exactly ``descr``,
+    ``fortran_order`` and ``shape``, an allowed dtype, a shape of non-negative ints of
+    bounded rank, and ``prod(shape) * itemsize`` equal to the bytes that follow. Nothing
+    is allocated before the check (``numpy.lib.format.read_array`` would allocate the
+    claimed shape first). Raises only :class:`ProtocolError`."""
+    import ast
+
     import numpy as np
 
-    return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+    try:
+        blob = bytes(blob)
+        if blob[:6] != _NPY_MAGIC or len(blob) < 10:
+            raise ProtocolError("not an .npy blob")
+        major = blob[6]
+        if major == 1:
+            start, (size,) = 10, struct.unpack_from("<H", blob, 8)
+        elif major in (2, 3) and len(blob) >= 12:
+            start, (size,) = 12, struct.unpack_from("<I", blob, 8)
+        else:
+            raise ProtocolError("unknown .npy version")
+        if size > MAX_NPY_HEADER or start + size > len(blob):
+            raise ProtocolError("an .npy header longer than the blob or the limit")
+        text = blob[start : start + size].decode("latin1" if major < 3 else "utf8")
+        meta = ast.literal_eval(text)
+        if type(meta) is not dict or set(meta) != _NPY_KEYS:
+            raise ProtocolError("an .npy header without exactly descr, fortran_order, shape")
+        descr, fortran, shape = meta["descr"], meta["fortran_order"], meta["shape"]
+        if type(descr) is not str or descr not in ALLOWED_DTYPES:
+            raise ProtocolError(f"a dtype the protocol does not allow ({str(descr)[:40]!r})")
+        if type(fortran) is not bool or type(shape) is not tuple or len(shape) > MAX_NDIM:
+            raise ProtocolError("an .npy header with a bad shape or order")
+        if not all(type(n) is int and 0 <= n < MAX_DIM for n in shape):
+            raise ProtocolError("an .npy header with a bad shape")
+        dtype = np.dtype(descr)
+        count = 1
+        for n in shape:
+            count *= n
+        if count * dtype.itemsize != len(blob) - start - size:
+            raise ProtocolError(
+                "an .npy blob whose header does not match its data "
+                f"(shape {shape[:8]} of {descr}, {len(blob) - start - size} bytes)"
+            )
+        flat = np.frombuffer(blob, dtype=dtype, count=count, offset=start + size).copy()
+        return flat.reshape(shape, order="F" if fortran else "C")
+    except ProtocolError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever a forged header makes the parser do
+        raise ProtocolError(f"an unreadable .npy blob ({type(exc).__name__})") from None
 
 
 # ----------------------------------------------------------------------------- calls
@@ -261,14 +332,21 @@ def decode_value(node, blobs, unrepresentable, depth: int = 0):
     import numpy as np
 
     try:
+        if type(node) is not dict:
+            raise ProtocolError("a value that is not a JSON object")
         kind = node["kind"]
+        if kind in ("ndarray", "npscalar") and (type(node["blob"]) is not int or node["blob"] < 0):
+            raise ProtocolError("a blob index that is not an int")
         if kind == "ndarray":
             array = blob_to_array(blobs[node["blob"]])
             return array if type(array) is np.ndarray else unrepresentable("unknown")
         if kind == "ndarray_subclass":
             return unrepresentable(f"{str(node['type'])[:80]} (a subclass of numpy.ndarray)")
         if kind == "npscalar":
-            return blob_to_array(blobs[node["blob"]])[()]
+            array = blob_to_array(blobs[node["blob"]])
+            if array.shape != ():
+                raise ProtocolError("a numpy scalar that is not 0-d")
+            return array[()]
         if kind == "py":
             t, value = node["type"], node["value"]
             if t == "NoneType" and value is None:
@@ -279,9 +357,67 @@ def decode_value(node, blobs, unrepresentable, depth: int = 0):
             if scalar is None:
                 raise ValueError("bad scalar")
             return scalar
-        if kind in ("tuple", "list") and depth < 8:
-            items = [decode_value(i, blobs, unrepresentable, depth + 1) for i in node["items"]]
+        if kind in ("tuple", "list"):
+            items = node["items"]
+            if depth >= MAX_DEPTH or type(items) is not list or len(items) > MAX_ITEMS:
+                raise ProtocolError(f"a {kind} nested too deep or too long")
+            items = [decode_value(i, blobs, unrepresentable, depth + 1) for i in items]
             return tuple(items) if kind == "tuple" else items
-        return unrepresentable(str(node.get("type", "an unsupported object"))[:120])
-    except (KeyError, TypeError, IndexError, ValueError, OSError) as exc:
-        raise ProtocolError("unreadable data") from exc
+        if kind == "unsupported":
+            return unrepresentable(str(node.get("type", "an unsupported object"))[:120])
+        raise ProtocolError(f"an unknown kind of value ({str(kind)[:40]!r})")
+    except ProtocolError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any claim that does not hold
+        raise ProtocolError(f"unreadable data ({type(exc).__name__})") from None
+
+
+# ----------------------------------------------------------------------------- events
+
+LIMITS = ("memory", "file size", "disk space", "open files", "processes")
+MAX_CALLABLES = 1000
+MAX_NAME = 200
+
+
+def _text(value, limit: int, what: str) -> str:
+    if type(value) is not str:
+        raise ProtocolError(f"{what} that is not a string")
+    return value[:limit]
+
+
+def decode_error(error) -> dict:
+    """The child's description of an exception (``error`` of ``cell_end`` and ``error``
+    events), every field checked: ``type``, ``module`` and ``message`` strings, ``errno``
+    an int or None, ``limit`` one of :data:`LIMITS` or None, ``where`` at most three
+    strings. Raises only :class:`ProtocolError`."""
+    if type(error) is not dict:
+        raise ProtocolError("an error that is not a JSON object")
+    errno, limit, where = error.get("errno"), error.get("limit"), error.get("where", [])
+    if errno is not None and type(errno) is not int:
+        raise ProtocolError("an error whose errno is not an int")
+    if limit is not None and limit not in LIMITS:
+        raise ProtocolError("an error naming an unknown limit")
+    if type(where) is not list or len(where) > 3:
+        raise ProtocolError("an error whose 'where' is not a short list")
+    return {
+        "type": _text(error.get("type"), 80, "an error type"),
+        "module": _text(error.get("module", ""), 200, "an error module"),
+        "message": _text(error.get("message", ""), MAX_TEXT, "an error message"),
+        "errno": errno,
+        "limit": limit,
+        "where": [_text(w, MAX_NAME, "an error location") for w in where],
+    }
+
+
+def decode_index(value, indices) -> int:
+    """A cell index sent by the child: an int, one of the ``indices`` of the cells sent."""
+    if type(value) is not int or value not in indices:
+        raise ProtocolError("a cell index that names no cell")
+    return value
+
+
+def decode_callables(value) -> set[str]:
+    """The names the notebook defined (``ready.callables``): a list of strings."""
+    if type(value) is not list or len(value) > MAX_CALLABLES:
+        raise ProtocolError("callables that are not a list of names")
+    return {_text(name, MAX_NAME, "a callable's name") for name in value}
