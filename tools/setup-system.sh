@@ -18,7 +18,7 @@ if [ "$mode" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
-  ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
+  { /sbin/ldconfig -p || ldconfig -p; } 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
   command -v patchelf >/dev/null 2>&1 || need+=(patchelf)
   /usr/bin/python3.11 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3.11 python3.11-venv)
 fi
