@@ -18,7 +18,9 @@ if [ "$mode" = test ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
   command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
-  { /sbin/ldconfig -p || ldconfig -p; } 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
+  # a library, not a command: looked for with bash alone (Debian's multiarch folders)
+  compgen -G '/usr/lib/*/libseccomp.so.2' >/dev/null || compgen -G '/lib/*/libseccomp.so.2' >/dev/null ||
+    need+=(libseccomp2)
   command -v patchelf >/dev/null 2>&1 || need+=(patchelf)
   /usr/bin/python3.11 -c "import ensurepip" >/dev/null 2>&1 || need+=(python3.11 python3.11-venv)
 fi
