@@ -9,6 +9,7 @@ from upsampling.checkerboard import checkerboard_score
 from upsampling.plots.unet import (
     plot_artifact_and_fix,
     plot_example,
+    plot_photo_reconstructions,
     plot_training_curves,
     plot_training_snapshot,
 )
@@ -220,3 +221,20 @@ def test_plot_artifact_and_fix_shows_whole_images_and_crops():
     assert axes[1, 1].get_images()[0].get_clim() == (original.min(), original.max())
     with pytest.raises(ValueError, match="crop"):
         plot_artifact_and_fix(original, {"grid": grid}, crop=(10, 0, 8))
+
+
+def test_plot_photo_reconstructions_shows_one_loss_with_its_labels():
+    """The chosen loss's outputs, named by the labels; an unknown loss is refused."""
+    rng = np.random.default_rng(2)
+    photo = rng.random((16, 16))
+    grid = photo + 0.25 * (-1.0) ** np.add.outer(np.arange(16), np.arange(16))
+    outputs = {"pixel": {"k3": photo.copy()}, "pooled": {"k3": grid}}
+    axes = plot_photo_reconstructions(
+        "pooled", photo, outputs, crop=(0, 0, 8), labels={"k3": "transposed k=3"}
+    )
+    assert axes.shape == (2, 2)
+    assert axes[0, 1].get_title() == "transposed k=3\nerror pattern 0.250"
+    pixel = plot_photo_reconstructions("pixel", photo, outputs, crop=(0, 0, 8))
+    assert pixel[0, 1].get_title() == "k3\nerror pattern 0.000"
+    with pytest.raises(ValueError, match="loss must be one of"):
+        plot_photo_reconstructions("perceptual", photo, outputs, crop=(0, 0, 8))

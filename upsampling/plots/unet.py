@@ -15,6 +15,7 @@ from upsampling.checkerboard import checkerboard_score, local_phase_spread
 from upsampling.unet import iou
 
 __all__ = [
+    "plot_photo_reconstructions",
     "plot_artifact_and_fix",
     "plot_example",
     "plot_training_curves",
@@ -151,3 +152,17 @@ def plot_artifact_and_fix(original, outputs, crop, axes=None):
         ax.set_xticks([])
         ax.set_yticks([])
     return axes
+
+
+def plot_photo_reconstructions(loss, photo, outputs, crop, labels=None, axes=None):
+    """The photograph and its reconstructions under one loss (chapter 5's demo).
+
+    ``outputs`` maps a loss name to ``{upsampler kind: image}``; the panels are those of
+    :func:`plot_artifact_and_fix` for ``outputs[loss]``, each named by ``labels[kind]``
+    (the kind itself by default).
+    """
+    if loss not in outputs:
+        raise ValueError(f"loss must be one of {sorted(outputs)}, got {loss!r}")
+    labels = labels or {}
+    named = {labels.get(kind, kind): image for kind, image in outputs[loss].items()}
+    return plot_artifact_and_fix(photo, named, crop, axes=axes)
