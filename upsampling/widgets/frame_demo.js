@@ -71,7 +71,14 @@ function makeDropdown(control, selection, onChange) {
 
 const MAKERS = { slider: makeSlider, buttons: makeButtons, dropdown: makeDropdown };
 
+// Keys typed into the demo stay in it: in JupyterLab, a notebook in command mode would
+// take a slider's arrows (see keepKeysInDemo in live_ui.js).
+function keepKeysInDemo(event) {
+  if (!event.ctrlKey && !event.altKey && !event.metaKey) event.stopPropagation();
+}
+
 function render({ model, el }) {
+  el.addEventListener("keydown", keepKeysInDemo);
   const controls = model.get("controls");
   const frames = model.get("frames");
   const captions = model.get("captions");

@@ -984,10 +984,20 @@ class Demo {
   }
 }
 
+// In JupyterLab a notebook in command mode binds plain keys on the document (arrows move
+// between cells, A/B insert one, M makes it Markdown) and spares only text fields: the
+// arrows on a slider or a select moved the notebook instead. A key without Ctrl, Alt or
+// Meta stops at the demo, after the browser has given it to the control; shortcuts with
+// a modifier (save, the palette) still reach JupyterLab. frame_demo.js does the same.
+function keepKeysInDemo(event) {
+  if (!event.ctrlKey && !event.altKey && !event.metaKey) event.stopPropagation();
+}
+
 /** The anywidget front-end of a live demo; see the top of this file. */
 export function liveDemo(spec) {
   return {
     render({ model, el }) {
+      el.addEventListener("keydown", keepKeysInDemo);
       const demo = new Demo(spec, model, el);
       return () => demo.stepControl?.stop();
     },
