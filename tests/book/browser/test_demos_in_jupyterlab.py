@@ -178,12 +178,14 @@ def _stop(process: subprocess.Popen, lab: Lab | None) -> None:
                 headers={"Authorization": f"token {lab.token}"},
             )
             urllib.request.urlopen(request, timeout=10).close()  # noqa: S310
-    for stop in (None, process.terminate, process.kill):
-        if stop is not None:
-            stop()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=10)
+    for stop in (process.terminate, process.kill):
+        if process.poll() is not None:
             return
+        stop()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -610,6 +612,41 @@ def test_frame_demo_switches_frames(notebook):
         assert image.evaluate("i => i.complete && i.naturalWidth > 0")
         seen.append(image.get_attribute("src"))
     assert len(set(seen)) == 2
+
+
+def _run_new_cell(notebook: Notebook, code: str) -> str:
+    """Adds a cell at the end of the notebook (B in command mode), runs it, returns its text."""
+    page = notebook.page
+    last = page.locator(".jp-Notebook .jp-Cell").last
+    last.locator(".jp-InputPrompt").click()
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    page.keyboard.press("b")
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Shift+Enter")
+    new = page.locator(".jp-Notebook .jp-Cell").nth(cells)
+    prompt = new.locator(".jp-InputPrompt")
+    page.wait_for_function("p => /\\[\\d+\\]/.test(p.textContent)", arg=prompt.element_handle())
+    return new.locator(".jp-OutputArea").inner_text().strip()
+
+
+def test_settings_travel_between_the_page_and_the_kernel(notebook):
+    """With a kernel, ``demo.settings`` follows the page, and settings set in Python show
+    in the page (the scatter-add, reached through ``Out`` of its cell)."""
+    demo = opened(notebook, "scatter-add")
+    type_into(notebook, control(demo, "stride", "height"), "3")
+    cell = notebook.page.locator(".jp-CodeCell", has=demo)
+    count = re.search(r"\d+", cell.locator(".jp-InputPrompt").text_content()).group()
+    assert _run_new_cell(notebook, f'print(Out[{count}].settings["stride"])') == "[3, 2]"
+    _run_new_cell(
+        notebook,
+        f'Out[{count}].settings = {{**Out[{count}].settings, "stride": [1, 4], "step": 4}}',
+    )
+    notebook.page.wait_for_function(
+        "i => i.value === '4'", arg=control(demo, "stride", "width").element_handle()
+    )
+    assert control(demo, "stride", "height").input_value() == "1"
+    np.testing.assert_allclose(numbers(demo, "output"), _conv_transpose(X2, K2, stride=(1, 4)))
 
 
 def test_no_console_error_and_no_request_leaves_127_0_0_1(notebook):
