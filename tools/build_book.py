@@ -8,7 +8,9 @@ Run as ``.venv/bin/python -m tools.build_book``. It does everything the build ne
    front-end from the pinned Python package, MathJax) into ``_build/html/_static/offline/``,
    so that a page never fetches anything from a CDN;
 3. builds ``book/`` with Jupyter Book (``_config.yml``, ``_toc.yml``): notebooks are
-   executed with caching, and any warning or execution error fails the build;
+   executed with caching, and any warning or execution error fails the build; each
+   chapter's downloadable notebook is then written from the execution cache, so that a
+   partial rebuild offers what a cold one does (:func:`restore_cached_outputs`);
 4. copies the student notebooks of ``exercises/`` beside the pages, so that the
    chapters' exercise links download them, and checks that no solution or hidden
    test text reached the site.
