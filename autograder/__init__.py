@@ -17,8 +17,21 @@ assignment in nbgrader's layout. The layers, bottom up:
 
 import sys
 
-# nbformat validates through jsonschema, which compiles rfc3987_syntax's grammars when
-# that package is installed (it comes with jupyter-events): 2.8 s of every grading
-# command's and every Dask worker's start-up, measured with -X importtime. Notebook
-# schemas use no IRI formats, so the grader goes without it.
-sys.modules.setdefault("rfc3987_syntax", None)
+# nbformat validates through jsonschema, whose format checkers import every optional
+# package they find when jsonschema is imported: rfc3987_syntax (it comes with
+# jupyter-events) compiles its grammars, 2.8 s of every grading command's and every Dask
+# worker's start-up, and the others (arrow through isoduration among them) cost some
+# 70 ms more, measured with -X importtime. nbformat passes no format checker and
+# notebook schemas use none of these formats, so the grader goes without them; these
+# packages are imported by jsonschema's format checkers only.
+JSONSCHEMA_FORMAT_PACKAGES = (
+    "rfc3987_syntax",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "isoduration",
+    "webcolors",
+    "uri_template",
+    "fqdn",
+)
+for _name in JSONSCHEMA_FORMAT_PACKAGES:
+    sys.modules.setdefault(_name, None)  # `import` then raises ImportError

@@ -23,7 +23,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from autograder.sandbox import Limits, SandboxError
+from autograder.sandbox import Limits
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,7 +131,7 @@ def _export_options(sub):
 
 
 def _similarity_options(sub):
-    from autograder.similarity import DEFAULT_K, DEFAULT_THRESHOLD
+    from autograder.similarity_defaults import DEFAULT_K, DEFAULT_THRESHOLD
 
     sim = sub.add_parser(
         "similarity",
@@ -197,14 +197,30 @@ def main(argv=None) -> int:
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     warnings.simplefilter("always", UserWarning)
-    from autograder.cluster import ClusterError
-    from autograder.course import CourseError
-
     try:
         return args.run(args)
-    except (CourseError, SandboxError, ClusterError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, _reported_errors()):
+            raise
         print(f"autograder: {exc}", file=sys.stderr)
         return 2
+
+
+# The errors main reports in one line, by module: a module that was never imported
+# raised none of them, so main need not import it (the cluster's pulls in the grader).
+REPORTED_ERRORS = {
+    "autograder.course": "CourseError",
+    "autograder.sandbox.processes": "SandboxError",
+    "autograder.cluster": "ClusterError",
+}
+
+
+def _reported_errors() -> tuple[type[Exception], ...]:
+    return tuple(
+        getattr(sys.modules[module], name)
+        for module, name in REPORTED_ERRORS.items()
+        if module in sys.modules
+    )
 
 
 def _report(args) -> int:

@@ -47,14 +47,8 @@ from pathlib import Path
 import numpy as np
 
 from autograder.grading import notebooks
+from autograder.similarity_defaults import DEFAULT_K, DEFAULT_THRESHOLD
 
-# Calibrated on tests/autograder/fixtures/honest_solutions.py: five honest notebooks of
-# 03_transposed_conv in different styles score at most 0.28 against each other, disguised
-# copies 0.75 and more (tests/autograder/test_similarity.py keeps a 0.15 margin each side).
-DEFAULT_THRESHOLD = 0.5
-# k: the length of the token k-grams hashed (copydetect's "noise threshold": shorter
-# matches are ignored). copydetect's default, 25, suits these short numpy answers.
-DEFAULT_K = 25
 MIN_FINGERPRINTS = 20  # below this a submission has too little code of its own to compare
 CHUNK = 4096  # fingerprints per block of the incidence matrix
 PARALLEL_FROM = 100  # submissions per worker process worth starting one for

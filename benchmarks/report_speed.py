@@ -105,9 +105,9 @@ def build(root: Path, n: int, seed: int = 0) -> Path:
     manifest = parse_reference(course.reference(A).read_bytes()).manifest
     with course.gradebook() as gb:
         gb.update_or_create_assignment(A, duedate=datetime.datetime(2026, 11, 30, 12))
-    writer = GradebookWriter(course)
     seconds = {}
-    try:
+    with course.gradebook() as gb:
+        writer = GradebookWriter(course, gb)
         for i in range(n):
             student = f"student{i:04d}"
             record = made_up_record(student, manifest, rng)
@@ -117,8 +117,6 @@ def build(root: Path, n: int, seed: int = 0) -> Path:
             atomic_write(feedback, report.feedback_html(record.student_view()))
             atomic_write(course.record_path(student, A), record.dumps())
             seconds[student] = rng.lognormvariate(-1.5, 0.6)
-    finally:
-        writer.close()
     late.assign_late_penalties(course, A)
     grading_times.record_run(course, A, seconds, sum(seconds.values()) / 2, "made up; 2 worker(s)")
     return root

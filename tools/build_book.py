@@ -8,7 +8,9 @@ Run as ``.venv/bin/python -m tools.build_book``. It does everything the build ne
    front-end from the pinned Python package, MathJax) into ``_build/html/_static/offline/``,
    so that a page never fetches anything from a CDN;
 3. builds ``book/`` with Jupyter Book (``_config.yml``, ``_toc.yml``): notebooks are
-   executed with caching, and any warning or execution error fails the build;
+   executed with caching, and any warning or execution error fails the build; each
+   chapter's downloadable notebook is then written from the execution cache, so that a
+   partial rebuild offers what a cold one does (:func:`restore_cached_outputs`);
 4. copies the student notebooks of ``exercises/`` beside the pages, so that the
    chapters' exercise links download them, and checks that no solution or hidden
    test text reached the site.
@@ -30,6 +32,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -194,7 +198,18 @@ def execution_cache() -> Path:
     return current
 
 
-def run_jupyter_book(*, freshenv: bool, quiet: bool) -> None:
+def run_jupyter_book(
+    *,
+    freshenv: bool,
+    quiet: bool,
+    book: Path = BOOK,
+    html: Path = HTML,
+    config: Path = ROOT / "_config.yml",
+    toc: Path = ROOT / "_toc.yml",
+    cache: Path | None = None,
+) -> None:
+    """Builds ``book`` into ``html`` (the defaults: the course's book); ``cache`` is the
+    execution cache (default: :func:`execution_cache`)."""
     # jsonschema compiles rfc3987_syntax's grammars at import time when that package is
     # installed (it comes with jupyter-events): 2.7 s of a 5.4 s no-op build, measured with
     # -X importtime. The book's configuration uses no IRI formats, so this process goes
@@ -203,19 +218,21 @@ def run_jupyter_book(*, freshenv: bool, quiet: bool) -> None:
     from jupyter_book.cli.main import builder_specific_actions
     from jupyter_book.sphinx import build_sphinx
 
-    log(f"building book/ with Jupyter Book into {HTML.relative_to(ROOT)} ...")
+    cache = execution_cache() if cache is None else cache
+    shown = html.relative_to(ROOT) if html.is_relative_to(ROOT) else html
+    log(f"building {book.name}/ with Jupyter Book into {shown} ...")
     overrides = {
-        "nb_execution_cache_path": execution_cache().as_posix(),
-        "external_toc_path": (ROOT / "_toc.yml").as_posix(),
+        "nb_execution_cache_path": cache.as_posix(),
+        "external_toc_path": toc.as_posix(),
         "latex_individualpages": False,
         "nitpicky": True,
     }
     result = build_sphinx(
-        BOOK,
-        HTML,
+        book,
+        html,
         use_external_toc=True,
         noconfig=True,
-        path_config=str(ROOT / "_config.yml"),
+        path_config=str(config),
         confoverrides=overrides,
         builder="html",
         warningiserror=True,
@@ -228,7 +245,57 @@ def run_jupyter_book(*, freshenv: bool, quiet: bool) -> None:
             raise BuildError(f"the book build failed: {result!r}")
         raise BuildError("the book build failed (warnings are errors; see the log above)")
     # Writes _build/html/index.html, a redirect to the first page.
-    builder_specific_actions(result, "html", HTML, "book", None, lambda *a, **k: None)
+    builder_specific_actions(result, "html", html, "book", None, lambda *a, **k: None)
+    sphinx = (yaml.safe_load(config.read_text()) or {}).get("sphinx") or {}
+    merge_streams = (sphinx.get("config") or {}).get("nb_merge_streams", False)
+    restored = restore_cached_outputs(html, cache, merge_streams=bool(merge_streams))
+    if restored:
+        log(f"outputs restored from the execution cache: {', '.join(restored)}")
+
+
+def restore_cached_outputs(html: Path, cache: Path, *, merge_streams: bool) -> list[str]:
+    """Writes each chapter's downloadable notebook (``_sources/<page>.ipynb``) from the
+    execution cache, with the outputs the page shows; returns the pages changed.
+
+    myst-nb 1.4 writes ``_build/jupyter_execute/<page>.ipynb`` (which the theme copies to
+    ``_sources/``) from the notebook it read, not from the copy jupyter-cache merged the
+    outputs into: a chapter served from the cache (any page re-read with its code
+    unchanged, every page of a build on a warm cache) was offered without its outputs
+    and widget state. A freshly executed chapter had its outputs, but with its streams
+    half merged in place by ``nb_merge_streams`` (the first stream holding the text of
+    the next, which stayed too). Both now get the notebook as read with the cached code
+    cells and notebook metadata merged in, as myst-nb merges them for the page, and with
+    ``merge_streams`` each cell's streams merged as the page shows them.
+    """
+    import nbformat
+    from jupyter_cache import get_cache
+    from myst_nb.core.utils import coalesce_streams
+
+    sources = html / "_sources"
+    if not sources.is_dir() or not cache.is_dir():
+        return []
+    executed = html.parent / "jupyter_execute"  # myst-nb's output folder
+    store = get_cache(cache)
+    restored = []
+    for path in sorted(sources.rglob("*.ipynb")):
+        try:
+            _, merged = store.merge_match_into_notebook(nbformat.read(path, as_version=4))
+        except KeyError:  # not executed with this cache (or not a notebook page)
+            continue
+        if merge_streams:
+            for cell in merged.cells:
+                if cell.cell_type == "code":
+                    cell.outputs = coalesce_streams(cell.outputs)
+        content = nbformat.writes(merged).encode("utf-8")  # as myst-nb writes it
+        page = path.relative_to(sources)
+        changed = False
+        for target in (path, executed / page):
+            if target.exists() and target.read_bytes() != content:
+                target.write_bytes(content)
+                changed = True
+        if changed:
+            restored.append(page.with_suffix("").as_posix())
+    return restored
 
 
 # --- 4. Exercises and checks ------------------------------------------------------------

@@ -291,25 +291,39 @@ def autograded_notebook(released: Released, nb, results: dict):
     Every released cell appears once, with its nbgrader metadata; answer cells carry the
     student's text (matched by ``grade_id``), cells the student added follow the released
     cell they followed, and each test cell shows the released (visible) text with the
-    grader's verdict as its output. Hidden tests never appear.
+    grader's verdict as its output. Hidden tests never appear. The release's cells
+    without a ``grade_id`` (instructions, a plotting cell) are in the submission too: each
+    is matched by its type and text, so it is shown once, not again as the student's own.
     """
     out = nbformat.v4.new_notebook(metadata=released.nb.get("metadata", {}))
-    student_by_id, extras, anchor = {}, {}, None
+    student_by_id, extras = {}, {}  # extras: released index followed (None: the top) -> cells
     if nb is not None:
-        released_ids = {nbgrader_meta(c).get("grade_id") for c in released.nb.cells} - {None}
+        index_of = {}  # grade_id -> released index
+        plain = {}  # (type, normalised text) -> released indices of ungraded cells, in order
+        for index, cell in enumerate(released.nb.cells):
+            gid = nbgrader_meta(cell).get("grade_id")
+            if gid:
+                index_of.setdefault(gid, index)
+            else:
+                key = (cell.get("cell_type"), normalise(cell_source(cell)))
+                plain.setdefault(key, []).append(index)
         test_sources = {normalise(t.source) for t in released.tests.values()}
+        anchor = None
         for cell in nb.cells:
             gid = nbgrader_meta(cell).get("grade_id")
-            if gid in released_ids:
+            key = (cell.get("cell_type"), normalise(cell_source(cell)))
+            if gid in index_of:
                 student_by_id.setdefault(gid, cell)
-                anchor = gid
+                anchor = index_of[gid]
             elif normalise(cell_source(cell)) in test_sources:
                 continue
+            elif not gid and plain.get(key):
+                anchor = plain[key].pop(0)
             else:
                 extras.setdefault(anchor, []).append(cell)
     for cell in extras.get(None, []):
         out.cells.append(_clean_copy(cell, strip_grade=True))
-    for cell in released.nb.cells:
+    for index, cell in enumerate(released.nb.cells):
         meta = nbgrader_meta(cell)
         gid = meta.get("grade_id")
         if gid in released.solutions and gid in student_by_id:
@@ -328,7 +342,7 @@ def autograded_notebook(released: Released, nb, results: dict):
                 stream = {"output_type": "stream", "name": "stdout", "text": str(results[gid])}
                 new["outputs"] = [nbformat.NotebookNode(stream)]
             out.cells.append(new)
-        for extra in extras.get(gid, []) if gid else []:
+        for extra in extras.get(index, []):
             out.cells.append(_clean_copy(extra, strip_grade=True))
     ids = set()
     for number, cell in enumerate(out.cells):

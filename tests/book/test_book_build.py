@@ -145,9 +145,23 @@ def test_widget_pages_load_the_local_widget_javascript(site):
 
 
 def test_chapter_notebooks_are_downloadable(site):
-    for name in ("01_why_upsample", "02_unpooling"):
+    """Each chapter with code offers its notebook with what the page shows: an output for
+    every cell whose output the page shows, and the widget state of its demos (also when
+    the chapter came from the execution cache: tests/book/test_downloadable_notebooks.py)."""
+    chapters = [
+        n for n in toc_files() if "```{code-cell}" in (ROOT / "book" / f"{n}.md").read_text()
+    ]
+    assert {"01_why_upsample", "02_unpooling"} <= set(chapters)
+    for name in chapters:
         notebook = json.loads((site / "_sources" / f"{name}.ipynb").read_text())
-        assert notebook["cells"] and "widgets" in notebook["metadata"]
+        page = (site / f"{name}.html").read_text(encoding="utf-8")
+        shown = sum(bool(c.get("outputs")) for c in notebook["cells"] if c["cell_type"] == "code")
+        assert shown == page.count('class="cell_output'), name
+        has_widgets = "application/vnd.jupyter.widget-state+json" in page
+        assert ("widgets" in notebook["metadata"]) == has_widgets, name
+    assert (
+        "widgets" in json.loads((site / "_sources" / "02_unpooling.ipynb").read_text())["metadata"]
+    )
 
 
 def test_figures_are_drawn_not_printed(site):

@@ -173,3 +173,33 @@ def test_the_solved_release_holds_the_instructors_answers():
     source.cells[2].source = f"### BEGIN SOLUTION\n{ANSWER}\n### END SOLUTION"
     solved = notebooks.solved_release(release(), source)
     assert [c.source for c in solved.cells] == ["# Doubling", SETUP, ANSWER, TEST]
+
+
+def test_cells_without_nbgrader_metadata_appear_once_in_the_graded_notebook():
+    """The release's ordinary cells (instructions, a plotting cell: no nbgrader metadata)
+    stay in a submission; the graded notebook shows each once, in the release's order,
+    with the student's own cells after the cell they followed."""
+    PLOT = "print(double(np.arange(3)))"
+
+    def with_plain_cells(nb):
+        nb.cells.insert(0, cell("markdown", "Read this first."))
+        nb.cells.insert(4, cell("markdown", "## Try it"))
+        nb.cells.insert(5, cell("code", PLOT))
+        nb.cells.append(cell("markdown", "Done."))
+
+    released = release()
+    with_plain_cells(released)
+    released = notebooks.Released.from_notebook(released)
+
+    def student(nb):
+        with_plain_cells(nb)
+        nb.cells.insert(6, cell("code", "double(5)"))  # the student's own, after PLOT
+
+    graded = notebooks.autograded_notebook(
+        released, notebooks.read_notebook(submission(student)), {"test-double": "passed"}
+    )
+    assert [c.source for c in graded.cells] == [
+        "Read this first.", "# Doubling", SETUP, ANSWER, "## Try it", PLOT, "double(5)",
+        TEST, "Done.",
+    ]  # fmt: skip
+    nbformat.validate(graded)
