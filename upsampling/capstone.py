@@ -384,10 +384,13 @@ def capstone_claims(segmentation: SegmentationResult, photo: PhotoResult) -> dic
         ),
         "imbalance_appears": Claim(
             "the sub-pixel layer (ICNR) and the bilinear-initialised transposed convolution,"
-            f" which start at 0, both pass an imbalance of 0.3 within {s_early} steps",
+            f" which start at 0, both pass an imbalance of 0.3 within {s_early} steps and"
+            " both end above 0.4",
             _count(
                 (imbalance["subpixel_icnr"][s_early] > 0.3)
                 & (imbalance["transposed_bilinear"][s_early] > 0.3)
+                & (imbalance["subpixel_icnr"][s_late] > 0.4)
+                & (imbalance["transposed_bilinear"][s_late] > 0.4)
             ),
             n,
         ),
