@@ -45,16 +45,9 @@ __all__ = [
 ]
 
 SEEDS = (0, 1, 2, 3, 4)
-UNET_KINDS = (
-    "transposed",
-    "transposed_k3",
-    "transposed_bilinear",
-    "resize",
-    "bilinear",
-    "subpixel_icnr",
-)
-# the upsamplers whose phase sums are equal by construction, whatever their weights
-_EQUAL_BY_CONSTRUCTION = ("resize", "bilinear")
+# bilinear + conv behaves as resize-convolution (equal phase sums by construction) and is
+# left out to keep the page's build within budget; the others span the chapter's choices
+UNET_KINDS = ("transposed", "transposed_k3", "transposed_bilinear", "resize", "subpixel_icnr")
 SECOND_SEEDS = (10, 11, 12, 13, 14)
 PHOTO_KINDS = ("transposed_k3", "resize")
 PHOTO_LOSSES = ("pixel", "pooled")
@@ -365,7 +358,6 @@ def capstone_claims(segmentation: SegmentationResult, photo: PhotoResult) -> dic
     pairs = pairwise_differences({kind: values[s_late] for kind, values in iou_of.items()})
     mixed = _count([d.min() < 0 < d.max() for d in pairs.values()])
     spread = photo.error_spread
-    fixed = [kind for kind in _EQUAL_BY_CONSTRUCTION if kind in blank]
     k3, resize = "transposed_k3", "resize"
     m = len(photo.seeds)
     return {
@@ -403,9 +395,9 @@ def capstone_claims(segmentation: SegmentationResult, photo: PhotoResult) -> dic
             n,
         ),
         "resize_blank_flat": Claim(
-            "resize-convolution's and bilinear + convolution's logits on a blank image stay"
-            " flat, a period-4 spread below 0.05 logit at every checkpoint",
-            _count(np.max([v for k in fixed for v in blank[k].values()], axis=0) < 0.05),
+            "resize-convolution's logits on a blank image stay flat, a period-4 spread"
+            " below 0.05 logit at every checkpoint",
+            _count(np.max([v for v in blank["resize"].values()], axis=0) < 0.05),
             n,
         ),
         "icnr_blank_appears": Claim(
