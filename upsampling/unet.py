@@ -1,21 +1,18 @@
 """The capstone's tiny U-Net (PyTorch) and its synthetic segmentation task.
 
-Small enough to train on a laptop CPU in seconds: 32x32 grey images, two
-down-sampling steps, 4-8-16 channels. Only the decoder's upsampler changes between
-variants (``UPSAMPLERS``), so that their accuracy (IoU) and artifacts (checkerboard score)
-can be compared with everything else held fixed: data, seed, steps, optimiser.
+Small enough to train on a laptop CPU in seconds: small grey images, two down-sampling
+steps, 4-8-16 channels. Only the decoder's upsampler changes between variants
+(``UPSAMPLERS``), so that their accuracy and artifacts can be compared with everything
+else held fixed; :mod:`upsampling.capstone` trains and measures them. Also the small
+decoder of chapter 5's photograph experiment (:func:`photo_decoder`).
 """
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-
-from upsampling.checkerboard import checkerboard_score
 
 __all__ = [
     "UPSAMPLERS",
@@ -25,10 +22,7 @@ __all__ = [
     "TinyUNet",
     "make_shapes",
     "iou",
-    "train_unet",
-    "evaluate",
     "photo_decoder",
-    "train_photo_decoder",
 ]
 
 UPSAMPLERS = {
@@ -208,98 +202,6 @@ def iou(predicted, target) -> float:
     return float(np.logical_and(predicted, target).sum() / union)
 
 
-def train_unet(
-    upsampler,
-    images,
-    masks,
-    steps=80,
-    batch_size=8,
-    lr=0.01,
-    seed=0,
-    channels=(4, 8, 16),
-    probe=None,
-    snapshot_steps=(),
-):
-    """Trains a :class:`TinyUNet` with the given upsampler (Adam, binary cross-entropy).
-
-    The model's initial weights and the order of the mini-batches depend only on
-    ``seed``, so every upsampler sees the same batches in the same order.
-
-    Parameters
-    ----------
-    probe : array of shape (P, 1, H, W), optional
-        Images to run the model on during training, at every step listed in
-        ``snapshot_steps`` (0 is before the first update); their logits are returned in
-        ``history["snapshots"]``. The snapshots do not take part in the timing.
-
-    Returns
-    -------
-    model : TinyUNet, in eval mode
-    history : dict with ``"loss"`` (one value per step), ``"seconds"`` (wall time of the
-        training steps) and ``"snapshots"`` (step -> logits on ``probe``, shape (P, H, W))
-    """
-    torch.manual_seed(seed)
-    model = TinyUNet(upsampler, channels)
-    x_all = torch.from_numpy(np.asarray(images, np.float32))
-    y_all = torch.from_numpy(np.asarray(masks, np.float32))
-    order = np.random.default_rng(seed).integers(0, len(x_all), (steps, batch_size))
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # fused: faster on CPU
-    probe = None if probe is None else torch.from_numpy(np.asarray(probe, np.float32))
-    snapshots = {}
-
-    def snapshot(step):
-        if probe is not None and step in snapshot_steps:
-            model.eval()
-            with torch.no_grad():
-                snapshots[step] = model(probe)[:, 0].numpy()
-            model.train()
-
-    losses = []
-    seconds = 0.0
-    model.train()
-    snapshot(0)
-    for step, batch in enumerate(order, start=1):
-        start = time.perf_counter()
-        logits = model(x_all[batch])
-        loss = F.binary_cross_entropy_with_logits(logits, y_all[batch])
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        losses.append(loss.item())
-        seconds += time.perf_counter() - start
-        snapshot(step)
-    model.eval()
-    return model, {"loss": np.array(losses), "seconds": seconds, "snapshots": snapshots}
-
-
-@torch.no_grad()
-def evaluate(model, images, masks, blank_level=0.0):
-    """Accuracy and artifacts of a trained model.
-
-    Returns a dict with
-    ``iou``: of the thresholded predictions (probability > 0.5) on ``images``;
-    ``score``: checkerboard score of the predicted probabilities on ``images``;
-    ``blank_score``: checkerboard score of the logits on a blank image (every pixel
-    ``blank_level``), where any stride pattern can only come from the network;
-    ``probabilities``: the predictions, shape (N, 1, H, W);
-    ``blank_logits``: the logits on the blank image, shape (H, W).
-    Scores look for period 4, the combined stride of the two upsamplers (a period-2
-    pattern is also a period-4 one), and ignore a 4-pixel border.
-    """
-    model.eval()
-    logits = model(torch.from_numpy(np.asarray(images, np.float32))).numpy()
-    probabilities = 1 / (1 + np.exp(-logits))
-    blank = torch.full((1, 1, *np.shape(images)[-2:]), float(blank_level))
-    blank_logits = model(blank).numpy()
-    return {
-        "iou": iou(probabilities > 0.5, np.asarray(masks) > 0.5),
-        "score": checkerboard_score(probabilities, 4, border=4),
-        "blank_score": checkerboard_score(blank_logits, 4, border=4),
-        "probabilities": probabilities,
-        "blank_logits": blank_logits[0, 0],
-    }
-
-
 def photo_decoder(kind: str, hidden: int = 8) -> nn.Sequential:
     """A x4 decoder for one grey image: a 3x3 convolution to ``hidden`` channels, then two
     x2 upsamplers of the given ``kind`` (a key of ``UPSAMPLERS``) with ReLUs between."""
@@ -310,41 +212,3 @@ def photo_decoder(kind: str, hidden: int = 8) -> nn.Sequential:
         nn.ReLU(),
         make_upsampler(kind, hidden, 1),
     )
-
-
-def train_photo_decoder(kind, photo, steps=40, lr=0.005, seed=0):
-    """Trains :func:`photo_decoder` to rebuild ``photo`` from its 4x average-pooled copy.
-
-    Adam on the mean squared error, full batch (the one image), ``steps`` updates from
-    the initialisation that ``seed`` gives. Short training is the point: it is where a
-    generator's output still shows what its upsampler does on its own.
-
-    Parameters
-    ----------
-    photo : array_like of shape (H, W), H and W divisible by 4
-
-    Returns
-    -------
-    output : float64 ndarray of shape (H, W), the decoder's reconstruction
-    losses : ndarray of shape (steps,)
-    """
-    target = torch.tensor(np.asarray(photo), dtype=torch.float32)
-    if target.ndim != 2 or target.shape[0] % 4 or target.shape[1] % 4:
-        raise ValueError(
-            f"photo must be 2-D with sizes divisible by 4, got shape {tuple(target.shape)}"
-        )
-    target = target[None, None]
-    small = F.avg_pool2d(target, 4)
-    torch.manual_seed(seed)
-    model = photo_decoder(kind)
-    optimiser = torch.optim.Adam(model.parameters(), lr=lr, fused=True)  # fused: faster on CPU
-    losses = []
-    for _ in range(steps):
-        loss = F.mse_loss(model(small), target)
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
-        losses.append(loss.item())
-    with torch.no_grad():
-        output = model(small)[0, 0].numpy().astype(np.float64)
-    return output, np.array(losses)

@@ -85,6 +85,7 @@ def _results(iou_late, imbalance_k2, spreads):
     }
     imbalance = {kind: {step: np.full(2, 0.6) for step in steps} for kind in iou_late}
     imbalance["transposed"][30] = np.asarray(imbalance_k2)
+    imbalance["subpixel_icnr"][30] = np.array([0.6, 0.35])  # back near equal on seed 1
     imbalance["transposed_k3"] = {step: np.array([0.6, 0.4]) for step in steps}
     blank = {
         "resize": {0: np.zeros(2), 10: np.array([0.0, 0.2]), 20: np.zeros(2), 30: np.zeros(2)},
@@ -95,7 +96,14 @@ def _results(iou_late, imbalance_k2, spreads):
             30: np.zeros(2),
         },
     }
-    segmentation = SegmentationResult(seeds, steps, iou, blank, imbalance, {}, {}, {})
+    curve_steps = (0, 6, 12, 18, 24, 30)  # the last quarter starts at step 24
+    curve = {
+        kind: np.array([[0, 0], [0.5, 0.5], [0.6, 0.6], [0.65, 0.65], [0.7, 0.7], late])
+        for kind, late in iou_late.items()
+    }
+    segmentation = SegmentationResult(
+        seeds, steps, curve_steps, curve, iou, blank, imbalance, {}, {}, {}
+    )
     photo = PhotoResult(seeds, (0, 5, 50), np.zeros((4, 4)), spreads, {}, {})
     return segmentation, photo
 
@@ -113,18 +121,18 @@ def test_capstone_claims_count_seed_by_seed():
         },
     }
     iou_late = {
-        "transposed": [0.8, 0.72],  # gains 0.1 and 0.02 after 0.2: slowing on both
-        "transposed_bilinear": [0.75, 0.95],  # 0.25 after 0.2: not slowing on seed 1
-        "subpixel_icnr": [0.85, 0.8],
+        "transposed": [0.8, 0.72],  # 0.7 at step 24: flat on neither seed
+        "transposed_bilinear": [0.695, 0.705],  # flat on both seeds
+        "subpixel_icnr": [0.85, 0.691],  # flat on seed 1 only
     }
     segmentation, photo = _results(iou_late, [0.4, 0.7], spreads)
     claims = capstone_claims(segmentation, photo)
     counts = {name: (claim.count, claim.total) for name, claim in claims.items()}
     assert counts == {
-        "slowing": (5, 6),
-        "pairs_change_order": (2, 3),  # transposed-subpixel keep their order
+        "plateau": (3, 6),
+        "pairs_change_order": (2, 3),  # transposed leads transposed_bilinear on both
         "imbalance_survives": (0, 2),  # k=2 fails on seed 0, k=3 on seed 1
-        "imbalance_appears": (2, 2),
+        "imbalance_appears": (1, 2),
         "resize_blank_flat": (1, 2),  # seed 1 is patterned at step 10
         "icnr_blank_appears": (1, 2),  # step 0 does not count
         "photo_floor": (0, 2),  # resize's late spreads are 0.1
@@ -132,7 +140,7 @@ def test_capstone_claims_count_seed_by_seed():
         "photo_pixel_irons": (1, 2),
         "photo_pooled_keeps": (1, 2),
     }
-    assert claims["slowing"].unit == "runs" and claims["pairs_change_order"].unit == "pairs"
+    assert claims["plateau"].unit == "runs" and claims["pairs_change_order"].unit == "pairs"
 
 
 _RERUN = """

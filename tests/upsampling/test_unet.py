@@ -5,25 +5,21 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from upsampling.checkerboard import checkerboard_score
 from upsampling.plots.unet import (
     plot_artifact_and_fix,
     plot_example,
+    plot_learning_curves,
     plot_photo_reconstructions,
-    plot_training_curves,
-    plot_training_snapshot,
 )
 from upsampling.unet import (
     UPSAMPLERS,
     TinyUNet,
     bilinear_init_,
-    evaluate,
     icnr_init_,
     iou,
     make_shapes,
     make_upsampler,
-    train_photo_decoder,
-    train_unet,
+    photo_decoder,
 )
 
 torch.set_num_threads(1)
@@ -80,62 +76,6 @@ def test_tiny_unet_keeps_the_image_size_and_differs_only_in_the_upsamplers(kind)
     assert shared == {n: p.shape for n, p in reference.named_parameters() if not n.startswith("up")}
 
 
-def test_train_unet_is_reproducible_and_learns():
-    """Same seed, same losses; the loss falls over a few dozen steps; eval mode after."""
-    images, masks = make_shapes(32, size=16, seed=0)
-    model, history = train_unet("resize", images, masks, steps=40, batch_size=4, seed=1)
-    _, again = train_unet("resize", images, masks, steps=40, batch_size=4, seed=1)
-    np.testing.assert_array_equal(history["loss"], again["loss"])
-    assert history["loss"][-10:].mean() < history["loss"][:10].mean()
-    assert not model.training and history["seconds"] > 0
-
-
-def test_evaluate_reports_iou_scores_and_the_blank_response():
-    """iou in [0, 1], scores >= 0, probabilities and blank logits of the right shapes."""
-    images, masks = make_shapes(4, size=16, seed=2)
-    torch.manual_seed(0)
-    result = evaluate(TinyUNet("transposed_k3"), images, masks)
-    assert 0 <= result["iou"] <= 1
-    assert result["score"] >= 0 and result["blank_score"] >= 0
-    assert result["probabilities"].shape == (4, 1, 16, 16)
-    assert result["blank_logits"].shape == (16, 16)
-    assert ((result["probabilities"] > 0) & (result["probabilities"] < 1)).all()
-
-
-def test_plot_training_curves_draws_running_means():
-    """One line per model: the running mean over `smooth` steps, legend with the names."""
-    losses = {"x": np.arange(10.0) + 1, "y": np.ones(10)}
-    ax = plot_training_curves(losses, smooth=4)
-    lines = ax.get_lines()
-    assert [line.get_label() for line in lines] == ["x", "y"]
-    np.testing.assert_allclose(
-        lines[0].get_ydata(), np.convolve(np.arange(10.0) + 1, np.ones(4) / 4, "valid")
-    )
-    np.testing.assert_array_equal(lines[0].get_xdata(), np.arange(3, 10))
-    assert ax.get_yscale() == "log"
-
-
-def test_train_unet_snapshots_do_not_change_the_training():
-    """Snapshots at the listed steps, of the probe's logits; the losses are unchanged."""
-    images, masks = make_shapes(16, size=16, seed=0)
-    probe = images[:3]
-    _, plain = train_unet("transposed", images, masks, steps=6, batch_size=2, seed=2)
-    _, watched = train_unet(
-        "transposed",
-        images,
-        masks,
-        steps=6,
-        batch_size=2,
-        seed=2,
-        probe=probe,
-        snapshot_steps=(0, 3, 6),
-    )
-    np.testing.assert_array_equal(plain["loss"], watched["loss"])
-    assert sorted(watched["snapshots"]) == [0, 3, 6] and plain["snapshots"] == {}
-    assert watched["snapshots"][3].shape == (3, 16, 16)
-    assert not np.array_equal(watched["snapshots"][0], watched["snapshots"][6])
-
-
 def test_plot_example_shows_one_image_and_per_image_iou():
     """Input, mask, then each prediction with its IoU on that image in the title."""
     images, masks = make_shapes(4, size=16, seed=1)
@@ -148,18 +88,6 @@ def test_plot_example_shows_one_image_and_per_image_iou():
     assert axes[3].get_title() == "empty\nIoU 0.00"
     with pytest.raises(ValueError, match="index"):
         plot_example(4, images, masks, predictions)
-
-
-def test_plot_training_snapshot_draws_blank_logits_and_probabilities():
-    """First panel: blank logits with their score; others: sigmoid of the logits."""
-    rng = np.random.default_rng(0)
-    logits = rng.standard_normal((3, 16, 16))
-    axes = plot_training_snapshot(10, "resize", {"resize": {10: logits}}, label="resize-conv")
-    np.testing.assert_allclose(axes[0].get_images()[0].get_array(), logits[0])
-    score = checkerboard_score(logits[0], 4, border=4)
-    assert axes[0].get_title() == f"blank input\nscore {score:.3f}"
-    np.testing.assert_allclose(axes[2].get_images()[0].get_array(), 1 / (1 + np.exp(-logits[2])))
-    assert axes[0].figure.get_suptitle() == "resize-conv: step 10"
 
 
 def test_bilinear_init_gives_a_flat_response_and_equals_bilinear_upsampling():
@@ -195,19 +123,6 @@ def test_icnr_init_makes_the_subpixel_layer_a_nearest_upsampled_convolution():
         icnr_init_(torch.nn.Conv2d(3, 6, 3), upscale_factor=2)
 
 
-def test_train_photo_decoder_rebuilds_the_photo_shape_and_learns():
-    """The output has the photo's shape, the loss falls, the same seed repeats itself."""
-    rng = np.random.default_rng(0)
-    photo = np.kron(rng.random((4, 4)), np.ones((8, 8)))  # 32 x 32, blocky
-    out, losses = train_photo_decoder("resize", photo, steps=15)
-    again, _ = train_photo_decoder("resize", photo, steps=15)
-    assert out.shape == photo.shape and losses.shape == (15,)
-    assert losses[-1] < losses[0]
-    np.testing.assert_array_equal(out, again)
-    with pytest.raises(ValueError, match="divisible by 4"):
-        train_photo_decoder("resize", np.zeros((30, 32)))
-
-
 def test_plot_artifact_and_fix_shows_whole_images_and_crops():
     """Top row the images with their error's pattern, bottom row the crops, one grey scale."""
     rng = np.random.default_rng(1)
@@ -238,3 +153,22 @@ def test_plot_photo_reconstructions_shows_one_loss_with_its_labels():
     assert pixel[0, 1].get_title() == "k3\nerror pattern 0.000"
     with pytest.raises(ValueError, match="loss must be one of"):
         plot_photo_reconstructions("perceptual", photo, outputs, crop=(0, 0, 8))
+
+
+@pytest.mark.parametrize("kind", ["transposed_k3", "resize"])
+def test_photo_decoder_upsamples_by_four(kind):
+    """One grey image in, one grey image four times larger out."""
+    assert photo_decoder(kind)(torch.zeros(1, 1, 5, 6)).shape == (1, 1, 20, 24)
+
+
+def test_plot_learning_curves_draws_the_mean_and_the_seed_band():
+    """One panel per kind: the mean over the seeds, a band from the lowest to the highest."""
+    steps = [0, 10, 20]
+    curves = {"a": np.array([[0.1, 0.3], [0.5, 0.6], [0.7, 0.9]]), "b": np.zeros((3, 2))}
+    axes = plot_learning_curves(steps, curves, labels={"a": "first"}, shade=(10, 20))
+    assert [ax.get_title() for ax in axes] == ["first", "b"]
+    np.testing.assert_allclose(axes[0].get_lines()[0].get_ydata(), [0.2, 0.55, 0.8])
+    band = axes[0].collections[-1].get_paths()[0].vertices
+    assert np.isclose(band[:, 1].min(), 0.1) and np.isclose(band[:, 1].max(), 0.9)
+    with pytest.raises(ValueError, match="one per step"):
+        plot_learning_curves([0, 10], curves)

@@ -11,37 +11,49 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from upsampling.checkerboard import checkerboard_score, local_phase_spread
+from upsampling.checkerboard import local_phase_spread
 from upsampling.unet import iou
 
 __all__ = [
+    "plot_learning_curves",
     "plot_photo_reconstructions",
     "plot_artifact_and_fix",
     "plot_example",
-    "plot_training_curves",
-    "plot_training_snapshot",
 ]
 
 
-def plot_training_curves(losses, smooth=20, ax=None):
-    """Training loss against step, one line per model (name -> losses), each smoothed
-    with a running mean over ``smooth`` steps, on a log scale."""
-    if ax is None:
-        fig = Figure(figsize=(6, 3.2))
-        fig.subplots_adjust(left=0.12, right=0.98, bottom=0.16, top=0.9)
-        ax = fig.add_subplot()
-    for name, values in losses.items():
+def plot_learning_curves(steps, curves, labels=None, shade=None, axes=None):
+    """Test IoU along the training, one panel per model kind: the mean over the seeds as a
+    line and the band from the lowest to the highest seed.
+
+    ``curves`` maps a kind to an array of shape ``(len(steps), seeds)``; ``labels`` names
+    the panels (the kind itself by default); ``shade`` ``(first, last)`` greys a stretch
+    of steps in every panel (the stretch a plateau is judged on).
+    """
+    steps = np.asarray(steps)
+    labels = labels or {}
+    if axes is None:
+        n = len(curves)
+        fig = Figure(figsize=(2.2 * n, 2.5))
+        fig.subplots_adjust(left=0.07, right=0.99, bottom=0.2, top=0.86, wspace=0.08)
+        axes = fig.subplots(1, n, sharey=True, squeeze=False)[0]
+    axes = list(np.ravel(axes))
+    for ax, (kind, values) in zip(axes, curves.items(), strict=True):
         values = np.asarray(values, dtype=float)
-        width = max(1, min(int(smooth), len(values)))
-        running = np.convolve(values, np.ones(width) / width, mode="valid")
-        ax.plot(np.arange(width - 1, len(values)), running, label=name, lw=1.5)
-    ax.set_yscale("log")
-    ax.set_xlabel("training step")
-    ax.set_ylabel(f"loss (running mean of {smooth})")
-    ax.set_title("Binary cross-entropy during training", fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return ax
+        if values.shape[0] != len(steps):
+            raise ValueError(
+                f"curves[{kind!r}] has {values.shape[0]} rows, one per step ({len(steps)}) needed"
+            )
+        if shade is not None:
+            ax.axvspan(*shade, color="0.9", zorder=0)
+        ax.fill_between(steps, values.min(axis=1), values.max(axis=1), alpha=0.3, lw=0)
+        ax.plot(steps, values.mean(axis=1), lw=1.5)
+        ax.set_title(labels.get(kind, kind), fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("test IoU", fontsize=8)
+    return axes
 
 
 def _row(n, width=1.75, height=2.1, top=0.8):
@@ -70,30 +82,6 @@ def plot_example(index, images, masks, predictions, axes=None):
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    return axes
-
-
-def plot_training_snapshot(step, upsampler, snapshots, label=None, axes=None):
-    """What a model outputs at one training step, from ``train_unet``'s snapshots.
-
-    ``snapshots[upsampler][step]`` holds the logits on the probe images, the first of
-    which is blank: its panel shows the raw logits (own colour scale) and their
-    checkerboard score (period 4, 4-pixel border); the others show probabilities.
-    """
-    logits = np.asarray(snapshots[upsampler][step])
-    axes = _row(len(logits), height=2.2, top=0.74) if axes is None else list(np.ravel(axes))
-    blank = logits[0]
-    axes[0].imshow(blank, cmap="magma", interpolation="nearest")
-    axes[0].set_title(
-        f"blank input\nscore {checkerboard_score(blank, 4, border=4):.3f}", fontsize=9
-    )
-    for i, (ax, panel) in enumerate(zip(axes[1:], logits[1:], strict=True), start=1):
-        ax.imshow(1 / (1 + np.exp(-panel)), cmap="magma", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"probe {i}", fontsize=9)
-    for ax in axes:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    axes[0].figure.suptitle(f"{label or upsampler}: step {step}", fontsize=10)
     return axes
 
 
