@@ -266,10 +266,19 @@ class CanvasPicture {
     ({ ink: this.ink, font: this.font } = pictureStyle(this.canvas));
   }
 
-  /** Draws `cells` (NumberTable's: {text, colour, mark}) or, with null, hides the picture. */
-  show(cells, chars) {
+  /** Draws `cells` (NumberTable's: {text, colour, mark}) or, with null, hides the picture.
+   *  `changed`: whether a cell changed since these cells were last shown; if not, and the
+   *  canvas last drew them, it is left as it is. */
+  show(cells, chars, changed = true) {
     this.label.hidden = this.canvas.hidden = !cells;
-    if (!cells) return;
+    if (!cells) {
+      this.drawn = null;
+      return;
+    }
+    const look = `${chars}|${window.devicePixelRatio}|${this.ink}|${this.font}`;
+    if (!changed && this.drawn === cells && this.look === look) return;
+    this.drawn = cells;
+    this.look = look;
     const rows = cells.length;
     const cols = rows ? cells[0].length : 0;
     const ratio = window.devicePixelRatio || 1;
@@ -345,6 +354,11 @@ class CanvasPicture {
     }
   }
 
+  /** Hides the picture, which keeps what it drew (the cells it drew were put aside). */
+  hide() {
+    this.label.hidden = this.canvas.hidden = true;
+  }
+
   /** A number drawn once, then copied: drawing text is the slow part of a canvas. */
   glyph(text, cw, ch, ratio) {
     const key = `${text}|${cw}|${ch}|${this.ink}|${this.font}`;
@@ -365,6 +379,8 @@ class CanvasPicture {
     return image;
   }
 }
+
+const EMPTY_CELL = typeof document === "undefined" ? null : h("td", {}, document.createTextNode(""));
 
 /** A table of numbers with a caption, its cells coloured as a heat map. */
 class NumberTable {
@@ -410,7 +426,13 @@ class NumberTable {
       this.spare = { body: shown, cells: this.cells, shape: this.shape };
       ({ body: this.body, cells: this.cells, shape: this.shape } = spare);
     }
-    if (reshaped) this.resize(height, width);
+    // Whether the shape or any cell's number, colour or mark changed (a picture that
+    // drew these cells redraws only then).
+    let changed = false;
+    if (height !== this.shape[0] || width !== this.shape[1]) {
+      this.resize(height, width);
+      changed = true;
+    }
     const s = scale ?? scaleOf(rows);
     const drawn = Boolean(this.picture) && height * width > PICTURE_FROM;
     let chars = 1;
@@ -421,6 +443,7 @@ class NumberTable {
         const cell = cells[c];
         const v = row[c];
         if (cell.value !== v) {
+          changed = true;
           cell.value = v;
           // null is an empty cell (no number there, e.g. where no copy lands).
           cell.text.data = v === null ? "" : formatNumber(v);
@@ -430,8 +453,11 @@ class NumberTable {
         if (cell.text.data.length > chars) chars = cell.text.data.length;
         const colour = v === null ? "" : this.palette(v, s);
         const marked = mark ? mark(r, c) || "" : "";
-        cell.colour = colour;
-        cell.mark = marked;
+        if (cell.colour !== colour || cell.mark !== marked) {
+          changed = true;
+          cell.colour = colour;
+          cell.mark = marked;
+        }
         if (!drawn) {
           // (A table drawn on the canvas is out of sight: its classes would change nothing.)
           const cls = marked ? `${colour} ${marked}` : colour;
@@ -444,7 +470,7 @@ class NumberTable {
     }
     if (swap) shown.replaceWith(this.body);
     this.shelf?.classList.toggle("live-offscreen", drawn);
-    if (this.picture) this.picture.show(drawn ? this.cells : null, chars);
+    if (this.picture) this.picture.show(drawn ? this.cells : null, chars, changed);
     // Fixed table layout (live.css), columns as wide as the longest number: the browser
     // lays out a table of thousands of cells without measuring each one.
     if (chars !== this.chars || this.widthFor !== width) {
@@ -478,19 +504,32 @@ class NumberTable {
       row.pop();
       tr.lastChild.remove();
     }
+    if (row.length >= width) return;
+    // New cells are copies of one empty cell, gathered in a fragment and added at once.
+    const cells = document.createDocumentFragment();
     while (row.length < width) {
-      const text = document.createTextNode("");
-      const td = h("td", {}, text);
-      tr.append(td);
-      row.push({ td, text, value: undefined, colour: "", mark: "", cls: "" });
+      const td = EMPTY_CELL.cloneNode(true);
+      cells.append(td);
+      row.push({ td, text: td.firstChild, value: undefined, colour: "", mark: "", cls: "" });
     }
+    tr.append(cells);
   }
 
   /** Empties the table (its caption stays). */
   clear() {
-    this.resize(0, 0);
+    if (this.body.isConnected && this.shape[0] * this.shape[1] > SWAP_FROM) {
+      // The cells are kept aside (the next array is likely the same shape) and an empty
+      // <tbody> takes their place.
+      const empty = h("tbody");
+      this.body.replaceWith(empty);
+      this.spare = { body: this.body, cells: this.cells, shape: this.shape };
+      [this.body, this.cells, this.shape] = [empty, [], [0, 0]];
+      this.picture?.hide();
+    } else {
+      this.resize(0, 0);
+      this.picture?.show(null, 0);
+    }
     this.shelf?.classList.remove("live-offscreen");
-    this.picture?.show(null, 0);
     this.widthFor = 0;
     this.el.style.setProperty("--live-cols", "0");
   }
