@@ -39,6 +39,14 @@
 // `min`, `max` and `count` may be functions of the settings (ranges that depend on other
 // settings); `get(settings)` / `set(value, settings) -> patch` bind a control to
 // something other than settings[key] (say input_size to the shape of the input grid).
+//
+// The Python call: python(settings) returns its text; pyCall, pyKwargs (the arguments
+// that differ from the package's defaults), pyArg, pyValue and pyArray write it.
+//
+// Settings in the URL (static book only; settings_hash.js): a demo opens with the
+// settings of its part of the page's hash, each one accepted if every control could show
+// it (its range, given the others) and spec.valid(settings), if the demo declares it for
+// settings no control bounds, agrees; every change is written back, reset removes it.
 
 import * as ops from "./ops.js";
 import { decodeSettings, encodeSettings, hashPart, inStaticBook, withPart } from "./settings_hash.js";
