@@ -74,7 +74,8 @@ def test_bundle_cannot_close_the_pages_script_element(tmp_path):
 def test_every_chapter_3_demo_ships_ops_and_live_ui(cls):
     demo = cls()
     modules = dict(_modules(demo._esm))
-    assert set(modules) == {"ops.js", "live_ui.js", f"demos/{cls.script}"}
+    shared = {"ops.js", "settings_hash.js", "live_ui.js"}
+    assert set(modules) == shared | {f"demos/{cls.script}"}
     assert modules["ops.js"] == (live.HERE / "ops.js").read_text(encoding="utf-8")
     assert demo.demo == cls.name and demo.title == cls.summary
     assert demo.settings == demo.initial

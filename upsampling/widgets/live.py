@@ -40,7 +40,11 @@ needs with relative specifiers and default-exports ``liveDemo({...})``::
     });
 
 ``live_ui.js`` documents the builders (controls bound to settings, editable grids,
-number tables drawn as heat maps, the step control, presets, messages).
+number tables drawn as heat maps, the step control, presets, messages), the Python call
+(``pyKwargs``: the arguments that differ from the package's defaults) and the settings in
+the URL: in the static book each demo keeps the settings that differ from the page's in
+its part of the hash (``#scatter-add:stride=2,3;padding=1,0``, ``settings_hash.js``), so a
+link opens the demo as the reader left it; in JupyterLab the URL is left alone.
 
 How ops.js reaches the page: no CDN and no run-time download. :func:`bundle` makes the
 widget's ``_esm`` from the demo's file and every module it imports with a relative

@@ -39,8 +39,17 @@
 // `min`, `max` and `count` may be functions of the settings (ranges that depend on other
 // settings); `get(settings)` / `set(value, settings) -> patch` bind a control to
 // something other than settings[key] (say input_size to the shape of the input grid).
+//
+// The Python call: python(settings) returns its text; pyCall, pyKwargs (the arguments
+// that differ from the package's defaults), pyArg, pyValue and pyArray write it.
+//
+// Settings in the URL (static book only; settings_hash.js): a demo opens with the
+// settings of its part of the page's hash, each one accepted if every control could show
+// it (its range, given the others) and spec.valid(settings), if the demo declares it for
+// settings no control bounds, agrees; every change is written back, reset removes it.
 
 import * as ops from "./ops.js";
+import { decodeSettings, encodeSettings, hashPart, inStaticBook, withPart } from "./settings_hash.js";
 
 export { ops };
 // The parity test in the browser runs the shipped module through this handle.
@@ -48,6 +57,13 @@ globalThis.upsamplingOps = ops;
 
 const AXES = ["height", "width"];
 let counter = 0;
+/** How long the settings must stay unchanged before they are written to the URL. */
+const URL_DELAY_MS = 250;
+
+/** The URL's hash without its "#". */
+function decodeHash(hash) {
+  return hash.replace(/^#/, "");
+}
 
 // --- Numbers and Python text --------------------------------------------------------------
 
@@ -70,10 +86,35 @@ export function pyValue(v) {
   throw new TypeError(`no Python text for ${v}`);
 }
 
-/** A pair argument as the reader would write it: 2 for [2, 2], (2, 3) otherwise. */
-export function pyPair(p) {
-  if (!Array.isArray(p)) return pyValue(p);
-  return p[0] === p[1] ? pyValue(p[0]) : `(${pyValue(p[0])}, ${pyValue(p[1])})`;
+/**
+ * An argument as the reader would write it: one value for a list whose values are all
+ * equal (2 for [2, 2]), a tuple for a pair ((2, 3)), a list otherwise.
+ */
+export function pyArg(v) {
+  if (!Array.isArray(v)) return pyValue(v);
+  if (v.length && v.every((x) => x === v[0]) && !Array.isArray(v[0])) return pyValue(v[0]);
+  return v.length === 2 ? `(${pyValue(v[0])}, ${pyValue(v[1])})` : pyValue(v);
+}
+
+/**
+ * The keyword arguments of a call of the package, as Python text for pyCall: those of
+ * `values` that differ from the function's defaults, in the order of `defaults` (each
+ * argument's default in the package; a list equals a one-value default when all its
+ * values do: stride [1, 1] is the default stride=1). `write(value)` writes a value
+ * (pyArg by default). pyKwargs({stride: [2, 3], padding: [0, 0]}, {stride: 1, padding: 0})
+ * gives {stride: "(2, 3)"}.
+ */
+export function pyKwargs(values, defaults, write = pyArg) {
+  const kwargs = {};
+  for (const [arg, fallback] of Object.entries(defaults)) {
+    const v = values[arg];
+    const same =
+      Array.isArray(v) && !Array.isArray(fallback)
+        ? v.length > 0 && v.every((x) => x === fallback)
+        : JSON.stringify(v) === JSON.stringify(fallback);
+    if (!same) kwargs[arg] = write(v);
+  }
+  return kwargs;
 }
 
 /** A call as Python source; keyword values are already Python text. Long calls wrap. */
@@ -156,6 +197,8 @@ const evaluate = (value, settings) => (typeof value === "function" ? value(setti
 
 /** Arrays with more cells than this are drawn on a canvas when a table asks for a picture. */
 const PICTURE_FROM = 300;
+/** Tables with more cells than this change shape out of the document (NumberTable.show). */
+const SWAP_FROM = 64;
 // The heat-map classes' colours (as in live.css), for the canvas.
 const ALPHAS = [0.12, 0.2, 0.28, 0.36, 0.44, 0.52, 0.62, 0.72];
 const COLOURS = { "lv-m": "rgba(120, 80, 200, 0.22)" };
@@ -176,6 +219,47 @@ const mix = (p, q) => p.map((v, i) => Math.round((v + q[i]) / 2));
 // Numbers drawn once per page (per size, colour and font) and copied from then on.
 const GLYPHS = new Map();
 
+// The pictures' ink and font, read from the page's style once and again only after the
+// theme changes: reading a style after a redraw has written to the page makes the browser
+// recompute the style of every changed element first (tens of milliseconds for a large
+// table). Demo.set reads it, if stale, before it writes anything.
+const STYLE = { ink: "", font: "", stale: true };
+const THEMED = new Set(); // the demos to redraw when the theme changes
+
+function pictureStyle(element) {
+  if (STYLE.stale && element?.isConnected) {
+    const style = getComputedStyle(element);
+    STYLE.ink = style.color;
+    STYLE.font = `11px ${style.fontFamily}`;
+    STYLE.stale = false;
+  }
+  return STYLE;
+}
+
+function watchTheme(demo) {
+  if (!THEMED.size && typeof MutationObserver !== "undefined") {
+    const changed = () => {
+      const { ink, font } = STYLE;
+      STYLE.stale = true;
+      const canvas = [...THEMED].find((d) => d.canvas?.isConnected)?.canvas;
+      pictureStyle(canvas);
+      if (STYLE.ink === ink && STYLE.font === font) return;
+      for (const d of THEMED) {
+        if (d.root.isConnected) d.set({}, null, { save: false });
+        else THEMED.delete(d);
+      }
+    };
+    // The book's theme switch (data-theme on <html>), JupyterLab's (attributes of <body>)
+    // and the system's dark mode.
+    const observer = new MutationObserver(changed);
+    const attributeFilter = ["data-theme", "data-mode", "data-jp-theme-name"];
+    observer.observe(document.documentElement, { attributes: true, attributeFilter });
+    if (document.body) observer.observe(document.body, { attributes: true, attributeFilter });
+    window.matchMedia?.("(prefers-color-scheme: dark)").addEventListener?.("change", changed);
+  }
+  THEMED.add(demo);
+}
+
 /** A table's cells drawn on a canvas: colours, numbers, marks (outlined; cropped shaded). */
 class CanvasPicture {
   constructor(caption, hideCaption) {
@@ -187,15 +271,22 @@ class CanvasPicture {
   }
 
   readStyle() {
-    const style = getComputedStyle(this.canvas);
-    this.ink = style.color;
-    this.font = `11px ${style.fontFamily}`;
+    ({ ink: this.ink, font: this.font } = pictureStyle(this.canvas));
   }
 
-  /** Draws `cells` (NumberTable's: {text, colour, mark}) or, with null, hides the picture. */
-  show(cells, chars) {
+  /** Draws `cells` (NumberTable's: {text, colour, mark}) or, with null, hides the picture.
+   *  `changed`: whether a cell changed since these cells were last shown; if not, and the
+   *  canvas last drew them, it is left as it is. */
+  show(cells, chars, changed = true) {
     this.label.hidden = this.canvas.hidden = !cells;
-    if (!cells) return;
+    if (!cells) {
+      this.drawn = null;
+      return;
+    }
+    const look = `${chars}|${window.devicePixelRatio}|${this.ink}|${this.font}`;
+    if (!changed && this.drawn === cells && this.look === look) return;
+    this.drawn = cells;
+    this.look = look;
     const rows = cells.length;
     const cols = rows ? cells[0].length : 0;
     const ratio = window.devicePixelRatio || 1;
@@ -271,6 +362,11 @@ class CanvasPicture {
     }
   }
 
+  /** Hides the picture, which keeps what it drew (the cells it drew were put aside). */
+  hide() {
+    this.label.hidden = this.canvas.hidden = true;
+  }
+
   /** A number drawn once, then copied: drawing text is the slow part of a canvas. */
   glyph(text, cw, ch, ratio) {
     const key = `${text}|${cw}|${ch}|${this.ink}|${this.font}`;
@@ -291,6 +387,8 @@ class CanvasPicture {
     return image;
   }
 }
+
+const EMPTY_CELL = typeof document === "undefined" ? null : h("td", {}, document.createTextNode(""));
 
 /** A table of numbers with a caption, its cells coloured as a heat map. */
 class NumberTable {
@@ -318,13 +416,31 @@ class NumberTable {
 
   /** Shows a 2-D array (nested arrays, null for an empty cell, or a tensor's last two axes). */
   show(array, { mark = null, scale = null } = {}) {
-    // Read the theme's colours before the cells change: reading a style later would make
-    // the browser recompute the styles of every changed cell first.
-    this.picture?.readStyle();
+    this.picture?.readStyle(); // cached: see pictureStyle
     const rows = plane(array);
     const height = rows.length;
     const width = height ? rows[0].length : 0;
-    if (height !== this.shape[0] || width !== this.shape[1]) this.resize(height, width);
+    // A large table changing shape is resized out of the document, in a second <tbody>
+    // kept aside since its last use, then swapped in: the page's mutation observers (the
+    // theme's icon script searches every subtree added to the page) see one change
+    // instead of one per row. (A <tbody> just taken out of the page would not do: an
+    // observer keeps watching a removed subtree until its callback has run.)
+    const reshaped = height !== this.shape[0] || width !== this.shape[1];
+    const shown = this.body;
+    const swap =
+      reshaped && shown.isConnected && Math.max(height * width, this.shape[0] * this.shape[1]) > SWAP_FROM;
+    if (swap) {
+      const spare = this.spare ?? { body: h("tbody"), cells: [], shape: [0, 0] };
+      this.spare = { body: shown, cells: this.cells, shape: this.shape };
+      ({ body: this.body, cells: this.cells, shape: this.shape } = spare);
+    }
+    // Whether the shape or any cell's number, colour or mark changed (a picture that
+    // drew these cells redraws only then).
+    let changed = false;
+    if (height !== this.shape[0] || width !== this.shape[1]) {
+      this.resize(height, width);
+      changed = true;
+    }
     const s = scale ?? scaleOf(rows);
     const drawn = Boolean(this.picture) && height * width > PICTURE_FROM;
     let chars = 1;
@@ -335,6 +451,7 @@ class NumberTable {
         const cell = cells[c];
         const v = row[c];
         if (cell.value !== v) {
+          changed = true;
           cell.value = v;
           // null is an empty cell (no number there, e.g. where no copy lands).
           cell.text.data = v === null ? "" : formatNumber(v);
@@ -344,8 +461,11 @@ class NumberTable {
         if (cell.text.data.length > chars) chars = cell.text.data.length;
         const colour = v === null ? "" : this.palette(v, s);
         const marked = mark ? mark(r, c) || "" : "";
-        cell.colour = colour;
-        cell.mark = marked;
+        if (cell.colour !== colour || cell.mark !== marked) {
+          changed = true;
+          cell.colour = colour;
+          cell.mark = marked;
+        }
         if (!drawn) {
           // (A table drawn on the canvas is out of sight: its classes would change nothing.)
           const cls = marked ? `${colour} ${marked}` : colour;
@@ -356,8 +476,9 @@ class NumberTable {
         }
       }
     }
+    if (swap) shown.replaceWith(this.body);
     this.shelf?.classList.toggle("live-offscreen", drawn);
-    if (this.picture) this.picture.show(drawn ? this.cells : null, chars);
+    if (this.picture) this.picture.show(drawn ? this.cells : null, chars, changed);
     // Fixed table layout (live.css), columns as wide as the longest number: the browser
     // lays out a table of thousands of cells without measuring each one.
     if (chars !== this.chars || this.widthFor !== width) {
@@ -391,19 +512,32 @@ class NumberTable {
       row.pop();
       tr.lastChild.remove();
     }
+    if (row.length >= width) return;
+    // New cells are copies of one empty cell, gathered in a fragment and added at once.
+    const cells = document.createDocumentFragment();
     while (row.length < width) {
-      const text = document.createTextNode("");
-      const td = h("td", {}, text);
-      tr.append(td);
-      row.push({ td, text, value: undefined, colour: "", mark: "", cls: "" });
+      const td = EMPTY_CELL.cloneNode(true);
+      cells.append(td);
+      row.push({ td, text: td.firstChild, value: undefined, colour: "", mark: "", cls: "" });
     }
+    tr.append(cells);
   }
 
   /** Empties the table (its caption stays). */
   clear() {
-    this.resize(0, 0);
+    if (this.body.isConnected && this.shape[0] * this.shape[1] > SWAP_FROM) {
+      // The cells are kept aside (the next array is likely the same shape) and an empty
+      // <tbody> takes their place.
+      const empty = h("tbody");
+      this.body.replaceWith(empty);
+      this.spare = { body: this.body, cells: this.cells, shape: this.shape };
+      [this.body, this.cells, this.shape] = [empty, [], [0, 0]];
+      this.picture?.hide();
+    } else {
+      this.resize(0, 0);
+      this.picture?.show(null, 0);
+    }
     this.shelf?.classList.remove("live-offscreen");
-    this.picture?.show(null, 0);
     this.widthFor = 0;
     this.el.style.setProperty("--live-cols", "0");
   }
@@ -425,7 +559,27 @@ class EditableGrid {
     );
     this.el.dataset.array = caption;
     this.el.dataset.editable = "";
+    // One listener of each kind for the whole grid: a cell finds its row and column from
+    // its place in the table, so cells added when the grid grows need none of their own.
+    const at = (event) => {
+      const input = event.target;
+      if (!(input instanceof HTMLInputElement)) return null;
+      const td = input.parentElement;
+      return { input, r: td.parentElement.sectionRowIndex, c: td.cellIndex };
+    };
+    this.body.addEventListener("input", (event) => {
+      const cell = at(event);
+      if (cell) this.edited(cell.input, cell.r, cell.c);
+    });
+    this.body.addEventListener("focusout", (event) => {
+      if (at(event)) this.sync(this.demo.settings, null);
+    });
+    this.body.addEventListener("keydown", (event) => {
+      const cell = at(event);
+      if (cell) this.navigate(event, cell.r, cell.c);
+    });
     this.inputs = [];
+    this.cells = []; // per cell: {td, cls}, the class last written
     this.shape = [0, 0];
   }
 
@@ -433,20 +587,32 @@ class EditableGrid {
     const rows = settings[this.key];
     const height = rows.length;
     const width = height ? rows[0].length : 0;
-    if (height !== this.shape[0] || width !== this.shape[1]) this.build(height, width);
+    if (height !== this.shape[0] || width !== this.shape[1]) this.resize(height, width);
     const scale = scaleOf(rows);
     this.colours = makeRows(height, width, () => "");
     for (let r = 0; r < height; r++) {
       for (let c = 0; c < width; c++) {
         const input = this.inputs[r][c];
         const v = rows[r][c];
-        const shown = input.value.trim() === "" ? NaN : Number(input.value);
-        if (input !== source && shown !== v) input.value = formatNumber(v);
-        if (input !== source) input.removeAttribute("aria-invalid");
+        if (input !== source) {
+          const shown = input.value.trim() === "" ? NaN : Number(input.value);
+          if (shown !== v) input.value = formatNumber(v);
+          if (input.hasAttribute("aria-invalid")) input.removeAttribute("aria-invalid");
+        }
         this.colours[r][c] = this.palette(v, scale);
       }
     }
     this.paint();
+  }
+
+  valid(settings) {
+    const rows = settings[this.key];
+    return (
+      Array.isArray(rows) &&
+      rows.length > 0 &&
+      rows.every((row) => Array.isArray(row) && row.length === rows[0].length && row.length > 0) &&
+      rows.every((row) => row.every(Number.isFinite))
+    );
   }
 
   /** Marks cells with a class: mark(r, c) -> class name or "" (say, the value in use). */
@@ -456,39 +622,69 @@ class EditableGrid {
   }
 
   paint() {
-    this.inputs.forEach((row, r) =>
-      row.forEach((input, c) => {
+    const [height, width] = this.shape;
+    for (let r = 0; r < height; r++) {
+      for (let c = 0; c < width; c++) {
         const colour = this.colours?.[r]?.[c] ?? "";
-        const cls = this.marker ? `${colour} ${this.marker(r, c) || ""}`.trim() : colour;
-        if (input.parentElement.className !== cls) input.parentElement.className = cls;
-      }),
-    );
+        const marked = this.marker ? this.marker(r, c) || "" : "";
+        const cls = marked ? (colour ? `${colour} ${marked}` : marked) : colour;
+        const cell = this.cells[r][c];
+        if (cell.cls !== cls) {
+          cell.cls = cls;
+          cell.td.className = cls;
+        }
+      }
+    }
   }
 
-  build(height, width) {
-    this.body.replaceChildren();
-    this.inputs = [];
-    for (let r = 0; r < height; r++) {
-      const tr = h("tr");
-      const row = [];
-      for (let c = 0; c < width; c++) {
-        const input = h("input", {
-          type: "text",
-          inputmode: "decimal",
-          autocomplete: "off",
-          spellcheck: "false",
-          "aria-label": `${this.name}[${r}, ${c}]`,
-          oninput: () => this.edited(input, r, c),
-          onblur: () => this.sync(this.demo.settings, null),
-          onkeydown: (event) => this.navigate(event, r, c),
-        });
-        tr.append(h("td", {}, input));
-        row.push(input);
-      }
-      this.body.append(tr);
-      this.inputs.push(row);
+  /** Adds or removes rows and cells to reach height × width, keeping the others (and
+   *  the focus, if a kept cell has it). New cells are built apart, then added at once. */
+  resize(height, width) {
+    while (this.inputs.length > height) {
+      this.inputs.pop();
+      this.cells.pop();
+      this.body.lastChild.remove();
     }
+    this.inputs.forEach((row, r) => {
+      const tr = this.body.rows[r];
+      const cells = this.cells[r];
+      while (row.length > width) {
+        row.pop();
+        cells.pop();
+        tr.lastChild.remove();
+      }
+      if (row.length < width) tr.append(this.newCells(r, row, cells, width));
+    });
+    const rows = document.createDocumentFragment();
+    while (this.inputs.length < height) {
+      const r = this.inputs.length;
+      const row = [];
+      const cells = [];
+      rows.append(h("tr", {}, this.newCells(r, row, cells, width)));
+      this.inputs.push(row);
+      this.cells.push(cells);
+    }
+    this.body.append(rows);
     this.shape = [height, width];
+  }
+
+  /** The cells from row.length to width of row r, in a fragment (pushed to row, cells). */
+  newCells(r, row, cells, width) {
+    const fragment = document.createDocumentFragment();
+    for (let c = row.length; c < width; c++) {
+      const input = h("input", {
+        type: "text",
+        inputmode: "decimal",
+        autocomplete: "off",
+        spellcheck: "false",
+        "aria-label": `${this.name}[${r}, ${c}]`,
+      });
+      const td = h("td", {}, input);
+      fragment.append(td);
+      row.push(input);
+      cells.push({ td, cls: "" });
+    }
+    return fragment;
   }
 
   edited(input, r, c) {
@@ -574,6 +770,12 @@ class IntegerControl {
     if (v !== this.get(s)) this.demo.set(this.put(v, s), this.input);
   }
 
+  /** Whether the reader could type this control's value of `settings` (see Demo.acceptable). */
+  valid(settings) {
+    const v = this.get(settings);
+    return Number.isInteger(v) && v >= evaluate(this.min, settings) && v <= evaluate(this.max, settings);
+  }
+
   sync(settings, source) {
     this.input.min = String(evaluate(this.min, settings));
     this.input.max = String(evaluate(this.max, settings));
@@ -605,6 +807,11 @@ class SelectControl {
     this.el = h("label", { class: "live-control" }, h("span", { class: "live-name", text: label }), this.input);
   }
 
+  valid(settings) {
+    const v = JSON.stringify(this.get(settings));
+    return this.options.some((o) => JSON.stringify(o.value) === v);
+  }
+
   sync(settings) {
     const v = this.get(settings);
     const i = this.options.findIndex((o) => JSON.stringify(o.value) === JSON.stringify(v));
@@ -624,6 +831,10 @@ class CheckboxControl {
     this.el = h("label", { class: "live-control" }, this.input, h("span", { class: "live-name", text: label }));
   }
 
+  valid(settings) {
+    return typeof settings[this.key] === "boolean";
+  }
+
   sync(settings) {
     this.input.checked = Boolean(settings[this.key]);
   }
@@ -633,6 +844,7 @@ class SliderControl {
   constructor(demo, key, { min = 0, max = 1, step = 0.01, format = formatNumber, label = key } = {}) {
     this.key = key;
     this.format = format;
+    this.range = [min, max];
     this.input = h("input", {
       type: "range",
       min,
@@ -650,6 +862,11 @@ class SliderControl {
       this.input,
       this.readout,
     );
+  }
+
+  valid(settings) {
+    const v = settings[this.key];
+    return typeof v === "number" && v >= this.range[0] && v <= this.range[1];
   }
 
   sync(settings, source) {
@@ -715,6 +932,11 @@ class StepControl {
     this.timer = null;
     this.button.textContent = "Play";
     this.button.setAttribute("aria-pressed", "false");
+  }
+
+  valid(settings) {
+    const step = settings.step;
+    return Number.isInteger(step) && step >= 0 && step <= this.demo.safeCount(settings);
   }
 
   sync(settings, source) {
@@ -789,7 +1011,10 @@ class Demo {
       if (this.saving) return;
       this.set(structuredClone(model.get("settings")), null, { save: false });
     });
-    this.set({}, null, { save: false });
+    // In the static book, the settings in the URL (a shared link) replace the opening
+    // ones, as far as they are valid; each change is written back (see settings_hash.js).
+    this.inUrl = inStaticBook(el);
+    this.set(this.inUrl ? this.fromUrl() : {}, null, { save: false });
     this.root.dataset.responseMs = this.root.dataset.redrawMs;
   }
 
@@ -884,6 +1109,10 @@ class Demo {
   table(caption, options = {}) {
     const table = new NumberTable(caption, options);
     this.tables.push(table);
+    if (table.picture && !this.canvas) {
+      this.canvas = table.picture.canvas; // where pictureStyle reads the ink
+      watchTheme(this);
+    }
     (options.parent ?? this.viewsEl).append(table.box ?? table.el);
     return table;
   }
@@ -907,6 +1136,7 @@ class Demo {
   /** Applies `patch` to the settings and redraws; `source` is the element being edited. */
   set(patch, source = null, { save = true } = {}) {
     const start = performance.now();
+    if (STYLE.stale && this.canvas) pictureStyle(this.canvas); // before any write
     const before = this.settings;
     const next = { ...before, ...patch };
     if (this.stepControl) {
@@ -936,6 +1166,70 @@ class Demo {
     this.root.dataset.redraws = String(this.redraws);
     this.root.dataset.redrawMs = (performance.now() - start).toFixed(2);
     if (save) this.save();
+    if (this.inUrl) this.toUrlSoon();
+  }
+
+  // Settings in the URL ----------------------------------------------------------------
+
+  /** The settings of this demo's part of the URL's hash that the demo accepts (a patch). */
+  fromUrl() {
+    const text = hashPart(decodeHash(location.hash), this.root.dataset.demo);
+    if (text === null) return {};
+    const grids = this.controls.filter((c) => c instanceof EditableGrid).map((c) => c.key);
+    const patch = this.acceptable(decodeSettings(text, this.settings, grids));
+    // A setting the controls accept but the demo cannot draw (a bug, not the reader's)
+    // sends the demo back to its opening settings rather than to a broken page.
+    try {
+      this.redraw({ ...this.settings, ...patch });
+    } catch (error) {
+      if (!(error instanceof ops.PackageError)) return {};
+    }
+    return patch;
+  }
+
+  /**
+   * The largest part of `patch` the demo accepts: every control could show its value
+   * (in range, given the other settings) and the demo's own check (spec.valid) agrees.
+   * Settings that depend on each other (padding's range on stride) are tried together,
+   * then one at a time until none more is accepted.
+   */
+  acceptable(patch) {
+    const ok = (s) => {
+      try {
+        return this.controls.every((c) => !c.valid || c.valid(s)) && (this.spec.valid?.(s) ?? true);
+      } catch {
+        return false;
+      }
+    };
+    if (ok({ ...this.settings, ...patch })) return patch;
+    let settings = this.settings;
+    const accepted = {};
+    for (let more = true; more; ) {
+      more = false;
+      for (const [key, value] of Object.entries(patch)) {
+        if (key in accepted || !ok({ ...settings, [key]: value })) continue;
+        settings = { ...settings, [key]: value };
+        accepted[key] = value;
+        more = true;
+      }
+    }
+    return accepted;
+  }
+
+  /** Writes the settings to the URL after the changes stop for a moment (the browser
+   *  limits how often a page may rewrite its URL). */
+  toUrlSoon() {
+    clearTimeout(this.urlTimer);
+    this.urlTimer = setTimeout(() => this.toUrl(), URL_DELAY_MS);
+  }
+
+  toUrl() {
+    const text = encodeSettings(this.settings, this.model.get("initial"));
+    const before = decodeHash(location.hash);
+    const hash = withPart(before, this.root.dataset.demo, text);
+    if (hash === before) return;
+    const url = `${location.pathname}${location.search}${hash ? `#${hash}` : ""}`;
+    history.replaceState(history.state, "", url);
   }
 
   safeCount(settings) {

@@ -112,14 +112,18 @@ class PageLog:
 
 @pytest.fixture
 def open_page(browser, server):
-    """``open_page(name, dark=False) -> (page, log)``: a fresh context per page."""
+    """``open_page(name, dark=False, init_script=None) -> (page, log)``: a fresh context
+    per page; ``name`` may end with a ``#hash``; ``init_script`` runs in the page before
+    its own scripts."""
     contexts = []
 
-    def _open(name: str, dark: bool = False):
+    def _open(name: str, dark: bool = False, init_script: str | None = None):
         context = browser.new_context(
             viewport={"width": 1280, "height": 900}, color_scheme="dark" if dark else "light"
         )
         contexts.append(context)
+        if init_script:
+            context.add_init_script(init_script)
         log = PageLog()
 
         def route(route):

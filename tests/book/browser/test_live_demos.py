@@ -521,3 +521,67 @@ def test_matrix_view_opens_on_uneven_rows_and_kernel_2_makes_them_even(chapter_3
     with pytest.raises(ValueError) as error:
         upsampling.conv_matrix(np.ones((1, 1, 3, 3)), (1, 1), stride=2)
     assert message(demo) == f"ValueError: {error.value}"
+
+
+# --- The Python call: only the arguments that differ from the package's defaults --------
+
+
+def _run_cell(code: str):
+    """Runs ``code`` as a notebook cell would: the value of its last line, if an expression."""
+    import ast
+
+    tree = ast.parse(code)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(tree, "copied", "exec"), namespace)  # noqa: S102
+        if last is None:
+            return None
+        return eval(compile(ast.Expression(last.value), "copied", "eval"), namespace)  # noqa: S307
+
+
+def _python(demo) -> str:
+    return demo.locator(".live-python code").text_content()
+
+
+def test_copied_calls_give_the_tables_numbers_for_non_default_settings(chapter_3):
+    """The copied call, run with the package, gives the numbers the page shows; it names
+    the arguments that differ from the package's defaults (pairs as the reader writes
+    them) and leaves out those at their defaults."""
+    scatter = chapter_3["scatter-add"]
+    x = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]])
+    w = np.array([[1.0, 2.0], [0.0, -1.0], [4.0, 0.25]])
+    _grid(scatter, "input", x)
+    _grid(scatter, "weight", w)
+    set_pair(scatter, "stride", (2, 3))
+    set_pair(scatter, "output_padding", (1, 0))
+    set_pair(scatter, "padding", (1, 1))
+    _step_to(scatter, x.size)
+    code = _python(scatter)
+    assert "stride=(2, 3)" in code and re.search(r"(?<!\w)padding=1\b", code), code
+    assert "output_padding=(1, 0)" in code and "dilation" not in code, code
+    np.testing.assert_allclose(_run_cell(code), tables(scatter)["output"], rtol=1e-12)
+    np.testing.assert_allclose(
+        tables(scatter)["output"],
+        _conv_transpose(x, w, stride=(2, 3), padding=1, output_padding=(1, 0)),
+        rtol=1e-12,
+    )
+
+    matrix = chapter_3["conv-matrix"]
+    set_pair(matrix, "input_size", (5, 4))
+    set_pair(matrix, "stride", (1, 1))
+    set_pair(matrix, "dilation", (2, 1))
+    set_pair(matrix, "padding", (0, 1))
+    code = _python(matrix)
+    assert "stride" not in code and "dilation=(2, 1)" in code and "padding=(0, 1)" in code, code
+    ct = _run_cell(code)
+    np.testing.assert_array_equal(ct, tables(matrix)["Cᵀ"])
+    np.testing.assert_array_equal(ct.T, tables(matrix)["C"])
+
+    explorer = chapter_3["shape-explorer"]
+    for key, value in (("input_size", 5), ("kernel_size", 4), ("stride", 1), ("padding", 0)):
+        set_value(explorer, key, value)
+    set_value(explorer, "dilation", 2)
+    code = _python(explorer)
+    assert re.search(r"\(5, 4, dilation=2\)$", code), code  # stride 1, padding 0: defaults
+    assert _run_cell(code) == tables(explorer)["output"].shape[1] == 5 - 1 + 2 * 3 + 1

@@ -5,7 +5,7 @@
 // input image: the overlap of the transposed convolution's copies. Computed by ops.js.
 
 import { conv_matrix } from "../ops.js";
-import { liveDemo, makeRows, plane, pyArray, pyCall, pyPair, resized } from "../live_ui.js";
+import { liveDemo, makeRows, plane, pyArg, pyArray, pyCall, pyKwargs, resized } from "../live_ui.js";
 
 const MAX_INPUT = 6;
 const MAX_KERNEL = 6;
@@ -71,20 +71,13 @@ function setup(demo) {
 }
 
 function python(s) {
-  const kwargs = {};
-  for (const [key, neutral] of [
-    ["stride", 1],
-    ["padding", 0],
-    ["dilation", 1],
-  ]) {
-    if (s[key].some((v) => v !== neutral)) kwargs[key] = pyPair(s[key]);
-  }
+  const kwargs = pyKwargs(s, { stride: 1, padding: 0, dilation: 1 });
   return [
     "import numpy as np",
     "from upsampling import conv_matrix",
     "",
     `w = ${pyArray(s.weight)}`,
-    `C = ${pyCall("conv_matrix", ["w[None, None]", pyPair(s.input_size)], kwargs)}`,
+    `C = ${pyCall("conv_matrix", ["w[None, None]", pyArg(s.input_size)], kwargs)}`,
     "C.T  # the transposed convolution with the same settings",
   ].join("\n");
 }

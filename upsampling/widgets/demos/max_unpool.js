@@ -2,7 +2,7 @@
 // reader edits (upsampling.widgets.live_demos_ch124.MaxUnpoolDemo). Both operations are
 // ops.js's, the package's max_pool2d and max_unpool2d: the failure without output_size
 // (an error, or values written at the wrong place) is the package's own.
-import { liveDemo, makeRows, ops, pyArray, pyCall, pyValue, resized } from "../live_ui.js";
+import { liveDemo, makeRows, ops, pyArray, pyCall, pyKwargs, pyValue, resized } from "../live_ui.js";
 
 const reversed5 = makeRows(5, 5, (r, c) => 24 - (5 * r + c));
 const PRESETS = [
@@ -98,7 +98,8 @@ export default liveDemo({
     };
   },
   python(s) {
-    const args = { stride: pyValue(s.stride) };
+    // stride=None, the package's default, is kernel_size.
+    const args = pyKwargs(s, { stride: s.kernel_size });
     const unpool = { ...args };
     if (s.output_size) unpool.output_size = "x.shape[-2:]";
     return [

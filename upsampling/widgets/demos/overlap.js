@@ -164,10 +164,10 @@ export default liveDemo({
     maps.className = "ch124-panels";
     demo.viewsEl.append(maps);
     const overlapPanel = demo.panel("overlap counts (ones in, ones kernels)", { parent: maps });
-    const overlap = demo.table("overlap", { parent: overlapPanel, palette: "count" });
+    const overlap = demo.table("overlap", { parent: overlapPanel, palette: "count", picture: true });
     const overlapNote = demo.note({ parent: overlapPanel });
     const outputPanel = demo.panel("response to a flat input (ones in, these kernels)", { parent: maps });
-    const output = demo.table("output", { parent: outputPanel });
+    const output = demo.table("output", { parent: outputPanel, picture: true });
     const outputNote = demo.note({ parent: outputPanel });
 
     return (s) => {
@@ -230,6 +230,14 @@ export default liveDemo({
       if (period === 1 || interior < period) outputNote.textContent = `${side}×${side}${shownText}`;
     };
   },
+  // Settings from a URL: each layer's kernel_size and stride in range, its kernel square
+  // and as large as its kernel_size, a known preset, an integer seed.
+  valid: (s) =>
+    s.kernel_size.every((k) => Number.isInteger(k) && k >= 1 && k <= 8) &&
+    s.stride.every((v) => Number.isInteger(v) && v >= 1 && v <= 4) &&
+    WEIGHTS.every((key, l) => s[key].length === s.kernel_size[l] && s[key][0].length === s.kernel_size[l]) &&
+    (s.preset in PRESET_LABELS || s.preset === "typed") &&
+    Number.isInteger(s.seed),
   python(s) {
     const n = s.layers;
     const size = flatSize(s);

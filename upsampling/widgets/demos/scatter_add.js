@@ -6,7 +6,7 @@
 // table holds conv_transpose2d's whole result. Everything is computed here by ops.js.
 
 import { conv_transpose2d_steps } from "../ops.js";
-import { liveDemo, makeRows, plane, pyArray, pyCall, pyPair, resized } from "../live_ui.js";
+import { liveDemo, makeRows, plane, pyArray, pyCall, pyKwargs, resized } from "../live_ui.js";
 
 const MAX_INPUT = 8;
 const MAX_KERNEL = 5;
@@ -152,8 +152,10 @@ function setup(demo) {
       c >= last.cols[0] &&
       c < last.cols[1] &&
       (c - last.cols[0]) % s.dilation[1] === 0;
-    const mark = (r, c) =>
-      [onLatest(r, c) ? "live-latest" : "", inside(r, c) ? "" : "live-cropped"].join(" ").trim();
+    const mark = (r, c) => {
+      const cropped = inside(r, c) ? "" : "live-cropped";
+      return onLatest(r, c) ? (cropped ? "live-latest live-cropped" : "live-latest") : cropped;
+    };
 
     input.mark((r, c) => (last && r === last.i && c === last.j ? "live-source" : ""));
     const scale = last ? last.value : 0;
@@ -188,15 +190,7 @@ function describeStep(k, n, s) {
 }
 
 function python(s) {
-  const kwargs = {};
-  for (const [key, neutral] of [
-    ["stride", 1],
-    ["padding", 0],
-    ["output_padding", 0],
-    ["dilation", 1],
-  ]) {
-    if (s[key].some((v) => v !== neutral)) kwargs[key] = pyPair(s[key]);
-  }
+  const kwargs = pyKwargs(s, { stride: 1, padding: 0, output_padding: 0, dilation: 1 });
   return [
     "import numpy as np",
     "from upsampling import conv_transpose2d",

@@ -5,7 +5,7 @@
 // with ops.js; an invalid combination shows the package's own message.
 
 import { conv_transpose_output_size, conv_transpose2d } from "../ops.js";
-import { liveDemo, makeRows, pyCall } from "../live_ui.js";
+import { liveDemo, makeRows, pyCall, pyKwargs } from "../live_ui.js";
 
 const LIMITS = { input_size: 16, kernel_size: 7, stride: 4, output_padding: 3, dilation: 4 };
 
@@ -82,8 +82,7 @@ function setup(demo) {
 }
 
 function python(s) {
-  const kwargs = {};
-  for (const key of ["stride", "padding", "output_padding", "dilation"]) kwargs[key] = String(s[key]);
+  const kwargs = pyKwargs(s, { stride: 1, padding: 0, output_padding: 0, dilation: 1 });
   return (
     "from upsampling import conv_transpose_output_size\n\n" +
     pyCall("conv_transpose_output_size", [String(s.input_size), String(s.kernel_size)], kwargs)

@@ -2,7 +2,7 @@
 // and any settings per level, and every fix where a skip connection does not line up
 // (upsampling.widgets.live_demos_ch124.SizeTrackerDemo). The plan is size_plan.js, a
 // mirror of upsampling.plots.sizes.size_plan tested against it.
-import { liveDemo, ops, pyCall, pyValue } from "../live_ui.js";
+import { liveDemo, ops, pyCall, pyKwargs, pyValue } from "../live_ui.js";
 import { levelRows } from "./level_rows.js";
 import { FIXES, size_plan } from "./size_plan.js";
 
@@ -37,6 +37,9 @@ function levels(s) {
     padding: s.padding.slice(0, s.depth),
   };
 }
+
+/** Whether every value of a per-level list is an integer from min to max. */
+const inRange = (values, min, max) => values.every((v) => Number.isInteger(v) && v >= min && v <= max);
 
 /** A per-level list as the reader would write it: one int when every level agrees. */
 function perLevelText(values) {
@@ -218,6 +221,9 @@ export default liveDemo({
             `${out}${out === s.input_size ? ", the input's size" : `, not the input's ${s.input_size}`}.`;
     };
   },
+  // Settings from a URL: every level's value in the range its control offers.
+  valid: (s) =>
+    inRange(s.kernel_size, 1, 7) && inRange(s.stride, 1, 4) && inRange(s.padding, 0, 3),
   python(s) {
     const l = levels(s);
     return (
@@ -225,10 +231,11 @@ export default liveDemo({
       "plan = " +
       pyCall("size_plan", [pyValue(s.input_size)], {
         depth: pyValue(s.depth),
-        kernel_size: perLevelText(l.kernel_size),
-        stride: perLevelText(l.stride),
-        padding: perLevelText(l.padding),
-        fix: pyValue(s.fix),
+        ...pyKwargs(
+          { ...l, fix: s.fix },
+          { kernel_size: 3, stride: 2, padding: 1, fix: "output_padding" },
+          (v) => (Array.isArray(v) ? perLevelText(v) : pyValue(v)),
+        ),
       }) +
       "\nplan.encoder, [(step.raw, step.skip) for step in plan.decoder], plan.output"
     );

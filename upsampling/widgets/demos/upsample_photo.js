@@ -3,7 +3,7 @@
 // widget state (upsampling.widgets.live_demos_ch124.UpsamplePhotoDemo). The interpolation
 // is ops.js's interpolate (the package's, tested against it); bed of nails and the
 // choice of method are upsample.js, a mirror of upsampling.plots.unpooling.upsample.
-import { liveDemo, ops, pyCall, pyValue } from "../live_ui.js";
+import { liveDemo, ops, pyCall, pyKwargs, pyValue } from "../live_ui.js";
 import { methodOf, upsample } from "./upsample.js";
 
 const VIEW = 240; // CSS pixels of each picture: both cover the same area
@@ -141,6 +141,8 @@ export default liveDemo({
         `floor of that, ${oh} pixels a side; each output pixel is 1/${pyValue(s.scale_factor)} of an input pixel.`;
     };
   },
+  // Settings from a URL: the zoomed region inside the photograph.
+  valid: (s) => s.zoom.every((v) => Number.isInteger(v) && v >= 0 && v <= s.image.length - WINDOW),
   python(s) {
     const lines = [
       "import numpy as np",
@@ -152,8 +154,12 @@ export default liveDemo({
     if (s.mode === "bed of nails") {
       lines.push(`bed_of_nails(x, ${pyValue(s.scale_factor)})[0, 0]`);
     } else {
-      const kwargs = { scale_factor: pyValue(s.scale_factor), mode: pyValue(s.mode) };
-      if (s.mode === "bilinear" || s.align_corners) kwargs.align_corners = pyValue(s.align_corners);
+      // align_corners: the package's None unless bilinear or ticked (which nearest refuses).
+      const align_corners = s.mode === "bilinear" || s.align_corners ? s.align_corners : null;
+      const kwargs = pyKwargs(
+        { scale_factor: s.scale_factor, mode: s.mode, align_corners },
+        { scale_factor: null, mode: "nearest", align_corners: null },
+      );
       lines.push(`${pyCall("interpolate", ["x"], kwargs)}[0, 0]`);
     }
     return lines.join("\n");
