@@ -241,7 +241,7 @@ function watchTheme(demo) {
     const changed = () => {
       const { ink, font } = STYLE;
       STYLE.stale = true;
-      const canvas = [...THEMED].find((d) => d.canvas?.isConnected)?.canvas;
+      const canvas = [...THEMED].find((d) => d.picture.canvas.isConnected)?.picture.canvas;
       pictureStyle(canvas);
       if (STYLE.ink === ink && STYLE.font === font) return;
       for (const d of THEMED) {
@@ -268,6 +268,19 @@ class CanvasPicture {
     if (hideCaption) this.label.classList.add("live-visually-hidden");
     this.canvas = h("canvas", { class: "live-picture", "aria-hidden": "true" });
     this.canvas.hidden = true;
+    // A second canvas, out of the page, keeps the picture before last with the cells it
+    // drew: the table keeps those cells aside too (NumberTable.show), so a control moved
+    // back to its previous value swaps the canvases instead of drawing thousands of cells.
+    this.spare = { canvas: this.canvas.cloneNode(), drawn: null, look: "" };
+  }
+
+  /** Shows the spare canvas in place of the current one. */
+  swap() {
+    const shown = { canvas: this.canvas, drawn: this.drawn, look: this.look };
+    ({ canvas: this.canvas, drawn: this.drawn, look: this.look } = this.spare);
+    this.spare = shown;
+    this.canvas.hidden = shown.canvas.hidden;
+    shown.canvas.replaceWith(this.canvas);
   }
 
   readStyle() {
@@ -284,6 +297,7 @@ class CanvasPicture {
       return;
     }
     const look = `${chars}|${window.devicePixelRatio}|${this.ink}|${this.font}`;
+    if (this.drawn !== cells && this.canvas.isConnected) this.swap();
     if (!changed && this.drawn === cells && this.look === look) return;
     this.drawn = cells;
     this.look = look;
@@ -1109,8 +1123,8 @@ class Demo {
   table(caption, options = {}) {
     const table = new NumberTable(caption, options);
     this.tables.push(table);
-    if (table.picture && !this.canvas) {
-      this.canvas = table.picture.canvas; // where pictureStyle reads the ink
+    if (table.picture && !this.picture) {
+      this.picture = table.picture; // its canvas is where pictureStyle reads the ink
       watchTheme(this);
     }
     (options.parent ?? this.viewsEl).append(table.box ?? table.el);
@@ -1136,7 +1150,7 @@ class Demo {
   /** Applies `patch` to the settings and redraws; `source` is the element being edited. */
   set(patch, source = null, { save = true } = {}) {
     const start = performance.now();
-    if (STYLE.stale && this.canvas) pictureStyle(this.canvas); // before any write
+    if (STYLE.stale && this.picture) pictureStyle(this.picture.canvas); // before any write
     const before = this.settings;
     const next = { ...before, ...patch };
     if (this.stepControl) {

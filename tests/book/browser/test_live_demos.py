@@ -370,6 +370,41 @@ def test_scatter_add_editing_a_cell_changes_the_output_as_the_package_says(chapt
     np.testing.assert_allclose(tables(demo)["output"], _conv_transpose(x, w, stride=2))
 
 
+# Every shown picture of a demo's large arrays, as PNG data URLs (one canvas per array).
+PICTURES = """root => [...root.querySelectorAll('.live-array')].map(box => {
+  const canvases = box.querySelectorAll('canvas');
+  if (canvases.length !== 1) throw new Error(`${canvases.length} canvases in an array`);
+  return canvases[0].hidden ? null : canvases[0].toDataURL();
+})"""
+
+
+def test_scatter_add_pictures_follow_a_control_moved_back_and_forth(chapter_3):
+    """A picture drawn for the previous value comes back as it was, unless a number changed."""
+    demo = chapter_3["scatter-add"]
+    for key, pair in (("input_size", (8, 8)), ("kernel_size", (5, 5)), ("stride", (4, 4))):
+        set_pair(demo, key, pair)
+    _step_to(demo, 64)
+    pictures = {}
+    for padding in (0, 1, 0, 1):
+        set_value(demo, "output_padding", padding, "height")
+        shown_ = demo.evaluate(PICTURES)
+        assert all(shown_), "every array (41×41 cells and more) is drawn"
+        assert pictures.setdefault(padding, shown_) == shown_
+    cell = demo.locator('input[aria-label="input[7, 7]"]')
+    cell.fill(str(float(tables(demo)["input"][7, 7]) + 1))
+    edited = demo.evaluate(PICTURES)
+    set_value(demo, "output_padding", 0, "height")
+    redrawn = demo.evaluate(PICTURES)
+    # The full result and the output changed (redrawn), the overlap counts did not.
+    full, overlap, output = redrawn
+    assert full != pictures[0][0] and output != pictures[0][2]
+    assert overlap == pictures[0][1]
+    set_value(demo, "output_padding", 1, "height")
+    assert demo.evaluate(PICTURES) == edited
+    set_value(demo, "output_padding", 0, "height")
+    assert demo.evaluate(PICTURES) == redrawn
+
+
 def page_focus(demo) -> str | None:
     return demo.page.evaluate("document.activeElement.getAttribute('aria-label')")
 
