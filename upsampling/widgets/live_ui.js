@@ -152,6 +152,26 @@ export function resized(rows, h, w, fill = 1) {
   return makeRows(h, w, (r, c) => (r < rows.length && c < rows[r].length ? rows[r][c] : fill));
 }
 
+/** The [height, width] of a rows array. */
+export const shapeOf = (rows) => [rows.length, rows[0].length];
+
+/**
+ * An entry of `demo.axes` whose value is the shape of the array setting `field`, up to `max`
+ * per axis: a new size resizes the array (see `resized`, filled with `fill`).
+ */
+export function shapeAxis(key, field, max, fill = 1) {
+  return {
+    key,
+    min: 1,
+    max,
+    get: (s) => shapeOf(s[field]),
+    set: (v, axis, s) => {
+      const [h, w] = shapeOf(s[field]);
+      return { [field]: resized(s[field], axis === 0 ? v : h, axis === 1 ? v : w, fill) };
+    },
+  };
+}
+
 // --- Colours ------------------------------------------------------------------------------
 
 // Heat maps are translucent colours over the page's own background, so they read in light

@@ -5,12 +5,11 @@
 // input image: the overlap of the transposed convolution's copies. Computed by ops.js.
 
 import { conv_matrix } from "../ops.js";
-import { liveDemo, makeRows, plane, pyArg, pyArray, pyCall, pyKwargs, resized } from "../live_ui.js";
+import { liveDemo, makeRows, plane, pyArg, pyArray, pyCall, pyKwargs, shapeAxis, shapeOf } from "../live_ui.js";
 
 const MAX_INPUT = 6;
 const MAX_KERNEL = 6;
 
-const size = (rows) => [rows.length, rows[0].length];
 
 function transpose(rows) {
   return rows.length ? rows[0].map((_, c) => rows.map((row) => row[c])) : [];
@@ -19,16 +18,7 @@ function transpose(rows) {
 function setup(demo) {
   demo.axes([
     { key: "input_size", min: 1, max: MAX_INPUT },
-    {
-      key: "kernel_size",
-      min: 1,
-      max: MAX_KERNEL,
-      get: (s) => size(s.weight),
-      set: (v, axis, s) => {
-        const [h, w] = size(s.weight);
-        return { weight: axis === 0 ? resized(s.weight, v, w) : resized(s.weight, h, v) };
-      },
-    },
+    shapeAxis("kernel_size", "weight", MAX_KERNEL),
     { key: "stride", min: 1, max: 4 },
     { key: "padding", min: 0, max: 3 },
     { key: "dilation", min: 1, max: 3 },
@@ -53,7 +43,7 @@ function setup(demo) {
     const opts = { stride: s.stride, padding: s.padding, dilation: s.dilation };
     const m = plane(conv_matrix([[s.weight]], s.input_size, opts));
     // Taps per row of Cᵀ: the same matrix for a kernel of ones, summed along its rows.
-    const ones = makeRows(...size(s.weight), () => 1);
+    const ones = makeRows(...shapeOf(s.weight), () => 1);
     const taps = transpose(plane(conv_matrix([[ones]], s.input_size, opts)));
     const perRow = taps.map((row) => row.reduce((a, b) => a + b, 0));
     c.show(m);

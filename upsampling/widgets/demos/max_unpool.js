@@ -2,7 +2,7 @@
 // reader edits (upsampling.widgets.live_demos_ch124.MaxUnpoolDemo). Both operations are
 // ops.js's, the package's max_pool2d and max_unpool2d: the failure without output_size
 // (an error, or values written at the wrong place) is the package's own.
-import { liveDemo, makeRows, ops, pyArray, pyCall, pyKwargs, pyValue, resized } from "../live_ui.js";
+import { liveDemo, makeRows, ops, pyArray, pyCall, pyKwargs, pyValue, shapeAxis } from "../live_ui.js";
 
 const reversed5 = makeRows(5, 5, (r, c) => 24 - (5 * r + c));
 const PRESETS = [
@@ -28,16 +28,7 @@ export default liveDemo({
   setup(demo) {
     demo.root.classList.add("ch124-demo"); // see ch124.css: dark mode
     demo.axes([
-      {
-        key: "input_size",
-        min: 1,
-        max: 8,
-        get: (s) => [s.input.length, s.input[0].length],
-        set: (v, axis, s) => {
-          const [h, w] = [s.input.length, s.input[0].length];
-          return { input: resized(s.input, axis === 0 ? v : h, axis === 1 ? v : w, 0) };
-        },
-      },
+      shapeAxis("input_size", "input", 8, 0),
     ]);
     demo.integer("kernel_size", { min: 1, max: 4 });
     demo.integer("stride", { min: 1, max: 4 });

@@ -6,7 +6,7 @@
 // table holds conv_transpose2d's whole result. Everything is computed here by ops.js.
 
 import { conv_transpose2d_steps } from "../ops.js";
-import { liveDemo, makeRows, plane, pyArray, pyCall, pyKwargs, resized } from "../live_ui.js";
+import { liveDemo, makeRows, plane, pyArray, pyCall, pyKwargs, shapeAxis, shapeOf } from "../live_ui.js";
 
 const MAX_INPUT = 8;
 const MAX_KERNEL = 5;
@@ -22,13 +22,12 @@ const LAPLACIAN = [
 ];
 const RESET_ARGS = { stride: [1, 1], padding: [0, 0], output_padding: [0, 0], dilation: [1, 1] };
 
-const size = (rows) => [rows.length, rows[0].length];
 const steps = (s) => s.input.length * s.input[0].length;
 
 /** Length of the full result along an axis: every copy in full, plus output_padding. */
 function fullLength(s, axis) {
-  const i = size(s.input)[axis];
-  const k = size(s.weight)[axis];
+  const i = shapeOf(s.input)[axis];
+  const k = shapeOf(s.weight)[axis];
   return (i - 1) * s.stride[axis] + s.dilation[axis] * (k - 1) + 1 + s.output_padding[axis];
 }
 
@@ -67,8 +66,8 @@ const PRESETS = [
     label: "ones",
     title: "ones everywhere: the output counts the copies (uneven overlap at stride 2)",
     apply: (s) => ({
-      input: makeRows(...size(s.input), () => 1),
-      weight: makeRows(...size(s.weight), () => 1),
+      input: makeRows(...shapeOf(s.input), () => 1),
+      weight: makeRows(...shapeOf(s.weight), () => 1),
     }),
   },
   {
@@ -79,33 +78,15 @@ const PRESETS = [
   {
     label: "random",
     title: "random integers from −3 to 3 in the input and the kernel",
-    apply: (s) => ({ input: randomInts(...size(s.input)), weight: randomInts(...size(s.weight)) }),
+    apply: (s) => ({ input: randomInts(...shapeOf(s.input)), weight: randomInts(...shapeOf(s.weight)) }),
   },
 ];
 
 function setup(demo) {
   demo.presets(PRESETS.map((p) => ({ ...p, apply: (s) => ({ ...p.apply(s), step: Infinity }) })));
   demo.axes([
-    {
-      key: "input_size",
-      min: 1,
-      max: MAX_INPUT,
-      get: (s) => size(s.input),
-      set: (v, axis, s) => {
-        const [h, w] = size(s.input);
-        return { input: axis === 0 ? resized(s.input, v, w) : resized(s.input, h, v) };
-      },
-    },
-    {
-      key: "kernel_size",
-      min: 1,
-      max: MAX_KERNEL,
-      get: (s) => size(s.weight),
-      set: (v, axis, s) => {
-        const [h, w] = size(s.weight);
-        return { weight: axis === 0 ? resized(s.weight, v, w) : resized(s.weight, h, v) };
-      },
-    },
+    shapeAxis("input_size", "input", MAX_INPUT),
+    shapeAxis("kernel_size", "weight", MAX_KERNEL),
     { key: "stride", min: 1, max: 4 },
     { key: "padding", min: 0, max: [(s) => paddingMax(s, 0), (s) => paddingMax(s, 1)] },
     { key: "output_padding", min: 0, max: 3 },
