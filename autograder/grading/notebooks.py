@@ -21,6 +21,8 @@ from functools import lru_cache
 
 import nbformat
 
+from autograder.sandbox.inside.wire import SYNTAX_TREE_LOCK
+
 MAX_NOTEBOOK_BYTES = 20 << 20
 
 
@@ -144,7 +146,7 @@ def parse_released(data: bytes) -> Released:
 def docstring(source: str) -> str:
     """The one-line docstring a test cell opens with (empty if none)."""
     try:
-        text = ast.get_docstring(ast.parse(source)) or ""
+        text = ast.get_docstring(syntax_tree(source)) or ""
     except SyntaxError:
         return ""
     return text.strip().splitlines()[0] if text.strip() else ""
@@ -174,16 +176,22 @@ _IPYTHON_PROMPT = re.compile(r"^((\[nav\]|\[ins\])? )?In \[\d+\]: |^\s*\.{3,}: ?
 SHARED_TREE_CHARS = 1 << 16  # cells up to this length are parsed once
 
 
+def syntax_tree(code: str):
+    """``ast.parse(code)``, one thread at a time (see ``wire.SYNTAX_TREE_LOCK``)."""
+    with SYNTAX_TREE_LOCK:
+        return ast.parse(code)
+
+
 @lru_cache(maxsize=512)
 def _parse_shared(code: str):
-    return ast.parse(code)
+    return syntax_tree(code)
 
 
 def parse(code: str):
     """``ast.parse(code)``; a cell of up to 64 K characters is parsed once for
     :func:`to_python` and :func:`scan` (and any later submission holding the same cell),
     so callers must not modify the tree."""
-    return _parse_shared(code) if len(code) <= SHARED_TREE_CHARS else ast.parse(code)
+    return _parse_shared(code) if len(code) <= SHARED_TREE_CHARS else syntax_tree(code)
 
 
 def _transformer_keeps(text: str) -> bool:

@@ -43,6 +43,7 @@ import io
 import json
 import os
 import struct
+import threading
 
 HEADER = struct.Struct("<II")  # JSON length, number of blobs
 BLOB = struct.Struct("<Q")  # length of one .npy blob
@@ -51,6 +52,13 @@ MAX_BLOBS = 1024
 MAX_TEXT = 2000  # characters kept of a returned string or an exception message
 MAX_ITEMS = 64  # items kept of a returned tuple or list
 MAX_DEPTH = 4
+
+# CPython 3.11 keeps the syntax-tree builder's recursion depth in one place for all
+# threads, so two threads building trees at once (``ast.parse``, ``ast.literal_eval``) can
+# fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905).
+# The grader builds trees in a thread per submission (here and in ``grading.notebooks``):
+# it builds every one under this lock.
+SYNTAX_TREE_LOCK = threading.Lock()
 
 
 class ProtocolError(Exception):
@@ -226,7 +234,8 @@ def blob_to_array(blob: bytes):
         if size > MAX_NPY_HEADER or start + size > len(blob):
             raise ProtocolError("an .npy header longer than the blob or the limit")
         text = blob[start : start + size].decode("latin1" if major < 3 else "utf8")
-        meta = ast.literal_eval(text)
+        with SYNTAX_TREE_LOCK:
+            meta = ast.literal_eval(text)
         if type(meta) is not dict or set(meta) != _NPY_KEYS:
             raise ProtocolError("an .npy header without exactly descr, fortran_order, shape")
         descr, fortran, shape = meta["descr"], meta["fortran_order"], meta["shape"]
