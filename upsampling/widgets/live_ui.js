@@ -49,7 +49,14 @@
 // settings no control bounds, agrees; every change is written back, reset removes it.
 
 import * as ops from "./ops.js";
-import { decodeSettings, encodeSettings, hashPart, inStaticBook, withPart } from "./settings_hash.js";
+import {
+  decodeSettings,
+  encodeSettings,
+  hashPart,
+  inStaticBook,
+  scrollToLinkedDemo,
+  withPart,
+} from "./settings_hash.js";
 
 export { ops };
 // The parity test in the browser runs the shipped module through this handle.
@@ -1209,6 +1216,7 @@ class Demo {
   fromUrl() {
     const text = hashPart(decodeHash(location.hash), this.root.dataset.demo);
     if (text === null) return {};
+    scrollToLinkedDemo(this.root);
     const grids = this.controls.filter((c) => c instanceof EditableGrid).map((c) => c.key);
     const patch = this.acceptable(decodeSettings(text, this.settings, grids));
     // A setting the controls accept but the demo cannot draw (a bug, not the reader's)

@@ -150,3 +150,30 @@ export function inStaticBook(el) {
   const inOutput = el?.closest?.(".jp-OutputArea, .output_area, .cell-output-ipywidget-background");
   return Boolean(saved) && !app && !inOutput && !globalThis.Jupyter && !globalThis.acquireVsCodeApi;
 }
+
+let scrolledToLink = false; // once per page: the first demo (in page order) a link names
+
+/**
+ * Brings a demo that a link set (its part of the hash) into view when the page is opened
+ * from that link: the browser finds no element named by the hash and would stay at the
+ * top of the chapter. Not on a reload or on going back, where the browser restores the
+ * reader's own position. The chapter above the demo may still grow (images, typeset
+ * maths), so the demo is followed for two seconds, until the reader scrolls.
+ */
+export function scrollToLinkedDemo(root) {
+  if (scrolledToLink || typeof ResizeObserver === "undefined") return;
+  scrolledToLink = true;
+  const navigation = performance.getEntriesByType?.("navigation")[0]?.type;
+  if (navigation === "reload" || navigation === "back_forward") return;
+  const follow = () => root.scrollIntoView({ block: "start" });
+  const reader = ["wheel", "touchstart", "keydown", "mousedown"];
+  const observer = new ResizeObserver(follow);
+  const stop = () => {
+    observer.disconnect();
+    for (const type of reader) removeEventListener(type, stop, true);
+  };
+  for (const type of reader) addEventListener(type, stop, true);
+  observer.observe(document.body);
+  setTimeout(stop, 2000);
+  follow();
+}

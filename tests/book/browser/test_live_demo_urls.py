@@ -185,3 +185,43 @@ def test_inside_a_jupyter_application_the_url_is_left_alone(open_page):
     page.wait_for_timeout(800)  # longer than the demos wait before writing the URL
     assert _hash(page) == "#scatter-add:stride=3,3"
     assert log.problems() == []
+
+
+def _top(page, demo) -> float:
+    return demo.evaluate("el => el.getBoundingClientRect().top")
+
+
+def test_a_link_brings_its_demo_into_view_once(open_page):
+    """Opened from a link, the page shows the demo the link set (the browser finds no
+    element named by the hash and would stay at the chapter's top); opened plainly or
+    reloaded, the reader's own position is kept."""
+    plain, _ = open_page(CH4)
+    wait_for_demos(plain)
+    assert plain.evaluate("scrollY") == 0
+    assert _top(plain, _demos(plain)["overlap"]) > 900  # below the first screen
+
+    page, log = open_page(CH4 + "#overlap:layers=2")
+    wait_for_demos(page)
+    overlap = _demos(page)["overlap"]
+    # At the top of the window, below the theme's fixed header (its scroll-padding-top).
+    at_top = (
+        "el => Math.abs(el.getBoundingClientRect().top"
+        " - (parseFloat(getComputedStyle(document.documentElement).scrollPaddingTop) || 0)) < 2"
+    )
+    page.wait_for_function(at_top, arg=overlap.element_handle())
+    assert control(overlap, "layers").input_value() == "2"
+
+    # The reader scrolls away: the page no longer follows the demo.
+    page.mouse.wheel(0, -400)
+    page.wait_for_function(
+        "el => el.getBoundingClientRect().top > 300", arg=overlap.element_handle()
+    )
+    page.wait_for_timeout(2500)  # past the two seconds the demo is followed
+    assert _top(page, overlap) > 300
+
+    page.evaluate("scrollTo(0, 0)")
+    page.reload()
+    wait_for_demos(page)
+    page.wait_for_timeout(500)
+    assert page.evaluate("scrollY") == 0
+    assert log.problems() == []
