@@ -77,7 +77,7 @@ function mean(data) {
 /** Three pictures side by side: [canvas, caption] of each of `labels`. */
 function figures(demo, labels) {
   const pictures = document.createElement("div");
-  pictures.className = "ch124-canvases";
+  pictures.className = "ch124-canvases ch124-trio";
   demo.viewsEl.append(pictures);
   const ratio = window.devicePixelRatio || 1;
   return labels.map((label) => {
