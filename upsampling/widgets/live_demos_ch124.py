@@ -24,7 +24,13 @@ from upsampling.interpolate import MODES
 from upsampling.plots.sizes import FIXES
 from upsampling.widgets.live import DEMOS, HERE, LiveDemo
 
-__all__ = ["MaxUnpoolDemo", "OverlapDemo", "PoolRestoreDemo", "SizeTrackerDemo", "UpsamplePhotoDemo"]
+__all__ = [
+    "MaxUnpoolDemo",
+    "OverlapDemo",
+    "PoolRestoreDemo",
+    "SizeTrackerDemo",
+    "UpsamplePhotoDemo",
+]
 
 _CSS = (HERE / "live.css").read_text(encoding="utf-8") + (DEMOS / "ch124.css").read_text(
     encoding="utf-8"
