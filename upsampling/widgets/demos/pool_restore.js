@@ -136,6 +136,12 @@ export default liveDemo({
     });
     demo.select("mode", MODES);
     demo.checkbox("align_corners");
+    // Where to look: much detail (an eye, the star of the flag) or almost none.
+    const places = { eye: [24, 20], star: [5, 1], background: [30, 60] };
+    demo.presets(
+      Object.entries(places).map(([label, zoom]) => ({ label, apply: () => ({ zoom }) })),
+      { label: "zoom" },
+    );
 
     const shown = figures(demo, ["input", "pooled", "restored"]);
     for (const [canvas] of shown) zoomable(demo, canvas);
