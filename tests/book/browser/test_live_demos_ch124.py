@@ -280,6 +280,11 @@ def test_pool_restore_every_control_changes_the_pictures(pool):
     assert _check_pool(demo, 4, "bilinear", True) == "shown"
     demo.get_by_role("button", name="Reset").click()
     assert _zoom(demo) == (24, 20) and _check_pool(demo, 3, "bilinear", False) == "shown"
+    for preset, zoom in (("background", (30, 60)), ("star", (5, 1)), ("eye", (24, 20))):
+        before = _canvases(demo)
+        demo.get_by_role("button", name=preset).click()
+        assert _zoom(demo) == zoom and _canvases(demo) != before
+        assert _check_pool(demo, 3, "bilinear", False) == "shown"
 
 
 def test_pool_restore_redraws_within_a_frame(pool):
