@@ -139,7 +139,10 @@ export default liveDemo({
     // Where to look: much detail (an eye, the star of the flag) or almost none.
     const places = { eye: [24, 20], star: [5, 1], background: [30, 60] };
     demo.presets(
-      Object.entries(places).map(([label, zoom]) => ({ label, apply: () => ({ zoom }) })),
+      Object.entries(places).map(([label, place]) => ({
+        label,
+        apply: (s) => ({ zoom: place.map((v) => Math.min(v, s.image.length - WINDOW)) }),
+      })),
       { label: "zoom" },
     );
 
@@ -171,7 +174,8 @@ export default liveDemo({
       const box = [r0, c0, r0 + WINDOW, c0 + WINDOW];
       paint(inputCanvas, image, box);
       inputTable.show(region(image, box), { scale: 1 });
-      inputCaption.textContent = `input ${h}×${w}; zoomed: rows ${span(r0, r0 + WINDOW)}, columns ${span(c0, c0 + WINDOW)}`;
+      const zoomed = `rows ${span(r0, r0 + WINDOW)}, columns ${span(c0, c0 + WINDOW)}`;
+      inputCaption.textContent = `input ${h}×${w}; zoomed: ${zoomed}`;
       let small, restored;
       try {
         [small, restored] = pool_and_restore(image, s.depth, { mode: s.mode, align_corners: alignOf(s) });
