@@ -47,6 +47,14 @@ def positive_int(value, name: str) -> int:
     return int(value)
 
 
+def non_negative_int(value, name: str) -> int:
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be non-negative, got {value!r}")
+    return int(value)
+
+
 def as_float_array(x, name: str) -> np.ndarray:
     """``x`` as a floating-point ndarray; ints and bools become float64.
 

@@ -20,6 +20,8 @@ import numpy as np
 import pytest
 
 from upsampling.checkerboard import bilinear_kernel, phase_sums
+from upsampling.interpolate import MODES
+from upsampling.plots.resolution import pool_and_restore
 from upsampling.plots.sizes import FIXES, size_plan
 from upsampling.plots.unpooling import METHODS, upsample
 from upsampling.sizes import output_padding_for_size
@@ -200,6 +202,49 @@ def test_size_plan_fixes_are_what_pytorch_layers_do():
     assert plan.output < 100  # cropping leaves the decoder's output smaller than the input
 
 
+# --- chapter 1: what pooling throws away ---------------------------------------------------
+
+
+def random_pool_settings(rng):
+    """Random pool_and_restore arguments: odd and non-square images, every mode, depths
+    past what the image allows, and arguments the package refuses."""
+    h, w = (int(v) for v in rng.integers(1, 41, 2))
+    depth = int(rng.integers(0, 7))
+    mode = str(rng.choice(MODES)) if rng.random() < 0.95 else "bicubic"
+    align_corners = [None, False, True][int(rng.integers(3))]
+    if mode != "bilinear" and rng.random() < 0.8:
+        align_corners = None  # a nearest mode with align_corners set is refused
+    if rng.random() < 0.04:
+        depth = [-1, 1.5, True, None][int(rng.integers(4))]
+    return h, w, depth, mode, align_corners
+
+
+def test_pool_and_restore_js_equals_the_package(tmp_path):
+    rng = np.random.default_rng(1)
+    cases, expected = [], []
+    for _ in range(1200):
+        h, w, depth, mode, align_corners = random_pool_settings(rng)
+        image = rng.random((h, w))
+        kwargs = {"mode": mode, "align_corners": align_corners}
+        tensor = {"__tensor__": [h, w], "data": image.ravel().tolist()}
+        cases.append({"fn": "pool_and_restore", "args": [tensor, depth, kwargs]})
+        expected.append(outcome(pool_and_restore, image, depth, **kwargs))
+    got = run_js("pool_restore.js", cases, tmp_path)
+    refused = 0
+    for case, want, have in zip(cases, expected, got, strict=True):
+        where = case["args"][1:]
+        if "error" in want:
+            assert have == want, where
+            refused += 1
+            continue
+        assert "ok" in have, (where, have)
+        for array, result in zip(want["ok"], have["ok"], strict=True):
+            assert result["shape"] == list(array.shape), where
+            shown = np.reshape(result["data"], array.shape)
+            np.testing.assert_allclose(shown, array, rtol=1e-12, atol=1e-12, err_msg=str(where))
+    assert len(cases) >= 1000 and 200 < refused < len(cases) - 500, refused
+
+
 # --- chapter 2: the photograph, upsampled by any factor ------------------------------------
 
 
@@ -315,3 +360,22 @@ def test_photo_demo_carries_a_small_grey_crop():
         UpsamplePhotoDemo(scale_factor=5)
     with pytest.raises(ValueError, match="mode"):
         UpsamplePhotoDemo(mode="bicubic")
+
+
+def test_pool_restore_demo_carries_a_64_pixel_crop_and_checks_its_settings():
+    from upsampling.plots.unpooling import sample_image
+    from upsampling.widgets.live_demos_ch124 import PoolRestoreDemo
+
+    demo = PoolRestoreDemo(depth=0, mode="nearest-exact")
+    np.testing.assert_array_equal(demo.settings["image"], np.round(sample_image(64), 3))
+    assert demo.settings["depth"] == 0 and demo.settings["mode"] == "nearest-exact"
+    assert len(json.dumps(demo.settings)) < 40_000  # the page carries the pixels
+    for bad, match in (
+        ({"depth": 6}, "depth"),
+        ({"mode": "bicubic"}, "mode"),
+        ({"align_corners": None}, "align_corners"),
+        ({"zoom": [61, 0]}, "zoom"),
+        ({"image": np.ones((16, 16))}, "32 to 128"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            PoolRestoreDemo(**bad)

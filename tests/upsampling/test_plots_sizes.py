@@ -82,9 +82,12 @@ from upsampling.plots import resolution as resolution_module  # noqa: E402
 from upsampling.plots.resolution import plot_pool_and_restore, pool_and_restore  # noqa: E402
 
 
-@pytest.mark.parametrize("depth", [1, 2, 3])
-@pytest.mark.parametrize("method", ["nearest", "bilinear"])
-def test_pool_and_restore_matches_pytorch(depth, method):
+@pytest.mark.parametrize("depth", [0, 1, 2, 3])
+@pytest.mark.parametrize(
+    ("mode", "align_corners"),
+    [("nearest", None), ("nearest-exact", None), ("bilinear", None), ("bilinear", True)],
+)
+def test_pool_and_restore_matches_pytorch(depth, mode, align_corners):
     import numpy as np
     import torch.nn.functional as F
 
@@ -92,26 +95,40 @@ def test_pool_and_restore_matches_pytorch(depth, method):
     x = torch.from_numpy(image)[None, None]
     for _ in range(depth):
         x = F.max_pool2d(x, 2)
-    back = F.interpolate(
-        x, size=image.shape, mode=method, align_corners=False if method == "bilinear" else None
-    )
-    small, restored = pool_and_restore(image, depth, method)
+    back = F.interpolate(x, size=image.shape, mode=mode, align_corners=align_corners)
+    small, restored = pool_and_restore(image, depth, mode, align_corners)
     np.testing.assert_allclose(small, x[0, 0].numpy())
     np.testing.assert_allclose(restored, back[0, 0].numpy())
+
+
+def test_pool_and_restore_refuses_what_it_cannot_do():
+    import numpy as np
+
+    image = np.ones((4, 4))
+    with pytest.raises(ValueError, match="depth must be non-negative"):
+        pool_and_restore(image, -1)
+    with pytest.raises(TypeError, match="depth must be an int"):
+        pool_and_restore(image, 1.5)
+    with pytest.raises(ValueError, match="image must be 2-D"):
+        pool_and_restore(np.ones(4), 1)
+    with pytest.raises(ValueError, match="max_pool2d"):
+        pool_and_restore(image, 3)  # 4 -> 2 -> 1 -> nothing left to pool
+    with pytest.raises(ValueError, match="align_corners"):
+        pool_and_restore(image, 1, "nearest", align_corners=True)
 
 
 def test_plot_pool_and_restore_shows_the_three_stages():
     import numpy as np
 
     image = np.random.default_rng(0).random((16, 16))
-    axes = plot_pool_and_restore(image, 2, "bilinear")
-    small, restored = pool_and_restore(image, 2, "bilinear")
+    axes = plot_pool_and_restore(image, 2, "bilinear", align_corners=True)
+    small, restored = pool_and_restore(image, 2, "bilinear", align_corners=True)
     for ax, expected in zip(axes, (image, small, restored), strict=True):
         np.testing.assert_allclose(ax.images[0].get_array(), expected)
     error = np.abs(restored - image).mean()
-    assert axes[2].get_title() == f"bilinear back to 16×16: mean |error| {error:.3f}"
+    assert axes[2].get_title() == f"bilinear, align_corners back to 16×16: mean |error| {error:.3f}"
     assert axes[1].get_title() == "after 2 max pool(s): 4×4"
-    with pytest.raises(ValueError, match="method must be"):
+    with pytest.raises(ValueError, match="mode 'bicubic' is not one of"):
         pool_and_restore(image, 1, "bicubic")
 
 

@@ -1,5 +1,7 @@
 """The live demos of chapters 1, 2 and 4 (see :mod:`upsampling.widgets.live`).
 
+* :class:`PoolRestoreDemo` (chapter 1): a photograph max-pooled, then upsampled back to
+  its size by a fixed rule (``pool_and_restore``);
 * :class:`SizeTrackerDemo` (chapter 1): every feature-map size of an encoder-decoder and
   every fix where a skip connection does not line up (``size_plan``);
 * :class:`MaxUnpoolDemo` (chapter 2): max pooling with indices, then max unpooling, with
@@ -18,10 +20,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from upsampling.interpolate import MODES
 from upsampling.plots.sizes import FIXES
 from upsampling.widgets.live import DEMOS, HERE, LiveDemo
 
-__all__ = ["MaxUnpoolDemo", "OverlapDemo", "SizeTrackerDemo", "UpsamplePhotoDemo"]
+__all__ = [
+    "MaxUnpoolDemo",
+    "OverlapDemo",
+    "PoolRestoreDemo",
+    "SizeTrackerDemo",
+    "UpsamplePhotoDemo",
+]
 
 _CSS = (HERE / "live.css").read_text(encoding="utf-8") + (DEMOS / "ch124.css").read_text(
     encoding="utf-8"
@@ -39,6 +48,56 @@ class _Ch124Demo(LiveDemo):
     """Chapters 1, 2 and 4's demos: live.css plus their own styles."""
 
     _css = _CSS
+
+
+def _photo(settings: dict[str, Any], size: int) -> None:
+    """Puts ``sample_image(size)`` in ``settings["image"]`` unless an image is given, rounded
+    to three decimals so that the page stays small."""
+    if "image" not in settings:
+        from upsampling.plots.unpooling import sample_image
+
+        settings["image"] = sample_image(size)
+    settings["image"] = np.round(np.asarray(settings["image"], dtype=float), 3)
+
+
+class PoolRestoreDemo(_Ch124Demo):
+    """A photograph max-pooled 2 x 2 ``depth`` times (0 to 5), then upsampled back to its
+    size by ``interpolate`` with ``mode`` and ``align_corners``: ``pool_and_restore``.
+
+    ``image`` is the photograph's pixels (a square 2-D list in [0, 1], 32 to 128 pixels a
+    side, rounded to three decimals; ``sample_image(64)`` by default); ``zoom`` is the
+    top-left input pixel of the 4 x 4 region shown as numbers.
+    """
+
+    name = "pool-restore"
+    script = "pool_restore.js"
+    summary = "Max pooling, then a fixed upsampling back to full size"
+    MAX_DEPTH: ClassVar[int] = 5
+    defaults: ClassVar[dict[str, Any]] = {
+        "image": [],
+        "depth": 3,
+        "mode": "bilinear",
+        "align_corners": False,
+        "zoom": [24, 20],
+    }
+
+    def __init__(self, *, title: str | None = None, **settings: Any) -> None:
+        _photo(settings, 64)
+        super().__init__(title=title, **settings)
+
+    def normalize(self, settings: dict[str, Any]) -> dict[str, Any]:
+        image = np.asarray(settings["image"], dtype=float)
+        if image.ndim != 2 or image.shape[0] != image.shape[1] or not 32 <= len(image) <= 128:
+            raise ValueError(f"image must be square, 32 to 128 pixels a side, got {image.shape}")
+        _check_range(settings, "depth", 0, self.MAX_DEPTH)
+        if settings["mode"] not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {settings['mode']!r}")
+        if not isinstance(settings["align_corners"], bool):
+            raise ValueError(f"align_corners must be a bool, got {settings['align_corners']!r}")
+        _check_range(settings, "zoom", 0, len(image) - 4)
+        if len(settings["zoom"]) != 2:
+            raise ValueError(f"zoom must be [row, column], got {settings['zoom']!r}")
+        return settings
 
 
 class SizeTrackerDemo(_Ch124Demo):
@@ -126,11 +185,7 @@ class UpsamplePhotoDemo(_Ch124Demo):
     }
 
     def __init__(self, *, title: str | None = None, **settings: Any) -> None:
-        if "image" not in settings:
-            from upsampling.plots.unpooling import sample_image
-
-            settings["image"] = sample_image(48)
-        settings["image"] = np.round(np.asarray(settings["image"], dtype=float), 3)
+        _photo(settings, 48)
         super().__init__(title=title, **settings)
 
     def normalize(self, settings: dict[str, Any]) -> dict[str, Any]:

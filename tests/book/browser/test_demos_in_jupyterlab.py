@@ -37,13 +37,14 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import upsampling
 from upsampling.checkerboard import phase_sums
+from upsampling.plots.resolution import pool_and_restore
 from upsampling.plots.sizes import FIXES, size_plan
 from upsampling.plots.unpooling import sample_image, upsample
 
 #: The lab extensions the demos need, as JupyterLab names them.
 WIDGET_EXTENSIONS = ("anywidget", "@jupyter-widgets/jupyterlab-manager")
 STARTUP_S = 90  # JupyterLab's first start on a busy 2-core machine takes 5-20 s
-RUN_ALL_MS = 90_000  # kernel start, the imports and eight demos (the frame demo draws 8 figures)
+RUN_ALL_MS = 90_000  # kernel start, the imports and nine demos (the frame demo draws 8 figures)
 NOTEBOOK = "demos.ipynb"
 
 SETUP = """\
@@ -57,6 +58,7 @@ from upsampling.widgets import ConvMatrixDemo, ScatterAddDemo, ShapeExplorerDemo
 from upsampling.widgets.live_demos_ch124 import (
     MaxUnpoolDemo,
     OverlapDemo,
+    PoolRestoreDemo,
     SizeTrackerDemo,
     UpsamplePhotoDemo,
 )
@@ -68,6 +70,7 @@ print(sys.prefix)"""
 
 #: data-demo name -> the cell that makes it: the chapters' calls (book/0[1-4]_*.md).
 DEMOS = {
+    "pool-restore": 'PoolRestoreDemo(depth=3, mode="bilinear")',
     "size-tracker": "SizeTrackerDemo(input_size=100, depth=4, kernel_size=3, stride=2, padding=1)",
     "max-unpool": "MaxUnpoolDemo(input=five[0, 0], kernel_size=2, stride=2, output_size=False)",
     "upsample-photo": 'UpsamplePhotoDemo(mode="nearest", scale_factor=1.5)',
@@ -78,11 +81,11 @@ DEMOS = {
     ),
     "overlap": "OverlapDemo(layers=1, kernel_size=3, stride=2)",
 }
-#: Chapter 1's frame demo (eight figures drawn by the kernel).
+#: A frame demo (eight figures drawn by the kernel; chapter 1's before it computed in the page).
 FRAME_DEMO = """\
 frame_demo(
     plot_pool_and_restore,
-    {"depth": [1, 2, 3, 4], "method": ["nearest", "bilinear"]},
+    {"depth": [1, 2, 3, 4], "mode": ["nearest", "bilinear"]},
     image=sample_image(64),
     title="Max pooling, then a fixed upsampling back to full size",
 )"""
@@ -522,6 +525,28 @@ def test_upsample_photo_follows_mode_scale_factor_and_the_zoom(notebook):
     np.testing.assert_allclose(
         numbers(demo, "output"), out[at[0] : to[0], at[1] : to[1]], rtol=1e-12, atol=1e-12
     )
+
+
+def test_pool_restore_follows_depth_mode_align_corners_and_the_zoom(notebook):
+    demo = opened(notebook, "pool-restore")
+    press(notebook, control(demo, "depth"), "ArrowLeft")  # 3 -> 2
+    press(notebook, control(demo, "align_corners"), "Space")
+    r0, c0 = _zoom(demo)
+    press(notebook, demo.locator("canvas").nth(1), "ArrowRight")  # the zoomed region
+    assert _zoom(demo) == (r0, c0 + 1)
+    c0 += 1
+    image = np.round(sample_image(64), 3)
+    small, restored = pool_and_restore(image, 2, "bilinear", align_corners=True)
+    np.testing.assert_array_equal(numbers(demo, "input"), image[r0 : r0 + 4, c0 : c0 + 4])
+    cover = small[r0 // 4 : (r0 + 3) // 4 + 1, c0 // 4 : (c0 + 3) // 4 + 1]  # 4 pixels a cell
+    np.testing.assert_array_equal(numbers(demo, "pooled"), cover)
+    np.testing.assert_allclose(
+        numbers(demo, "restored"), restored[r0 : r0 + 4, c0 : c0 + 4], rtol=1e-12, atol=1e-12
+    )
+    error = float(demo.locator(".live-note output").get_attribute("data-value"))
+    assert error == pytest.approx(np.abs(restored - image).mean(), rel=1e-12)
+    press(notebook, control(demo, "mode"), "ArrowUp")  # bilinear -> nearest-exact
+    assert message(demo).startswith("ValueError: align_corners")  # the package refuses it
 
 
 def test_scatter_add_follows_its_controls(notebook):

@@ -16,6 +16,7 @@ from conftest import wait_for_demos
 
 from upsampling import conv_transpose2d, interpolate, max_pool2d, max_unpool2d, overlap_counts
 from upsampling.checkerboard import bilinear_kernel, phase_sums
+from upsampling.plots.resolution import pool_and_restore
 from upsampling.plots.sizes import FIXES, size_plan
 from upsampling.plots.unpooling import sample_image, upsample
 
@@ -170,6 +171,131 @@ def test_size_tracker_redraws_within_a_frame_at_the_largest_settings(tracker):
     for n in range(1000, 1024, 2):
         _type(demo.locator('input[aria-label="input_size"]'), n)
         times.append(float(demo.get_attribute("data-redraw-ms")))
+    assert statistics.median(times) <= REDRAW_BUDGET_MS, times
+
+
+# --- chapter 1: what pooling throws away ----------------------------------------------------
+
+
+@pytest.fixture
+def pool(open_page):
+    page, demo, log = _open_demo(open_page, "01_why_upsample.html", "pool-restore")
+    yield page, demo
+    assert log.problems() == []
+
+
+def _set_pool(demo, depth, mode, align_corners):
+    demo.locator('input[aria-label="depth"]').fill(str(depth))
+    demo.locator('select[aria-label="mode"]').select_option(mode)
+    demo.locator('input[aria-label="align_corners"]').set_checked(align_corners)
+
+
+def _check_pool(demo, depth, mode, align_corners):
+    """The three tables, the captions and the mean |error| against pool_and_restore."""
+    image = np.round(sample_image(64), 3)
+    align = align_corners if mode == "bilinear" or align_corners else None
+    message = demo.locator("p.live-message").inner_text()
+    try:
+        small, restored = pool_and_restore(image, depth, mode, align)
+    except ValueError as exc:
+        assert message == f"ValueError: {exc}"
+        return "refused"
+    assert message == ""
+    r0, c0 = _zoom(demo)
+    box = np.s_[r0 : r0 + 4, c0 : c0 + 4]
+    f = 2**depth
+    cover = np.s_[r0 // f : (r0 + 3) // f + 1, c0 // f : (c0 + 3) // f + 1]
+    for caption, expected in (("input", image[box]), ("pooled", small[cover])):
+        shown = _numbers(demo.locator(f'table[data-array="{caption}"]'))
+        np.testing.assert_array_equal(shown, expected)
+    shown = _numbers(demo.locator('table[data-array="restored"]'))
+    np.testing.assert_allclose(shown, restored[box], rtol=1e-12, atol=1e-12)
+    error = float(demo.locator("p.live-note output").get_attribute("data-value"))
+    assert error == pytest.approx(np.abs(restored - image).mean(), rel=1e-12)
+    pooled_caption = demo.locator("figcaption").nth(1).inner_text()
+    assert f": {small.shape[0]}×{small.shape[1]};" in pooled_caption
+    return "shown"
+
+
+def _canvases(demo) -> list[str]:
+    return demo.locator("canvas").evaluate_all("cs => cs.map(c => c.toDataURL())")
+
+
+def test_pool_restore_opens_on_the_chapters_settings(pool):
+    _, demo = pool
+    assert demo.locator('input[aria-label="depth"]').input_value() == "3"
+    assert demo.locator('select[aria-label="mode"]').input_value() == "2"  # bilinear
+    assert _zoom(demo) == (24, 20)
+    assert _check_pool(demo, 3, "bilinear", False) == "shown"
+    assert "pooled 2×2 3 times: 8×8" in demo.locator("figcaption").nth(1).inner_text()
+    code = demo.locator("details.live-python code").text_content()
+    assert 'pool_and_restore(image, depth=3, mode="bilinear", align_corners=False)' in code
+
+
+def test_pool_restore_equals_the_package_for_sampled_settings(pool):
+    page, demo = pool
+    rng = np.random.default_rng(1)
+    outcomes = []
+    settings = [(0, "nearest", False), (5, "bilinear", True), (1, "nearest-exact", True)]
+    for _ in range(7):
+        mode = str(rng.choice(["nearest", "nearest-exact", "bilinear"]))
+        settings.append((int(rng.integers(0, 6)), mode, bool(rng.random() < 0.4)))
+    for depth, mode, align_corners in settings:
+        _set_pool(demo, depth, mode, align_corners)
+        demo.locator("canvas").nth(int(rng.integers(3))).focus()
+        for key in rng.choice(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"], 3):
+            page.keyboard.press(str(key))
+        outcomes.append(_check_pool(demo, depth, mode, align_corners))
+    assert outcomes.count("refused") >= 1 and outcomes.count("shown") >= 5
+
+
+def test_pool_restore_copy_as_python_gives_the_same_numbers(pool):
+    _, demo = pool
+    _set_pool(demo, 2, "nearest-exact", False)
+    namespace: dict = {}
+    exec(demo.locator("details.live-python code").text_content(), namespace)  # noqa: S102
+    image, restored = namespace["image"], namespace["restored"]
+    error = float(demo.locator("p.live-note output").get_attribute("data-value"))
+    assert error == pytest.approx(np.abs(restored - image).mean(), rel=1e-12)
+    assert namespace["small"].shape == (16, 16)
+
+
+def test_pool_restore_every_control_changes_the_pictures(pool):
+    page, demo = pool
+    changes = [
+        ("depth", lambda: demo.locator('input[aria-label="depth"]').press("ArrowRight")),
+        ("mode", lambda: demo.locator('select[aria-label="mode"]').select_option("nearest")),
+        ("zoom", lambda: demo.locator("canvas").first.press("ArrowLeft")),
+        ("click", lambda: demo.locator("canvas").nth(2).click(position={"x": 150, "y": 40})),
+    ]
+    for name, change in changes:
+        before = _canvases(demo)
+        change()
+        after = _canvases(demo)
+        assert before != after, f"{name} changed no picture"
+    demo.locator('select[aria-label="mode"]').select_option("bilinear")
+    before = _canvases(demo)
+    demo.locator('input[aria-label="align_corners"]').press("Space")
+    assert _canvases(demo)[2] != before[2]  # the restored image
+    assert _check_pool(demo, 4, "bilinear", True) == "shown"
+    demo.get_by_role("button", name="Reset").click()
+    assert _zoom(demo) == (24, 20) and _check_pool(demo, 3, "bilinear", False) == "shown"
+    for preset, zoom in (("background", (30, 60)), ("star", (5, 1)), ("eye", (24, 20))):
+        before = _canvases(demo)
+        demo.get_by_role("button", name=preset).click()
+        assert _zoom(demo) == zoom and _canvases(demo) != before
+        assert _check_pool(demo, 3, "bilinear", False) == "shown"
+
+
+def test_pool_restore_redraws_within_a_frame(pool):
+    page, demo = pool
+    slider = demo.locator('input[aria-label="depth"]')
+    slider.fill("0")  # the largest pooled map: 64 x 64
+    slider.focus()
+    times = []
+    for i in range(12):
+        page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
+        times.append(_redraw_ms(demo))
     assert statistics.median(times) <= REDRAW_BUDGET_MS, times
 
 
