@@ -217,7 +217,7 @@ const evaluate = (value, settings) => (typeof value === "function" ? value(setti
 
 /** Arrays with more cells than this are drawn on a canvas when a table asks for a picture. */
 const PICTURE_FROM = 300;
-/** Tables with more cells than this change shape out of the document (NumberTable.show). */
+/** Tables with more cells than this keep their previous shape's <tbody> aside (NumberTable.show). */
 const SWAP_FROM = 64;
 // The heat-map classes' colours (as in live.css), for the canvas.
 const ALPHAS = [0.12, 0.2, 0.28, 0.36, 0.44, 0.52, 0.62, 0.72];
