@@ -247,7 +247,7 @@ const MARK_INK = "#d81b60";
 // copied; an atlas page costs that once.)
 const ATLAS_WIDTH = 1024;
 const ATLAS_ROWS = 32; // tile rows per page
-const ATLAS_PAGES = 24; // beyond this many pages the atlas starts again
+const ATLAS_PAGES = 12; // beyond this many pages (~2 MB each at ratio 1) the atlas starts again
 const ATLAS = { look: "", pages: [], slots: new Map(), x: 0, y: 0 };
 
 /** The atlas for tiles drawn with this ratio, ink and font: emptied if they changed, or
