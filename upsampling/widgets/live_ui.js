@@ -224,7 +224,7 @@ const evaluate = (value, settings) => (typeof value === "function" ? value(setti
 
 /** Arrays with more cells than this are drawn on a canvas when a table asks for a picture. */
 const PICTURE_FROM = 300;
-/** Tables with more cells than this change shape out of the document (NumberTable.show). */
+/** Tables with more cells than this keep their previous shape's <tbody> aside (NumberTable.show). */
 const SWAP_FROM = 64;
 // The heat-map classes' colours (as in live.css), for the canvas.
 const ALPHAS = [0.12, 0.2, 0.28, 0.36, 0.44, 0.52, 0.62, 0.72];
@@ -235,16 +235,97 @@ ALPHAS.forEach((a, i) => {
   COLOURS[`lv-c${i + 1}`] = `rgba(120, 80, 200, ${a - 0.02})`;
 });
 
-// The same colours as [r, g, b, a] bytes, for the canvas's one-pixel-per-cell image.
+// The same colours as [r, g, b, a] bytes ("cropped" cells are shaded grey, mixed with
+// their colour, if any).
 const RGBA = { cropped: [128, 128, 128, 56] };
 for (const [name, css] of Object.entries(COLOURS)) {
   const [r, g, b, a] = css.match(/[\d.]+/g).map(Number);
   RGBA[name] = [r, g, b, Math.round(a * 255)];
 }
 const mix = (p, q) => p.map((v, i) => Math.round((v + q[i]) / 2));
+const GRID_INK = "rgba(128, 128, 128, 0.45)";
+const MARK_INK = "#d81b60";
 
-// Numbers drawn once per page (per size, colour and font) and copied from then on.
-const GLYPHS = new Map();
+// A picture is made of tiles, one per cell: its colour, its number, its top and left grid
+// lines and its outline, all inside the cell. A tile is drawn once per page into an atlas
+// (a few large canvases, shared by every picture) and copied from then on: one copy per
+// cell, and a cell's pixels depend on its own tile only, so a redraw copies just the cells
+// that changed. (A canvas per tile would cost the browser ~0.2 ms the first time each is
+// copied; an atlas page costs that once.)
+const ATLAS_WIDTH = 1024;
+const ATLAS_ROWS = 32; // tile rows per page
+const ATLAS_PAGES = 12; // beyond this many pages (~2 MB each at ratio 1) the atlas starts again
+const ATLAS = { look: "", pages: [], slots: new Map(), x: 0, y: 0 };
+
+/** The atlas for tiles drawn with this ratio, ink and font: emptied if they changed, or
+ *  if it grew too large (only between redraws: a redraw's tiles stay until it ends). */
+function atlasFor(look) {
+  if (ATLAS.look !== look || ATLAS.pages.length > ATLAS_PAGES) {
+    Object.assign(ATLAS, { look, pages: [], slots: new Map(), x: ATLAS_WIDTH, y: 0 });
+  }
+  return ATLAS;
+}
+
+/** Where the tile of a cell is in the atlas, [page, x, y]; drawn there if it is new. */
+function tileOf(atlas, { cw, ch, ratio, ink, font }, text, colour, mark) {
+  const key = `${cw}|${text}|${colour}|${mark}`;
+  let slot = atlas.slots.get(key);
+  if (slot) return slot;
+  if (atlas.x + cw > ATLAS_WIDTH) {
+    atlas.x = 0;
+    atlas.y += ch;
+  }
+  let page = atlas.pages[atlas.pages.length - 1];
+  if (!page || atlas.y + ch > page.height) {
+    page = document.createElement("canvas");
+    page.width = ATLAS_WIDTH;
+    page.height = ATLAS_ROWS * ch;
+    const g = page.getContext("2d");
+    g.font = font.replace("11px", `${Math.round(11 * ratio)}px`);
+    g.textAlign = "center";
+    g.textBaseline = "middle";
+    atlas.pages.push(page);
+    atlas.x = atlas.y = 0;
+  }
+  slot = [page, atlas.x, atlas.y];
+  drawTile(page.getContext("2d"), atlas.x, atlas.y, { cw, ch, ratio, ink }, text, colour, mark);
+  atlas.slots.set(key, slot);
+  atlas.x += cw;
+  return slot;
+}
+
+/** Draws a cell at (x, y) of a canvas: colour, number, top and left grid lines, outline. */
+function drawTile(g, x, y, { cw, ch, ratio, ink }, text, colour, mark) {
+  let rgba = colour ? RGBA[colour] : null;
+  let outlined = false;
+  for (const name of mark ? mark.split(" ") : []) {
+    if (name === "live-cropped") rgba = rgba ? mix(rgba, RGBA.cropped) : RGBA.cropped;
+    else if (name) outlined = true;
+  }
+  if (rgba) {
+    g.fillStyle = `rgba(${rgba[0]}, ${rgba[1]}, ${rgba[2]}, ${rgba[3] / 255})`;
+    g.fillRect(x, y, cw, ch);
+  }
+  if (text) {
+    g.fillStyle = ink;
+    g.fillText(text, x + cw / 2, y + ch / 2 + ratio / 2, cw - 2 * ratio);
+  }
+  // One path: where the lines cross, the pixel is inked once.
+  g.strokeStyle = GRID_INK;
+  g.lineWidth = 1;
+  g.beginPath();
+  g.moveTo(x, y + 0.5);
+  g.lineTo(x + cw, y + 0.5);
+  g.moveTo(x + 0.5, y);
+  g.lineTo(x + 0.5, y + ch);
+  g.stroke();
+  if (outlined) {
+    // Inside the cell, clear of its grid lines: from x + 1 to the next cell's line.
+    g.strokeStyle = MARK_INK;
+    g.lineWidth = 2 * ratio;
+    g.strokeRect(x + 1 + ratio, y + 1 + ratio, cw - 1 - 2 * ratio, ch - 1 - 2 * ratio);
+  }
+}
 
 // The pictures' ink and font, read from the page's style once and again only after the
 // theme changes: reading a style after a redraw has written to the page makes the browser
@@ -295,16 +376,20 @@ class CanvasPicture {
     if (hideCaption) this.label.classList.add("live-visually-hidden");
     this.canvas = h("canvas", { class: "live-picture", "aria-hidden": "true" });
     this.canvas.hidden = true;
-    // A second canvas, out of the page, keeps the picture before last with the cells it
-    // drew: the table keeps those cells aside too (NumberTable.show), so a control moved
-    // back to its previous value swaps the canvases instead of drawing thousands of cells.
-    this.spare = { canvas: this.canvas.cloneNode(), drawn: null, look: "" };
+    // What the canvas shows: its look and shape, and each cell's text, colour and mark
+    // (see newRecord); a redraw draws only the cells that differ.
+    this.record = null;
+    // A second canvas, out of the page, with its own record: a control moved back to its
+    // previous value finds the picture of that value there (swapped in; only the cells
+    // changed since are drawn), and a picture of a new shape starts there as a copy of
+    // the cells it shares with the shown one.
+    this.spare = null;
   }
 
   /** Shows the spare canvas in place of the current one. */
   swap() {
-    const shown = { canvas: this.canvas, drawn: this.drawn, look: this.look };
-    ({ canvas: this.canvas, drawn: this.drawn, look: this.look } = this.spare);
+    const shown = { canvas: this.canvas, record: this.record };
+    ({ canvas: this.canvas, record: this.record } = this.spare);
     this.spare = shown;
     this.canvas.hidden = shown.canvas.hidden;
     shown.canvas.replaceWith(this.canvas);
@@ -314,119 +399,123 @@ class CanvasPicture {
     ({ ink: this.ink, font: this.font } = pictureStyle(this.canvas));
   }
 
-  /** Draws `cells` (NumberTable's: {text, colour, mark}) or, with null, hides the picture.
-   *  `changed`: whether a cell changed since these cells were last shown; if not, and the
-   *  canvas last drew them, it is left as it is. */
-  show(cells, chars, changed = true) {
+  /** Draws `cells` (NumberTable's: {label, colour, mark}, `chars` the longest label's
+   *  length) or, with null, hides the picture. */
+  show(cells, chars) {
     this.label.hidden = this.canvas.hidden = !cells;
-    if (!cells) {
-      this.drawn = null;
-      return;
-    }
-    const look = `${chars}|${window.devicePixelRatio}|${this.ink}|${this.font}`;
-    if (this.drawn !== cells && this.canvas.isConnected) this.swap();
-    if (!changed && this.drawn === cells && this.look === look) return;
-    this.drawn = cells;
-    this.look = look;
-    const rows = cells.length;
-    const cols = rows ? cells[0].length : 0;
+    if (!cells) return;
     const ratio = window.devicePixelRatio || 1;
-    // Cell sizes in device pixels, so that every copy of a number is a plain blit.
-    const cw = Math.round(Math.max(16, chars * 6.4 + 6) * ratio);
-    const ch = Math.round(17 * ratio);
-    const width = cols * cw + 1;
-    const height = rows * ch + 1;
-    if (this.canvas.width !== width || this.canvas.height !== height) {
-      this.canvas.width = width;
-      this.canvas.height = height;
-      this.canvas.style.width = `${width / ratio}px`;
-      this.canvas.style.height = `${height / ratio}px`;
+    // Cell sizes in device pixels, so that every copy of a tile is a plain blit.
+    const size = {
+      cw: Math.round(Math.max(16, chars * 6.4 + 6) * ratio),
+      ch: Math.round(17 * ratio),
+      ratio,
+      ink: this.ink,
+      font: this.font,
+    };
+    const look = `${ratio}|${this.ink}|${this.font}`;
+    const rows = cells.length;
+    this.prepare(`${size.cw}|${look}`, rows, rows ? cells[0].length : 0, size);
+    this.paint(cells, atlasFor(look), size);
+  }
+
+  /** Makes the shown canvas one of rows × cols cells of this look, keeping what it can of
+   *  the pictures already drawn. */
+  prepare(look, rows, cols, { cw, ch, ratio }) {
+    const fits = (record) => record?.look === look && record.rows === rows && record.cols === cols;
+    if (fits(this.record)) return;
+    const inPage = this.canvas.isConnected;
+    if (inPage && fits(this.spare?.record)) return this.swap();
+    const before = this.record;
+    let canvas = this.canvas;
+    if (inPage && before?.look === look) {
+      // The cells are laid out as before (a shape grows or shrinks at the bottom and the
+      // right): the spare canvas starts as a copy of the cells both shapes have.
+      this.spare ??= { canvas: this.canvas.cloneNode(), record: null };
+      canvas = this.spare.canvas;
     }
-    const ctx = this.canvas.getContext("2d");
-    // Colours: one pixel per cell in a small image, scaled up in one copy (nearest
-    // neighbour); marks other than "cropped" are outlined afterwards.
-    if (!this.swatch) this.swatch = document.createElement("canvas");
-    if (this.swatch.width !== cols || this.swatch.height !== rows) {
-      this.swatch.width = cols;
-      this.swatch.height = rows;
+    // Setting the size clears the canvas (even the same size).
+    canvas.width = cols * cw + 1;
+    canvas.height = rows * ch + 1;
+    canvas.style.width = `${canvas.width / ratio}px`;
+    canvas.style.height = `${canvas.height / ratio}px`;
+    const record = newRecord(look, rows, cols);
+    const ctx = canvas.getContext("2d");
+    if (canvas !== this.canvas) {
+      const [r, c] = [Math.min(rows, before.rows), Math.min(cols, before.cols)];
+      ctx.imageSmoothingEnabled = false;
+      if (r && c) ctx.drawImage(this.canvas, 0, 0, c * cw, r * ch, 0, 0, c * cw, r * ch);
+      copyRecord(before, record, r, c);
+      this.spare.record = record;
+      this.swap();
+    } else {
+      this.record = record;
     }
-    const pixels = new ImageData(Math.max(cols, 1), Math.max(rows, 1));
-    const outlines = [];
-    for (let r = 0; r < rows; r++) {
-      const row = cells[r];
-      for (let c = 0; c < cols; c++) {
-        const { colour, mark } = row[c];
-        let rgba = colour ? RGBA[colour] : null;
-        if (mark) {
-          for (const name of mark.split(" ")) {
-            if (name === "live-cropped") rgba = rgba ? mix(rgba, RGBA.cropped) : RGBA.cropped;
-            else if (name) outlines.push(c * cw, r * ch);
-          }
-        }
-        if (rgba) pixels.data.set(rgba, 4 * (r * cols + c));
-      }
-    }
-    if (rows && cols) this.swatch.getContext("2d").putImageData(pixels, 0, 0);
-    ctx.save();
-    ctx.globalCompositeOperation = "copy";
-    ctx.imageSmoothingEnabled = false;
-    if (rows && cols) ctx.drawImage(this.swatch, 0, 0, cols * cw, rows * ch);
-    else ctx.clearRect(0, 0, width, height);
-    ctx.restore();
-    for (let r = 0; r < rows; r++) {
-      const row = cells[r];
-      for (let c = 0; c < cols; c++) {
-        const text = row[c].text.data;
-        if (text) ctx.drawImage(this.glyph(text, cw, ch, ratio), c * cw, r * ch);
-      }
-    }
-    ctx.strokeStyle = "rgba(128, 128, 128, 0.45)";
+    // The bottom and right grid lines (the other lines are the cells' own).
+    ctx.strokeStyle = GRID_INK;
     ctx.lineWidth = 1;
     ctx.beginPath();
-    for (let r = 0; r <= rows; r++) {
-      ctx.moveTo(0, r * ch + 0.5);
-      ctx.lineTo(cols * cw, r * ch + 0.5);
-    }
-    for (let c = 0; c <= cols; c++) {
-      ctx.moveTo(c * cw + 0.5, 0);
-      ctx.lineTo(c * cw + 0.5, rows * ch);
-    }
+    ctx.moveTo(0, rows * ch + 0.5);
+    ctx.lineTo(cols * cw, rows * ch + 0.5);
+    ctx.moveTo(cols * cw + 0.5, 0);
+    ctx.lineTo(cols * cw + 0.5, rows * ch);
     ctx.stroke();
-    if (outlines.length) {
-      ctx.strokeStyle = "#d81b60";
-      ctx.lineWidth = 2 * ratio;
-      ctx.beginPath();
-      for (let k = 0; k < outlines.length; k += 2) {
-        ctx.rect(outlines[k] + 1.5 * ratio, outlines[k + 1] + 1.5 * ratio, cw - 2 * ratio, ch - 2 * ratio);
+  }
+
+  /** Draws the cells that differ from what the canvas shows. */
+  paint(cells, atlas, size) {
+    const record = this.record;
+    const { rows, cols, labels, colours, marks } = record;
+    const changed = [];
+    for (let r = 0, i = 0; r < rows; r++) {
+      const row = cells[r];
+      for (let c = 0; c < cols; c++, i++) {
+        const { label, colour, mark } = row[c];
+        if (labels[i] === label && colours[i] === colour && marks[i] === mark) continue;
+        labels[i] = label;
+        colours[i] = colour;
+        marks[i] = mark;
+        changed.push(i);
       }
-      ctx.stroke();
+    }
+    if (!changed.length) return;
+    // Every new tile is drawn before the first copy: drawing into an atlas page after
+    // copying from it would make the browser copy the whole page.
+    const tiles = changed.map((i) => tileOf(atlas, size, labels[i], colours[i], marks[i]));
+    const { cw, ch } = size;
+    const ctx = this.canvas.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    const clear = !record.blank; // a new canvas is already clear
+    record.blank = false;
+    for (let k = 0; k < changed.length; k++) {
+      const x = (changed[k] % cols) * cw;
+      const y = Math.floor(changed[k] / cols) * ch;
+      const [page, sx, sy] = tiles[k];
+      if (clear) ctx.clearRect(x, y, cw, ch);
+      ctx.drawImage(page, sx, sy, cw, ch, x, y, cw, ch);
     }
   }
 
-  /** Hides the picture, which keeps what it drew (the cells it drew were put aside). */
+  /** Hides the picture, which keeps what it drew. */
   hide() {
     this.label.hidden = this.canvas.hidden = true;
   }
+}
 
-  /** A number drawn once, then copied: drawing text is the slow part of a canvas. */
-  glyph(text, cw, ch, ratio) {
-    const key = `${text}|${cw}|${ch}|${this.ink}|${this.font}`;
-    let image = GLYPHS.get(key);
-    if (!image) {
-      if (GLYPHS.size > 20000) GLYPHS.clear();
-      image = document.createElement("canvas");
-      image.width = cw;
-      image.height = ch;
-      const g = image.getContext("2d");
-      g.font = this.font.replace("11px", `${Math.round(11 * ratio)}px`);
-      g.fillStyle = this.ink;
-      g.textAlign = "center";
-      g.textBaseline = "middle";
-      g.fillText(text, cw / 2, ch / 2 + ratio / 2, cw - 2 * ratio);
-      GLYPHS.set(key, image);
+/** What a new canvas of rows × cols cells shows: nothing (undefined matches no cell). */
+function newRecord(look, rows, cols) {
+  const n = rows * cols;
+  return { look, rows, cols, blank: true, labels: new Array(n), colours: new Array(n), marks: new Array(n) };
+}
+
+/** Copies the first r × c cells of one record into another. */
+function copyRecord(from, to, r, c) {
+  for (const key of ["labels", "colours", "marks"]) {
+    for (let row = 0; row < r; row++) {
+      for (let col = 0; col < c; col++) to[key][row * to.cols + col] = from[key][row * from.cols + col];
     }
-    return image;
   }
+  to.blank = false;
 }
 
 const EMPTY_CELL = typeof document === "undefined" ? null : h("td", {}, document.createTextNode(""));
@@ -461,27 +550,23 @@ class NumberTable {
     const rows = plane(array);
     const height = rows.length;
     const width = height ? rows[0].length : 0;
-    // A large table changing shape is resized out of the document, in a second <tbody>
-    // kept aside since its last use, then swapped in: the page's mutation observers (the
-    // theme's icon script searches every subtree added to the page) see one change
-    // instead of one per row. (A <tbody> just taken out of the page would not do: an
-    // observer keeps watching a removed subtree until its callback has run.)
-    const reshaped = height !== this.shape[0] || width !== this.shape[1];
+    // A large table changing shape back to the shape it had before is swapped with the
+    // <tbody> kept aside since (a control moved back and forth: its cells hold the numbers
+    // of then, most of them still right); another shape is reached in place, keeping the
+    // cells both shapes have (their numbers often stay: output_padding adds a row).
     const shown = this.body;
     const swap =
-      reshaped && shown.isConnected && Math.max(height * width, this.shape[0] * this.shape[1]) > SWAP_FROM;
+      shown.isConnected &&
+      height * width > SWAP_FROM &&
+      this.spare?.shape[0] === height &&
+      this.spare.shape[1] === width &&
+      (height !== this.shape[0] || width !== this.shape[1]);
     if (swap) {
-      const spare = this.spare ?? { body: h("tbody"), cells: [], shape: [0, 0] };
+      const spare = this.spare;
       this.spare = { body: shown, cells: this.cells, shape: this.shape };
       ({ body: this.body, cells: this.cells, shape: this.shape } = spare);
     }
-    // Whether the shape or any cell's number, colour or mark changed (a picture that
-    // drew these cells redraws only then).
-    let changed = false;
-    if (height !== this.shape[0] || width !== this.shape[1]) {
-      this.resize(height, width);
-      changed = true;
-    }
+    if (height !== this.shape[0] || width !== this.shape[1]) this.resize(height, width);
     const s = scale ?? scaleOf(rows);
     const drawn = Boolean(this.picture) && height * width > PICTURE_FROM;
     let chars = 1;
@@ -492,24 +577,19 @@ class NumberTable {
         const cell = cells[c];
         const v = row[c];
         if (cell.value !== v) {
-          changed = true;
           cell.value = v;
           // null is an empty cell (no number there, e.g. where no copy lands).
-          cell.text.data = v === null ? "" : formatNumber(v);
+          cell.label = v === null ? "" : formatNumber(v);
+          cell.text.data = cell.label;
           if (v === null) delete cell.td.dataset.value;
           else cell.td.dataset.value = String(v);
         }
-        if (cell.text.data.length > chars) chars = cell.text.data.length;
-        const colour = v === null ? "" : this.palette(v, s);
-        const marked = mark ? mark(r, c) || "" : "";
-        if (cell.colour !== colour || cell.mark !== marked) {
-          changed = true;
-          cell.colour = colour;
-          cell.mark = marked;
-        }
+        if (cell.label.length > chars) chars = cell.label.length;
+        cell.colour = v === null ? "" : this.palette(v, s);
+        cell.mark = mark ? mark(r, c) || "" : "";
         if (!drawn) {
           // (A table drawn on the canvas is out of sight: its classes would change nothing.)
-          const cls = marked ? `${colour} ${marked}` : colour;
+          const cls = cell.mark ? `${cell.colour} ${cell.mark}` : cell.colour;
           if (cell.cls !== cls) {
             cell.cls = cls;
             cell.td.className = cls;
@@ -519,7 +599,7 @@ class NumberTable {
     }
     if (swap) shown.replaceWith(this.body);
     this.shelf?.classList.toggle("live-offscreen", drawn);
-    if (this.picture) this.picture.show(drawn ? this.cells : null, chars, changed);
+    if (this.picture) this.picture.show(drawn ? this.cells : null, chars);
     // Fixed table layout (live.css), columns as wide as the longest number: the browser
     // lays out a table of thousands of cells without measuring each one.
     if (chars !== this.chars || this.widthFor !== width) {
@@ -538,13 +618,16 @@ class NumberTable {
       this.body.lastChild.remove();
     }
     for (const [r, row] of this.cells.entries()) this.fit(this.body.children[r], row, width);
+    // New rows are gathered in a fragment and added at once.
+    const rows = document.createDocumentFragment();
     while (this.cells.length < height) {
       const tr = h("tr");
       const row = [];
       this.fit(tr, row, width);
-      this.body.append(tr);
+      rows.append(tr);
       this.cells.push(row);
     }
+    this.body.append(rows);
     this.shape = [height, width];
   }
 
@@ -559,7 +642,7 @@ class NumberTable {
     while (row.length < width) {
       const td = EMPTY_CELL.cloneNode(true);
       cells.append(td);
-      row.push({ td, text: td.firstChild, value: undefined, colour: "", mark: "", cls: "" });
+      row.push({ td, text: td.firstChild, value: undefined, label: "", colour: "", mark: "", cls: "" });
     }
     tr.append(cells);
   }

@@ -405,6 +405,45 @@ def test_scatter_add_pictures_follow_a_control_moved_back_and_forth(chapter_3):
     assert demo.evaluate(PICTURES) == redrawn
 
 
+def test_scatter_add_pictures_drawn_in_part_equal_pictures_drawn_afresh(open_page):
+    """A change draws only the cells whose number, colour or mark changed, over the
+    picture shown (or a copy of it on a canvas of the new shape): after each kind of change
+    the pictures equal those of the same settings opened in a new page (from the URL)."""
+    page, log = open_page(CH3)
+    wait_for_demos(page)
+    demo = {d.get_attribute("data-demo"): d for d in live_demos(page)}["scatter-add"]
+    for key, pair in (("input_size", (8, 8)), ("kernel_size", (5, 5)), ("stride", (4, 4))):
+        set_pair(demo, key, pair)
+    demo.get_by_role("button", name="random", exact=True).click()
+    changes = {
+        "a row more (output_padding)": lambda: set_value(demo, "output_padding", 1, "height"),
+        "the last copies undone (step)": lambda: _step_to(demo, 58),
+        "an input value (a copy and maybe the colour scale)": lambda: demo.locator(
+            'input[aria-label="input[0, 1]"]'
+        ).fill("9"),
+        "the crop (padding: marks, a narrower output)": lambda: set_value(
+            demo, "padding", 2, "width"
+        ),
+        "the row taken away again": lambda: set_value(demo, "output_padding", 0, "height"),
+        "two columns more": lambda: set_value(demo, "output_padding", 2, "width"),
+    }
+    pictures = demo.evaluate(PICTURES)
+    for what, change in changes.items():
+        before, hash_before = pictures, page.evaluate("location.hash")
+        change()
+        pictures = demo.evaluate(PICTURES)
+        assert all(pictures) and pictures != before, what
+        page.wait_for_function("h => location.hash !== h", arg=hash_before)
+        fresh, fresh_log = open_page(CH3 + page.evaluate("location.hash"))
+        wait_for_demos(fresh)
+        again = {d.get_attribute("data-demo"): d for d in live_demos(fresh)}["scatter-add"]
+        assert shown(again) == shown(demo), what
+        assert again.evaluate(PICTURES) == pictures, what
+        assert fresh_log.problems() == []
+        fresh.context.close()
+    assert log.problems() == []
+
+
 def page_focus(demo) -> str | None:
     return demo.page.evaluate("document.activeElement.getAttribute('aria-label')")
 

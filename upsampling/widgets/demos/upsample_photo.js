@@ -9,6 +9,10 @@ import { methodOf, upsample } from "./upsample.js";
 const VIEW = 240; // CSS pixels of each picture: both cover the same area
 const WINDOW = 4; // input pixels per side of the zoomed region
 
+// The pixels last written to each canvas, reused while its size stays (a new ImageData per
+// change is garbage the collector then stops the page for).
+const PIXELS = new WeakMap();
+
 function paint(canvas, image, box) {
   const [h, w] = image.shape;
   if (canvas.width !== w || canvas.height !== h) {
@@ -16,12 +20,16 @@ function paint(canvas, image, box) {
     canvas.height = h;
   }
   const context = canvas.getContext("2d");
-  const pixels = context.createImageData(w, h);
+  let pixels = PIXELS.get(canvas);
+  if (pixels?.width !== w || pixels.height !== h) {
+    pixels = context.createImageData(w, h);
+    pixels.data.fill(255); // opaque: only the grey levels change from then on
+    PIXELS.set(canvas, pixels);
+  }
   const { data } = pixels;
   for (let i = 0; i < w * h; i++) {
     const v = Math.round(255 * Math.min(1, Math.max(0, image.data[i])));
     data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = v;
-    data[4 * i + 3] = 255;
   }
   context.putImageData(pixels, 0, 0);
   if (box) {
@@ -102,14 +110,17 @@ export default liveDemo({
 
     let image = null;
     let imageRows = null;
+    let inputShown = ""; // the zoomed region the input picture shows
     return (s) => {
-      if (imageRows !== s.image) {
-        imageRows = s.image;
-        image = ops.array(s.image, "image");
-      }
       const [r0, c0] = s.zoom;
       const inBox = [r0, c0, r0 + WINDOW, c0 + WINDOW];
-      paint(inputCanvas, image, inBox);
+      if (imageRows !== s.image || inputShown !== String(inBox)) {
+        // (Only the photograph or the zoomed region change the input's picture.)
+        if (imageRows !== s.image) image = ops.array(s.image, "image");
+        imageRows = s.image;
+        inputShown = String(inBox);
+        paint(inputCanvas, image, inBox);
+      }
       inputTable.show(region(image, inBox), { scale: 1 });
       inputCaption.textContent = `input ${image.shape[0]}×${image.shape[1]}; zoomed: rows ${r0}–${r0 + WINDOW - 1}, columns ${c0}–${c0 + WINDOW - 1}`;
       let out;
