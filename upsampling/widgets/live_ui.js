@@ -47,6 +47,11 @@
 // settings of its part of the page's hash, each one accepted if every control could show
 // it (its range, given the others) and spec.valid(settings), if the demo declares it for
 // settings no control bounds, agrees; every change is written back, reset removes it.
+//
+// Warming up: warm(settings), if the demo declares it, runs while the page is idle after
+// the first draw. It computes what later control changes will (another mode, another
+// size) without drawing, so that the engine has compiled that code before the reader's
+// first change: run for the first time, it is several milliseconds slower.
 
 import * as ops from "./ops.js";
 import {
@@ -66,6 +71,11 @@ const AXES = ["height", "width"];
 let counter = 0;
 /** How long the settings must stay unchanged before they are written to the URL. */
 const URL_DELAY_MS = 250;
+
+/** Runs `task` when the page is idle (soon, where the browser cannot say so). */
+function whenIdle(task) {
+  (globalThis.requestIdleCallback ?? ((f) => setTimeout(f, 200)))(task);
+}
 
 /** The URL's hash without its "#". */
 function decodeHash(hash) {
@@ -1129,6 +1139,8 @@ class Demo {
     );
     this.root.append(this.controlsEl, this.message, this.viewsEl, toolbar, python);
     el.append(this.root);
+    this.keepTallest();
+    python.addEventListener("toggle", () => this.keepTallest());
 
     this.redraw = spec.setup(this);
     model.on("change:settings", () => {
@@ -1140,6 +1152,7 @@ class Demo {
     this.inUrl = inStaticBook(el);
     this.set(this.inUrl ? this.fromUrl() : {}, null, { save: false });
     this.root.dataset.responseMs = this.root.dataset.redrawMs;
+    if (spec.warm) whenIdle(() => spec.warm(this.settings));
   }
 
   // Builders -------------------------------------------------------------------------------
@@ -1369,6 +1382,31 @@ class Demo {
   reset() {
     this.stepControl?.stop();
     this.set(structuredClone(this.model.get("initial")), null);
+    this.keepTallest();
+  }
+
+  /**
+   * From now on the demo keeps the largest height it reaches (until reset, or the reader
+   * opens or closes the Python call): a change that made it shorter would move the rest
+   * of the chapter up, and the next one back down, and the browser takes longer to move
+   * a long chapter than to redraw the demo (about 13 ms a time on chapter 3, against
+   * 5–10 ms for the redraw), besides moving the buttons under the reader's pointer.
+   * A ResizeObserver sees a new size after layout and before paint, in the same frame.
+   */
+  keepTallest() {
+    this.root.style.minHeight = "";
+    this.tallest = 0;
+    if (typeof ResizeObserver === "undefined") return;
+    this.heightWatch ??= new ResizeObserver(([entry]) => {
+      const height = entry.borderBoxSize?.[0]?.blockSize ?? entry.target.offsetHeight;
+      if (height > this.tallest) {
+        this.tallest = height;
+        this.root.style.minHeight = `${height}px`;
+      }
+    });
+    this.heightWatch.disconnect();
+    this.root.style.boxSizing = "border-box"; // min-height bounds what is observed
+    this.heightWatch.observe(this.root, { box: "border-box" });
   }
 
   save() {

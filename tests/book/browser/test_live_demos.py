@@ -659,3 +659,30 @@ def test_copied_calls_give_the_tables_numbers_for_non_default_settings(chapter_3
     code = _python(explorer)
     assert re.search(r"\(5, 4, dilation=2\)$", code), code  # stride 1, padding 0: defaults
     assert _run_cell(code) == tables(explorer)["output"].shape[1] == 5 - 1 + 2 * 3 + 1
+
+
+def _bottom(demo) -> float:
+    return demo.evaluate("el => el.getBoundingClientRect().bottom + scrollY")
+
+
+def test_a_demo_keeps_its_tallest_height_until_reset(open_page):
+    """A change that makes a demo's output smaller does not move the chapter below it
+    (moving a long chapter costs the browser more than the redraw); reset gives the demo
+    its own height back."""
+    page, log = open_page(CH3)
+    wait_for_demos(page)
+    scatter = {d.get_attribute("data-demo"): d for d in live_demos(page)}["scatter-add"]
+    opening = _bottom(scatter)
+    set_pair(scatter, "input_size", (6, 6))
+    page.wait_for_function("el => el.style.minHeight !== ''", arg=scatter.element_handle())
+    grown = _bottom(scatter)
+    assert grown > opening + 50
+    set_pair(scatter, "input_size", (2, 2))
+    page.wait_for_timeout(100)  # a frame: the resize observer runs before paint
+    assert _bottom(scatter) == pytest.approx(grown, abs=0.5)
+    output = scatter.locator('table[data-array="output"]')
+    assert output.locator("tr").count() < 8  # the output did shrink
+    scatter.get_by_role("button", name="Reset").click()
+    page.wait_for_timeout(100)
+    assert _bottom(scatter) == pytest.approx(opening, abs=0.5)
+    assert log.problems() == []

@@ -215,6 +215,15 @@ export default liveDemo({
             `pooled map's ${formatNumber(mean(small.data))}: max pooling keeps the brightest value of each window.`;
     };
   },
+  // Every rule at every depth, so that none runs cold on its first use.
+  warm(s) {
+    const image = ops.array(s.image, "image");
+    for (let depth = 0; depth <= 5; depth++) {
+      for (const mode of MODES) {
+        pool_and_restore(image, depth, { mode, align_corners: mode === "bilinear" ? true : null });
+      }
+    }
+  },
   // Settings from a URL: a whole depth, and the zoomed region inside the photograph.
   valid: (s) =>
     Number.isInteger(s.depth) && s.zoom.every((v) => Number.isInteger(v) && v >= 0 && v <= s.image.length - WINDOW),

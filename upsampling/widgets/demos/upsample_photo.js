@@ -4,7 +4,7 @@
 // is ops.js's interpolate (the package's, tested against it); bed of nails and the
 // choice of method are upsample.js, a mirror of upsampling.plots.unpooling.upsample.
 import { liveDemo, ops, pyCall, pyKwargs, pyValue } from "../live_ui.js";
-import { methodOf, upsample } from "./upsample.js";
+import { METHODS, methodOf, upsample } from "./upsample.js";
 
 const VIEW = 240; // CSS pixels of each picture: both cover the same area
 const WINDOW = 4; // input pixels per side of the zoomed region
@@ -151,6 +151,15 @@ export default liveDemo({
         `${image.shape[0]} × ${pyValue(s.scale_factor)} = ${image.shape[0] * s.scale_factor}: the output has ` +
         `floor of that, ${oh} pixels a side; each output pixel is 1/${pyValue(s.scale_factor)} of an input pixel.`;
     };
+  },
+  // Every method at a whole and a fractional factor, so that none runs cold on its first use.
+  warm(s) {
+    const image = ops.array(s.image, "image");
+    for (const method of METHODS) {
+      for (const factor of [2, 2.5, 4]) {
+        if (method !== "bed of nails" || Number.isInteger(factor)) upsample(image, method, factor);
+      }
+    }
   },
   // Settings from a URL: the zoomed region inside the photograph.
   valid: (s) => s.zoom.every((v) => Number.isInteger(v) && v >= 0 && v <= s.image.length - WINDOW),
