@@ -5,9 +5,9 @@
 // interpolate (held to it by tests/upsampling/test_demo_logic_ch124.py).
 import { PackageError, interpolate, max_pool2d, repr } from "../ops.js";
 import { formatNumber, liveDemo, ops, pyCall, pyKwargs } from "../live_ui.js";
+import { WINDOW, region, zoomable } from "./photo_zoom.js";
 
 const VIEW = 192; // CSS pixels of each picture: all three cover the same area
-const WINDOW = 4; // input pixels per side of the zoomed region
 export const MODES = ["nearest", "nearest-exact", "bilinear"];
 let scratch = null; // a canvas of one pixel per image pixel, scaled up by paint()
 
@@ -54,14 +54,6 @@ function paint(canvas, image, box) {
   context.strokeRect(box[1] * sx, box[0] * sy, (box[3] - box[1]) * sx, (box[2] - box[0]) * sy);
 }
 
-/** Rows r0..r1 and columns c0..c1 (ends excluded) of a tensor (H, W), as nested arrays. */
-function region(image, [r0, c0, r1, c1]) {
-  const w = image.shape[1];
-  const rows = [];
-  for (let r = r0; r < r1; r++) rows.push(Array.from(image.data.subarray(r * w + c0, r * w + c1)));
-  return rows;
-}
-
 function meanAbsDifference(a, b) {
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += Math.abs(a[i] - b[i]);
@@ -93,29 +85,6 @@ function figures(demo, labels) {
     figure.append(canvas, caption);
     pictures.append(figure);
     return [canvas, caption];
-  });
-}
-
-/** Clicks and arrow keys on `canvas` move the zoomed region (settings.zoom). */
-function zoomable(demo, canvas) {
-  const size = () => demo.settings.image.length;
-  const moveTo = (r, c) => {
-    const top = size() - WINDOW;
-    const zoom = [Math.max(0, Math.min(top, r)), Math.max(0, Math.min(top, c))];
-    if (zoom[0] !== demo.settings.zoom[0] || zoom[1] !== demo.settings.zoom[1]) demo.set({ zoom });
-  };
-  canvas.addEventListener("click", (event) => {
-    const rect = canvas.getBoundingClientRect();
-    const r = Math.floor(((event.clientY - rect.top) / rect.height) * size());
-    const c = Math.floor(((event.clientX - rect.left) / rect.width) * size());
-    moveTo(r - WINDOW / 2, c - WINDOW / 2);
-  });
-  canvas.addEventListener("keydown", (event) => {
-    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
-    const move = moves[event.key];
-    if (!move) return;
-    event.preventDefault();
-    moveTo(demo.settings.zoom[0] + move[0], demo.settings.zoom[1] + move[1]);
   });
 }
 

@@ -4,10 +4,10 @@
 // is ops.js's interpolate (the package's, tested against it); bed of nails and the
 // choice of method are upsample.js, a mirror of upsampling.plots.unpooling.upsample.
 import { liveDemo, ops, pyCall, pyKwargs, pyValue } from "../live_ui.js";
+import { WINDOW, region, zoomable } from "./photo_zoom.js";
 import { METHODS, methodOf, upsample } from "./upsample.js";
 
 const VIEW = 240; // CSS pixels of each picture: both cover the same area
-const WINDOW = 4; // input pixels per side of the zoomed region
 
 // The pixels last written to each canvas, reused while its size stays (a new ImageData per
 // change is garbage the collector then stops the page for).
@@ -37,14 +37,6 @@ function paint(canvas, image, box) {
     context.lineWidth = Math.max(0.5, w / VIEW);
     context.strokeRect(box[1], box[0], box[3] - box[1], box[2] - box[0]);
   }
-}
-
-/** Rows r0..r1 and columns c0..c1 (ends excluded) of a 2-D tensor, as nested arrays. */
-function region(image, [r0, c0, r1, c1]) {
-  const w = image.shape[1];
-  const rows = [];
-  for (let r = r0; r < r1; r++) rows.push(Array.from(image.data.subarray(r * w + c0, r * w + c1)));
-  return rows;
 }
 
 export default liveDemo({
@@ -84,28 +76,9 @@ export default liveDemo({
     const note = demo.note();
 
     // The zoomed region: click a picture, or focus it and use the arrow keys.
-    const size = () => demo.settings.image.length;
-    const moveTo = (r, c) => {
-      const top = size() - WINDOW;
-      const zoom = [Math.max(0, Math.min(top, r)), Math.max(0, Math.min(top, c))];
-      if (zoom[0] !== demo.settings.zoom[0] || zoom[1] !== demo.settings.zoom[1]) demo.set({ zoom });
-    };
     for (const canvas of [inputCanvas, outputCanvas]) {
       canvas.setAttribute("aria-label", "click or use the arrow keys to move the zoomed region");
-      canvas.addEventListener("click", (event) => {
-        const rect = canvas.getBoundingClientRect();
-        const n = size();
-        const r = Math.floor(((event.clientY - rect.top) / rect.height) * n);
-        const c = Math.floor(((event.clientX - rect.left) / rect.width) * n);
-        moveTo(r - WINDOW / 2, c - WINDOW / 2);
-      });
-      canvas.addEventListener("keydown", (event) => {
-        const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
-        const move = moves[event.key];
-        if (!move) return;
-        event.preventDefault();
-        moveTo(demo.settings.zoom[0] + move[0], demo.settings.zoom[1] + move[1]);
-      });
+      zoomable(demo, canvas);
     }
 
     let image = null;
