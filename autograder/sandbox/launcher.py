@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import warnings
+import weakref
 from pathlib import Path
 
 from autograder.sandbox.bwrap import HARNESS, BwrapCommand, child_env, package_dirs
@@ -107,11 +108,15 @@ class Sandbox:
         return self._spawn()
 
     def close(self) -> None:
-        """End the zygotes (they also end with the grader)."""
+        """End the zygotes (they also end with the grader) and remove the package folder
+        of weak isolation."""
         with self._zygotes_lock:
             zygotes, self._zygotes = list(self._zygotes.values()), {}
         for zygote in zygotes:
             zygote.destroy()
+        if self._fallback_site is not None:
+            self._remove_site()  # a weakref.finalize: removes the folder once
+            self._fallback_site = None
 
     # --- bubblewrap: a child forked by the slot's zygote ------------------------------
 
@@ -200,5 +205,7 @@ class Sandbox:
             site = Path(tempfile.mkdtemp(prefix="autograder-site-"))
             for host, name in self.packages:
                 (site / name).symlink_to(host)
+            # removed by close(), or at exit when a cluster worker's sandbox is never closed
+            self._remove_site = weakref.finalize(self, shutil.rmtree, site, True)
             self._fallback_site = site
         return self._fallback_site

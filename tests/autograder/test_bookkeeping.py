@@ -6,6 +6,7 @@ import csv
 import os
 import signal
 import subprocess
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -189,7 +190,10 @@ def test_regrading_gives_identical_results(course):
     _check_consistent(course)
 
 
-def test_weak_isolation_still_grades_and_warns(course):
+def test_weak_isolation_still_grades_and_warns(course, tmp_path, monkeypatch):
+    scratch = tmp_path / "tmp"  # the grader's temporary folders go here, to be counted
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = grade_assignment(
@@ -207,6 +211,7 @@ def test_weak_isolation_still_grades_and_warns(course):
     scores = {r["student_id"]: r["score"] for r in result["records"]}
     assert scores == {"student00": 3.0, "student07": 1.0}
     assert result["sandbox"] == "none"
+    assert list(scratch.iterdir()) == []  # no package folder or run folder left behind
 
 
 def test_zombies_are_not_counted_as_live_processes():
