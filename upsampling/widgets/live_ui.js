@@ -28,10 +28,10 @@
 //                                                  array setting (cells are inputs);
 //                                                  .mark(f) classes cells (f(r, c))
 //   demo.table(caption, {palette, hideCaption,     a number table drawn as a heat map:
-//                        picture})                 .show(array, {mark}) / .clear();
-//                                                  with picture, an array of more than
-//                                                  PICTURE_FROM cells is drawn on a canvas
-//                                                  and its table kept out of sight
+//                        picture})                 .show(array, {mark}) / .clear(); an
+//                                                  array of more than PICTURE_FROM cells
+//                                                  is drawn on a canvas and its table kept
+//                                                  out of sight (picture: false, never)
 //   demo.panel(heading, {row, alignEnd})           a box for views, in the views area
 //                                                  (a column; side by side with row;
 //                                                  bottoms aligned with alignEnd)
@@ -228,12 +228,33 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+/**
+ * Writes `text` into `el` only when it differs, into its one text node when it has one:
+ * a redraw rewrites the same captions and readouts again and again, and a new text node
+ * is laid out and shaped from scratch, a write of the same text still invalidates layout.
+ */
+export function setText(el, text) {
+  const node = el.firstChild;
+  if (node !== null && node === el.lastChild && node.nodeType === 3 /* a text node */) {
+    if (node.data !== text) node.data = text;
+  } else if (el.textContent !== text) el.textContent = text;
+}
+
+/** Sets attribute `name` only when it changes (a write of the same value still costs the
+ *  browser a style and layout check of the element). */
+export function setAttr(el, name, value) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
 const evaluate = (value, settings) => (typeof value === "function" ? value(settings) : value);
 
 // --- Tables -------------------------------------------------------------------------------
 
-/** Arrays with more cells than this are drawn on a canvas when a table asks for a picture. */
-const PICTURE_FROM = 300;
+/** Arrays with more cells than this are drawn on a canvas (unless the table asks for no
+ *  picture). A visible table of a few hundred cells whose numbers change cost the browser
+ *  more than everything else a redraw does: a 16×16 table ~10 ms of style, layout and
+ *  paint a change, its picture ~1 ms. */
+const PICTURE_FROM = 64;
 /** Tables with more cells than this keep their previous shape's <tbody> aside (NumberTable.show). */
 const SWAP_FROM = 64;
 // The heat-map classes' colours (as in live.css), for the canvas.
@@ -534,7 +555,7 @@ const EMPTY_CELL = typeof document === "undefined" ? null : h("td", {}, document
 class NumberTable {
   constructor(
     caption,
-    { palette = "signed", hideCaption = false, className = "", picture = false } = {},
+    { palette = "signed", hideCaption = false, className = "", picture = true } = {},
   ) {
     this.palette = PALETTES[palette];
     this.caption = h("caption", { class: hideCaption ? "live-visually-hidden" : "", text: caption });
@@ -911,12 +932,12 @@ class IntegerControl {
   }
 
   sync(settings, source) {
-    this.input.min = String(evaluate(this.min, settings));
-    this.input.max = String(evaluate(this.max, settings));
+    setAttr(this.input, "min", String(evaluate(this.min, settings)));
+    setAttr(this.input, "max", String(evaluate(this.max, settings)));
     if (source === this.input) return;
     const v = this.get(settings);
     if (this.input.value !== String(v)) this.input.value = String(v);
-    this.input.removeAttribute("aria-invalid");
+    if (this.input.hasAttribute("aria-invalid")) this.input.removeAttribute("aria-invalid");
   }
 }
 
@@ -1005,9 +1026,10 @@ class SliderControl {
 
   sync(settings, source) {
     const v = settings[this.key];
-    if (source !== this.input) this.input.value = String(v);
-    this.readout.textContent = this.format(v);
-    this.input.setAttribute("aria-valuetext", this.format(v));
+    if (source !== this.input && this.input.value !== String(v)) this.input.value = String(v);
+    const text = this.format(v);
+    setText(this.readout, text);
+    setAttr(this.input, "aria-valuetext", text);
   }
 }
 
@@ -1050,8 +1072,8 @@ class StepControl {
   play() {
     const n = this.count(this.demo.settings);
     if (this.demo.settings.step >= n) this.demo.set({ step: 0 }, null);
-    this.button.textContent = "Pause";
-    this.button.setAttribute("aria-pressed", "true");
+    setText(this.button, "Pause");
+    setAttr(this.button, "aria-pressed", "true");
     this.timer = setInterval(() => {
       const s = this.demo.settings;
       const last = this.count(s);
@@ -1064,8 +1086,8 @@ class StepControl {
   stop() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    this.button.textContent = "Play";
-    this.button.setAttribute("aria-pressed", "false");
+    setText(this.button, "Play");
+    setAttr(this.button, "aria-pressed", "false");
   }
 
   valid(settings) {
@@ -1075,11 +1097,12 @@ class StepControl {
 
   sync(settings, source) {
     const n = this.count(settings);
-    this.input.max = String(n);
-    if (source !== this.input) this.input.value = String(settings.step);
+    setAttr(this.input, "max", String(n));
+    const step = String(settings.step);
+    if (source !== this.input && this.input.value !== step) this.input.value = step;
     const text = this.describe(settings.step, n, settings);
-    this.readout.textContent = text;
-    this.input.setAttribute("aria-valuetext", text);
+    setText(this.readout, text);
+    setAttr(this.input, "aria-valuetext", text);
   }
 }
 
@@ -1290,15 +1313,15 @@ class Demo {
     for (const control of this.controls) control.sync(next, source);
     try {
       this.redraw(next);
-      this.message.textContent = "";
-      delete this.root.dataset.error;
+      setText(this.message, "");
+      if ("error" in this.root.dataset) delete this.root.dataset.error;
     } catch (error) {
       if (!(error instanceof ops.PackageError)) throw error;
-      this.message.textContent = `${error.name}: ${error.message}`;
+      setText(this.message, `${error.name}: ${error.message}`);
       this.root.dataset.error = error.name;
       for (const table of this.tables) table.clear();
     }
-    this.code.textContent = this.spec.python(next);
+    setText(this.code, this.spec.python(next));
     this.redraws += 1;
     this.root.dataset.redraws = String(this.redraws);
     this.root.dataset.redrawMs = (performance.now() - start).toFixed(2);

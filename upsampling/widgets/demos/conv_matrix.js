@@ -5,7 +5,7 @@
 // input image: the overlap of the transposed convolution's copies. Computed by ops.js.
 
 import { conv_matrix } from "../ops.js";
-import { liveDemo, makeRows, plane, pyArg, pyArray, pyCall, pyKwargs, shapeAxis, shapeOf } from "../live_ui.js";
+import { liveDemo, makeRows, plane, pyArg, pyArray, pyCall, pyKwargs, setText, shapeAxis, shapeOf } from "../live_ui.js";
 
 const MAX_INPUT = 6;
 const MAX_KERNEL = 6;
@@ -29,9 +29,9 @@ function setup(demo) {
     palette: "count",
     parent: left,
   });
-  const c = demo.table("C", { className: "live-compact", picture: true });
+  const c = demo.table("C", { className: "live-compact" });
   const transposed = demo.panel("", { row: true, alignEnd: true });
-  const ct = demo.table("Cᵀ", { className: "live-compact", parent: transposed, picture: true });
+  const ct = demo.table("Cᵀ", { className: "live-compact", parent: transposed });
   const counts = demo.table("entries per row of Cᵀ", {
     palette: "count",
     className: "live-compact",
@@ -53,10 +53,12 @@ function setup(demo) {
     image.show(makeRows(h, w, (r, q) => perRow[r * w + q]));
     weight.mark(null);
     const distinct = [...new Set(perRow)].sort((a, b) => a - b);
-    note.textContent =
+    setText(
+      note,
       `C is ${m.length}×${h * w}: ${m.length} output values of the convolution, ${h * w} ` +
       `input values. The rows of Cᵀ collect ${distinct.join(", ")} kernel entries` +
-      (distinct.length === 1 ? ": all the same, the overlap is even." : ": uneven overlap.");
+      (distinct.length === 1 ? ": all the same, the overlap is even." : ": uneven overlap."),
+    );
   };
 }
 

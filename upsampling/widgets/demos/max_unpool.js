@@ -2,7 +2,7 @@
 // reader edits (upsampling.widgets.live_demos_ch124.MaxUnpoolDemo). Both operations are
 // ops.js's, the package's max_pool2d and max_unpool2d: the failure without output_size
 // (an error, or values written at the wrong place) is the package's own.
-import { liveDemo, makeRows, ops, pyArray, pyCall, pyKwargs, pyValue, shapeAxis } from "../live_ui.js";
+import { liveDemo, makeRows, ops, pyArray, pyCall, pyKwargs, pyValue, setText, shapeAxis } from "../live_ui.js";
 
 const reversed5 = makeRows(5, 5, (r, c) => 24 - (5 * r + c));
 const PRESETS = [
@@ -62,9 +62,11 @@ export default liveDemo({
         out = ops.max_unpool2d(pooled, indices, s.kernel_size, options);
       } catch (error) {
         outputTable.clear();
-        note.textContent =
+        setText(
+          note,
           `Without output_size, max_unpool2d assumes a ${assumed[0]}×${assumed[1]} output, but the ` +
-          `indices count positions in rows of ${width}: an index does not fit, and the package refuses.`;
+          `indices count positions in rows of ${width}: an index does not fit, and the package refuses.`,
+        );
         throw error;
       }
       const [oh, ow] = out.shape.slice(-2);
@@ -85,7 +87,7 @@ export default liveDemo({
           ` The input was ${height}×${width}: without output_size the output is too small` +
           (misplaced ? `, and ${misplaced} of the maxima land at the wrong place.` : ".");
       }
-      note.textContent = text;
+      setText(note, text);
     };
   },
   python(s) {

@@ -3,7 +3,7 @@
 // every kernel's s² phase sums (upsampling.widgets.live_demos_ch124.OverlapDemo). The
 // computations are ops.js's (overlap_counts, conv_transpose2d, phase_sums,
 // checkerboard_score), the package's; the kernels come from presets or are typed.
-import { formatNumber, liveDemo, makeRows, ops, pyArray, pyCall, pyValue, resized } from "../live_ui.js";
+import { formatNumber, liveDemo, makeRows, ops, pyArray, pyCall, pyValue, resized, setText } from "../live_ui.js";
 import { levelRows } from "./level_rows.js";
 
 const MAX_LAYERS = 3;
@@ -164,20 +164,20 @@ export default liveDemo({
     maps.className = "ch124-panels";
     demo.viewsEl.append(maps);
     const overlapPanel = demo.panel("overlap counts (ones in, ones kernels)", { parent: maps });
-    const overlap = demo.table("overlap", { parent: overlapPanel, palette: "count", picture: true });
+    const overlap = demo.table("overlap", { parent: overlapPanel, palette: "count" });
     const overlapNote = demo.note({ parent: overlapPanel });
     const outputPanel = demo.panel("response to a flat input (ones in, these kernels)", { parent: maps });
-    const output = demo.table("output", { parent: outputPanel, picture: true });
+    const output = demo.table("output", { parent: outputPanel });
     const outputNote = demo.note({ parent: outputPanel });
 
     return (s) => {
       const n = s.layers;
-      presetNote.textContent = `kernel: ${s.preset === "typed" ? "typed by hand" : PRESET_LABELS[s.preset]}`;
+      setText(presetNote, `kernel: ${s.preset === "typed" ? "typed by hand" : PRESET_LABELS[s.preset]}`);
       panels.forEach((p, l) => {
         p.panel.hidden = l >= n;
         if (l >= n) {
           p.sums.clear(); // a layer not in the stack shows nothing
-          p.verdict.textContent = "";
+          setText(p.verdict, "");
         }
       });
       syncLayers(s);
@@ -195,13 +195,15 @@ export default liveDemo({
         table.show(sums);
         const values = Array.from(sums.data);
         const spread = Math.max(...values) - Math.min(...values);
-        verdict.textContent =
+        setText(
+          verdict,
           stride === 1
             ? "stride 1: one phase, nothing to compare"
             : spread <= 1e-9 * Math.max(1, ...values.map(Math.abs))
               ? `all ${stride * stride} phase sums equal: a flat input gives a flat interior`
               : `phase sums from ${formatNumber(Math.min(...values))} to ${formatNumber(Math.max(...values))}: ` +
-                "the interior repeats them";
+                "the interior repeats them",
+        );
         y = ops.conv_transpose2d(y, { shape: [1, 1, w.length, w.length], data: Float64Array.from(w.flat()) }, { stride });
         border = border * stride + (w.length - 1);
         period *= stride;
@@ -224,10 +226,10 @@ export default liveDemo({
         const countScore = ops.checkerboard_score(counts, period, { border });
         const outScore = ops.checkerboard_score(y, period, { border });
         scores = `interior (border ${border}, period ${period}): overlap score ${formatNumber(countScore)}`;
-        outputNote.textContent = `${side}×${side}${shownText}; checkerboard score of the interior: ${formatNumber(outScore)}`;
+        setText(outputNote, `${side}×${side}${shownText}; checkerboard score of the interior: ${formatNumber(outScore)}`);
       }
-      overlapNote.textContent = `${side}×${side}${shownText}; ${scores}`;
-      if (period === 1 || interior < period) outputNote.textContent = `${side}×${side}${shownText}`;
+      setText(overlapNote, `${side}×${side}${shownText}; ${scores}`);
+      if (period === 1 || interior < period) setText(outputNote, `${side}×${side}${shownText}`);
     };
   },
   // Settings from a URL: each layer's kernel_size and stride in range, its kernel square

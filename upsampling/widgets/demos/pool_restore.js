@@ -4,7 +4,7 @@
 // mirrors upsampling.plots.resolution.pool_and_restore with ops.js's max_pool2d and
 // interpolate (held to it by tests/upsampling/test_demo_logic_ch124.py).
 import { PackageError, interpolate, max_pool2d, repr } from "../ops.js";
-import { formatNumber, liveDemo, ops, pyCall, pyKwargs } from "../live_ui.js";
+import { formatNumber, liveDemo, ops, pyCall, pyKwargs, setText } from "../live_ui.js";
 import { WINDOW, region, zoomable } from "./photo_zoom.js";
 
 const VIEW = 192; // CSS pixels of each picture: all three cover the same area
@@ -144,7 +144,7 @@ export default liveDemo({
       paint(inputCanvas, image, box);
       inputTable.show(region(image, box), { scale: 1 });
       const zoomed = `rows ${span(r0, r0 + WINDOW)}, columns ${span(c0, c0 + WINDOW)}`;
-      inputCaption.textContent = `input ${h}×${w}; zoomed: ${zoomed}`;
+      setText(inputCaption, `input ${h}×${w}; zoomed: ${zoomed}`);
       let small, restored;
       try {
         [small, restored] = pool_and_restore(image, s.depth, { mode: s.mode, align_corners: alignOf(s) });
@@ -152,9 +152,10 @@ export default liveDemo({
         for (const canvas of [pooledCanvas, restoredCanvas]) {
           canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
         }
-        pooledCaption.textContent = "pooled";
-        restoredCaption.textContent = "restored";
-        error.textContent = rest.data = "";
+        setText(pooledCaption, "pooled");
+        setText(restoredCaption, "restored");
+        setText(error, "");
+        rest.data = "";
         delete error.dataset.value;
         throw failure;
       }
@@ -167,16 +168,18 @@ export default liveDemo({
       paint(pooledCanvas, small, cover);
       pooledTable.show(region(small, cover), { scale: 1 });
       const times = s.depth === 1 ? "once" : `${s.depth} times`;
-      pooledCaption.textContent =
+      setText(
+        pooledCaption,
         (s.depth === 0 ? "pooled: no pooling" : `pooled 2×2 ${times}`) +
-        `: ${sh}×${sw}; zoomed: rows ${span(cover[0], cover[2])}, columns ${span(cover[1], cover[3])}`;
+        `: ${sh}×${sw}; zoomed: rows ${span(cover[0], cover[2])}, columns ${span(cover[1], cover[3])}`,
+      );
       paint(restoredCanvas, restored, box);
       restoredTable.show(region(restored, box), { scale: 1 });
       const rule = s.mode + (alignOf(s) ? ", align_corners" : "");
-      restoredCaption.textContent = `restored: ${rule}, back to ${h}×${w}; zoomed as the input`;
+      setText(restoredCaption, `restored: ${rule}, back to ${h}×${w}; zoomed as the input`);
       const value = meanAbsDifference(restored.data, image.data);
       error.dataset.value = String(value);
-      error.textContent = formatNumber(value);
+      setText(error, formatNumber(value));
       rest.data =
         s.depth === 0
           ? ` over its ${h * w} pixels: without pooling, the image comes back as it was.`

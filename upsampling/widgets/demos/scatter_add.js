@@ -6,7 +6,7 @@
 // table holds conv_transpose2d's whole result. Everything is computed here by ops.js.
 
 import { conv_transpose2d_steps } from "../ops.js";
-import { liveDemo, makeRows, plane, pyArray, pyCall, pyKwargs, shapeAxis, shapeOf } from "../live_ui.js";
+import { liveDemo, makeRows, plane, pyArray, pyCall, pyKwargs, setText, shapeAxis, shapeOf } from "../live_ui.js";
 
 const MAX_INPUT = 8;
 const MAX_KERNEL = 5;
@@ -99,9 +99,9 @@ function setup(demo) {
   const weight = demo.grid("weight", { parent: inputs });
   const copy = demo.table("copy", { parent: inputs });
   const sums = demo.panel("", { row: true });
-  const partial = demo.table("full result", { parent: sums, picture: true });
-  const overlap = demo.table("overlap", { palette: "count", parent: sums, picture: true });
-  const output = demo.table("output", { parent: sums, picture: true });
+  const partial = demo.table("full result", { parent: sums });
+  const overlap = demo.table("overlap", { palette: "count", parent: sums });
+  const output = demo.table("output", { parent: sums });
   const note = demo.note();
 
   return (s) => {
@@ -146,13 +146,15 @@ function setup(demo) {
     output.show(makeRows(height, width, (r, c) => sum[r + top][c + left]), {
       mark: (r, c) => (onLatest(r + top, c + left) ? "live-latest" : ""),
     });
-    note.textContent =
+    setText(
+      note,
       `The full result (copies summed so far) is ${fh}×${fw}; padding (${s.padding.join(", ")}) crops it to the ` +
       `${height}×${width} output (the hatched cells are cropped)` +
       (s.output_padding.some((v) => v > 0)
         ? `, output_padding (${s.output_padding.join(", ")}) keeps that many more rows and ` +
           "columns at the bottom and right."
-        : ".");
+        : "."),
+    );
   };
 }
 

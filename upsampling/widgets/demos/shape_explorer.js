@@ -5,7 +5,7 @@
 // with ops.js; an invalid combination shows the package's own message.
 
 import { conv_transpose_output_size, conv_transpose2d } from "../ops.js";
-import { liveDemo, makeRows, pyCall, pyKwargs } from "../live_ui.js";
+import { liveDemo, makeRows, pyCall, pyKwargs, setText } from "../live_ui.js";
 
 const LIMITS = { input_size: 16, kernel_size: 7, stride: 4, output_padding: 3, dilation: 4 };
 
@@ -34,10 +34,11 @@ function setup(demo) {
     palette: "mark",
     className: "live-compact",
     parent: full,
-    picture: true,
   });
-  const overlap = demo.table("overlap", { palette: "count", className: "live-compact", parent: full });
-  const output = demo.table("output", { palette: "count", className: "live-compact" });
+  // One row each, kept as tables (cells as wide as the copies' columns, so they line up).
+  const row = { palette: "count", className: "live-compact", picture: false };
+  const overlap = demo.table("overlap", { ...row, parent: full });
+  const output = demo.table("output", row);
   const legend = demo.note();
 
   return (s) => {
@@ -47,9 +48,11 @@ function setup(demo) {
       output_padding: s.output_padding,
       dilation: s.dilation,
     });
-    formula.textContent =
+    setText(
+      formula,
       `output size = (${s.input_size} − 1)·${s.stride} − 2·${s.padding} + ` +
-      `${s.dilation}·(${s.kernel_size} − 1) + ${s.output_padding} + 1 = ${size}`;
+      `${s.dilation}·(${s.kernel_size} − 1) + ${s.output_padding} + 1 = ${size}`,
+    );
     const length = fullLength(s);
     // Row i: the tap t of input i's kernel copy at each cell it covers (i·stride + t·dilation).
     const taps = makeRows(s.input_size, length, () => null);
@@ -75,9 +78,11 @@ function setup(demo) {
       dilation: [1, s.dilation],
     });
     output.show(y);
-    legend.textContent =
+    setText(
+      legend,
       `${length} cells in the full result (output_padding included); padding crops ` +
-      `${s.padding} at each end (hatched); the output keeps ${size}.`;
+      `${s.padding} at each end (hatched); the output keeps ${size}.`,
+    );
   };
 }
 

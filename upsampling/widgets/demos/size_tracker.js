@@ -2,7 +2,7 @@
 // and any settings per level, and every fix where a skip connection does not line up
 // (upsampling.widgets.live_demos_ch124.SizeTrackerDemo). The plan is size_plan.js, a
 // mirror of upsampling.plots.sizes.size_plan tested against it.
-import { liveDemo, ops, pyCall, pyKwargs, pyValue } from "../live_ui.js";
+import { liveDemo, ops, pyCall, pyKwargs, pyValue, setText } from "../live_ui.js";
 import { levelRows } from "./level_rows.js";
 import { FIXES, size_plan } from "./size_plan.js";
 
@@ -153,7 +153,7 @@ export default liveDemo({
       picture.replaceChildren();
       sizes.replaceChildren(el("caption", {}, "sizes"));
       fixes.replaceChildren(el("caption", {}, "fixes"));
-      summary.textContent = "";
+      setText(summary, "");
     };
 
     return (s) => {
@@ -213,12 +213,14 @@ export default liveDemo({
       fixes.hidden = broken.length === 0;
 
       const out = plan.output;
-      summary.textContent =
+      setText(
+        summary,
         broken.length === 0
           ? `Every skip connection lines up: ${s.input_size} comes back as ${out}.`
           : `${broken.length} of ${s.depth} skip connection(s) do not line up (level ` +
             `${broken.map((d) => d.level).join(", ")}); with ${FIX_LABELS[s.fix]} the decoder ends at ` +
-            `${out}${out === s.input_size ? ", the input's size" : `, not the input's ${s.input_size}`}.`;
+            `${out}${out === s.input_size ? ", the input's size" : `, not the input's ${s.input_size}`}.`,
+      );
     };
   },
   // Settings from a URL: every level's value in the range its control offers.

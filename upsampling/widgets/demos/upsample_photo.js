@@ -3,7 +3,7 @@
 // widget state (upsampling.widgets.live_demos_ch124.UpsamplePhotoDemo). The interpolation
 // is ops.js's interpolate (the package's, tested against it); bed of nails and the
 // choice of method are upsample.js, a mirror of upsampling.plots.unpooling.upsample.
-import { liveDemo, ops, pyCall, pyKwargs, pyValue } from "../live_ui.js";
+import { liveDemo, ops, pyCall, pyKwargs, pyValue, setText } from "../live_ui.js";
 import { WINDOW, region, zoomable } from "./photo_zoom.js";
 import { METHODS, methodOf, upsample } from "./upsample.js";
 
@@ -95,7 +95,7 @@ export default liveDemo({
         paint(inputCanvas, image, inBox);
       }
       inputTable.show(region(image, inBox), { scale: 1 });
-      inputCaption.textContent = `input ${image.shape[0]}×${image.shape[1]}; zoomed: rows ${r0}–${r0 + WINDOW - 1}, columns ${c0}–${c0 + WINDOW - 1}`;
+      setText(inputCaption, `input ${image.shape[0]}×${image.shape[1]}; zoomed: rows ${r0}–${r0 + WINDOW - 1}, columns ${c0}–${c0 + WINDOW - 1}`);
       let out;
       try {
         if (s.mode !== "bilinear" && s.mode !== "bed of nails" && s.align_corners) {
@@ -109,8 +109,8 @@ export default liveDemo({
         out = upsample(image, methodOf(s.mode, s.align_corners), s.scale_factor);
       } catch (error) {
         outputCanvas.getContext("2d").clearRect(0, 0, outputCanvas.width, outputCanvas.height);
-        outputCaption.textContent = "output";
-        note.textContent = "";
+        setText(outputCaption, "output");
+        setText(note, "");
         throw error;
       }
       const [oh, ow] = out.shape;
@@ -119,10 +119,12 @@ export default liveDemo({
       const outBox = [at(r0, oh), at(c0, ow), at(r0 + WINDOW, oh), at(c0 + WINDOW, ow)];
       paint(outputCanvas, out, outBox);
       outputTable.show(region(out, outBox), { scale: 1 });
-      outputCaption.textContent = `output ${oh}×${ow}; zoomed: rows ${outBox[0]}–${outBox[2] - 1}, columns ${outBox[1]}–${outBox[3] - 1}`;
-      note.textContent =
+      setText(outputCaption, `output ${oh}×${ow}; zoomed: rows ${outBox[0]}–${outBox[2] - 1}, columns ${outBox[1]}–${outBox[3] - 1}`);
+      setText(
+        note,
         `${image.shape[0]} × ${pyValue(s.scale_factor)} = ${image.shape[0] * s.scale_factor}: the output has ` +
-        `floor of that, ${oh} pixels a side; each output pixel is 1/${pyValue(s.scale_factor)} of an input pixel.`;
+        `floor of that, ${oh} pixels a side; each output pixel is 1/${pyValue(s.scale_factor)} of an input pixel.`,
+      );
     };
   },
   // Every method at a whole and a fractional factor, so that none runs cold on its first use.
