@@ -246,6 +246,31 @@ export function setAttr(el, name, value) {
   if (el.getAttribute(name) !== value) el.setAttribute(name, value);
 }
 
+/**
+ * Gives `parent` the children `nodes` (as replaceChildren would), keeping every node
+ * already there that is the same kind of node in the same place: its attributes and text
+ * are brought up to date and its children morphed in turn. A demo can then build its
+ * view afresh on every change (simple code), while the browser lays out and paints only
+ * what changed: a text node or an attribute kept costs nothing, a new one is laid out and
+ * shaped from scratch. (Listeners are not copied: views built this way have none.)
+ */
+export function morph(parent, ...nodes) {
+  const old = parent.childNodes;
+  nodes.forEach((node, i) => {
+    const kept = old[i];
+    if (kept === undefined) parent.append(node);
+    else if (kept.nodeName !== node.nodeName) kept.replaceWith(node);
+    else if (kept.nodeType === 3 /* text */) {
+      if (kept.data !== node.data) kept.data = node.data;
+    } else {
+      for (const { name } of [...kept.attributes]) if (!node.hasAttribute(name)) kept.removeAttribute(name);
+      for (const { name, value } of node.attributes) setAttr(kept, name, value);
+      morph(kept, ...node.childNodes);
+    }
+  });
+  while (old.length > nodes.length) parent.lastChild.remove();
+}
+
 const evaluate = (value, settings) => (typeof value === "function" ? value(settings) : value);
 
 // --- Tables -------------------------------------------------------------------------------

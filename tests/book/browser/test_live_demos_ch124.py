@@ -140,6 +140,44 @@ def test_size_tracker_equals_the_package_for_sampled_settings(tracker):
     assert checked >= 5
 
 
+# The tracker's views (the drawing and the two tables), as HTML: they are rebuilt on every
+# change and morphed into what is shown (live_ui.js morph), keeping the nodes that match.
+TRACKER_VIEWS = """root => [...root.querySelectorAll('.ch124-picture, table[data-array]')]
+  .map(n => n.outerHTML)"""
+
+
+def test_size_tracker_views_changed_in_place_equal_views_drawn_afresh(tracker, open_page):
+    """After changes of depth, sizes and fix (levels, rows and fixes added and taken
+    away), what the demo shows is exactly what a new page with the same settings shows."""
+    page, demo = tracker
+    rng = np.random.default_rng(5)
+    for depth in (6, 2, 5, 1, 4):
+        k = [int(v) for v in rng.integers(1, 8, depth)]
+        s = [int(v) for v in rng.integers(1, 5, depth)]
+        p = [int(v) for v in rng.integers(0, 4, depth)]
+        n, fix = int(rng.integers(1, 1025)), str(rng.choice(FIXES))
+        hash_before = page.evaluate("location.hash")
+        _set_tracker(demo, n, depth, k, s, p, fix)
+        page.wait_for_function("h => location.hash !== h", arg=hash_before)
+        fresh, fresh_log = open_page("01_why_upsample.html" + page.evaluate("location.hash"))
+        wait_for_demos(fresh)
+        again = fresh.locator('[data-demo="size-tracker"]')
+        assert (
+            again.locator("p.live-message").inner_text()
+            == demo.locator("p.live-message").inner_text()
+        )
+        assert again.evaluate(TRACKER_VIEWS) == demo.evaluate(TRACKER_VIEWS), (
+            n,
+            depth,
+            k,
+            s,
+            p,
+            fix,
+        )
+        assert fresh_log.problems() == []
+        fresh.context.close()
+
+
 def test_size_tracker_shows_the_packages_refusal(tracker):
     _, demo = tracker
     _set_tracker(demo, 5, 3, [3] * 3, [2] * 3, [0] * 3, "output_padding")

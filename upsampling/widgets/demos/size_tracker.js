@@ -2,7 +2,7 @@
 // and any settings per level, and every fix where a skip connection does not line up
 // (upsampling.widgets.live_demos_ch124.SizeTrackerDemo). The plan is size_plan.js, a
 // mirror of upsampling.plots.sizes.size_plan tested against it.
-import { liveDemo, ops, pyCall, pyKwargs, pyValue, setText } from "../live_ui.js";
+import { liveDemo, morph, ops, pyCall, pyKwargs, pyValue, setText } from "../live_ui.js";
 import { levelRows } from "./level_rows.js";
 import { FIXES, size_plan } from "./size_plan.js";
 
@@ -165,7 +165,8 @@ export default liveDemo({
         if (error instanceof ops.PackageError) clear();
         throw error;
       }
-      picture.replaceChildren(drawPlan(plan, s.fix));
+      // Built afresh, morphed into what is shown: only what changed is laid out again.
+      morph(picture, drawPlan(plan, s.fix));
 
       // sizes: one row per level, the encoder's map and what the decoder makes of it.
       const head = el("tr");
@@ -186,8 +187,9 @@ export default liveDemo({
         });
         body.append(tr);
       });
-      sizes.replaceChildren(el("caption", {}, "sizes"), el("thead", {}, ), body);
-      sizes.tHead.append(head);
+      const thead = el("thead");
+      thead.append(head);
+      morph(sizes, el("caption", {}, "sizes"), thead, body);
 
       // fixes: every way to line up each skip that does not.
       const broken = plan.decoder.filter((d) => d.raw !== d.skip);
@@ -205,12 +207,10 @@ export default liveDemo({
         }
         fixBody.append(tr);
       }
-      fixes.replaceChildren(el("caption", {}, "fixes"));
-      if (broken.length) {
-        fixes.append(el("thead"), fixBody);
-        fixes.tHead.append(fixHead);
-      }
-      fixes.hidden = broken.length === 0;
+      const fixThead = el("thead");
+      fixThead.append(fixHead);
+      morph(fixes, el("caption", {}, "fixes"), ...(broken.length ? [fixThead, fixBody] : []));
+      if (fixes.hidden !== (broken.length === 0)) fixes.hidden = broken.length === 0;
 
       const out = plan.output;
       setText(
