@@ -759,7 +759,7 @@ class EditableGrid {
       if (cell) this.navigate(event, cell.r, cell.c);
     });
     this.inputs = [];
-    this.cells = []; // per cell: {td, cls}, the class last written
+    this.cells = []; // per cell: {td, cls, value, text}, the class and value last shown
     this.shape = [0, 0];
   }
 
@@ -773,10 +773,17 @@ class EditableGrid {
     for (let r = 0; r < height; r++) {
       for (let c = 0; c < width; c++) {
         const input = this.inputs[r][c];
+        const cell = this.cells[r][c];
         const v = rows[r][c];
-        if (input !== source) {
-          const shown = input.value.trim() === "" ? NaN : Number(input.value);
-          if (shown !== v) input.value = formatNumber(v);
+        // An input is rewritten only when its value changed or the reader left other text
+        // in it (a value written to 4 digits, 0.1875 as 0.1875 but 1/3 as 0.3333, reads
+        // back as another number: comparing the text would rewrite it on every change).
+        if (input !== source && (cell.value !== v || input.value !== cell.text)) {
+          const text = input.value;
+          const shown = text.trim() === "" ? NaN : Number(text);
+          cell.text = shown === v ? text : formatNumber(v); // "1.50" typed for 1.5 stays
+          cell.value = v;
+          if (text !== cell.text) input.value = cell.text;
           if (input.hasAttribute("aria-invalid")) input.removeAttribute("aria-invalid");
         }
         this.colours[r][c] = this.palette(v, scale);
@@ -862,7 +869,7 @@ class EditableGrid {
       const td = h("td", {}, input);
       fragment.append(td);
       row.push(input);
-      cells.push({ td, cls: "" });
+      cells.push({ td, cls: "", value: undefined, text: "" }); // text: last shown in the input
     }
     return fragment;
   }
