@@ -32,9 +32,12 @@
 //                                                  array of more than PICTURE_FROM cells
 //                                                  is drawn on a canvas and its table kept
 //                                                  out of sight (picture: false, never)
-//   demo.panel(heading, {row, alignEnd})           a box for views, in the views area
+//   demo.panel(heading, {row, alignEnd, scroll})   a box for views, in the views area
 //                                                  (a column; side by side with row;
-//                                                  bottoms aligned with alignEnd)
+//                                                  bottoms aligned with alignEnd; rows
+//                                                  that scroll sideways together with
+//                                                  scroll; any other wide view scrolls
+//                                                  by itself)
 //   demo.note()                                    a paragraph for text the redraw writes
 // `min`, `max` and `count` may be functions of the settings (ranges that depend on other
 // settings); `get(settings)` / `set(value, settings) -> patch` bind a control to
@@ -717,7 +720,10 @@ class NumberTable {
       this.resize(0, 0);
       this.picture?.show(null, 0);
     }
-    this.shelf?.classList.remove("live-offscreen");
+    // A table drawn on the canvas stays out of sight, empty, its label naming the empty
+    // place: brought back into the page, a shelf the browser skipped is styled and laid
+    // out in full once more, and again when it leaves (2 ms a change in the scatter-add).
+    if (this.shelf?.classList.contains("live-offscreen")) this.picture.label.hidden = false;
     this.widthFor = 0;
     this.el.style.setProperty("--live-cols", "0");
   }
@@ -1309,9 +1315,10 @@ class Demo {
     return table;
   }
 
-  panel(heading, { parent, row = false, alignEnd = false } = {}) {
+  panel(heading, { parent, row = false, alignEnd = false, scroll = false } = {}) {
     const box = h("div", { class: row ? "live-panel live-row" : "live-panel" });
     if (alignEnd) box.classList.add("live-align-end"); // tables of as many rows line up
+    if (scroll) box.classList.add("live-scroll"); // its rows scroll sideways together
     if (heading) box.append(h("div", { class: "live-panel-heading", text: heading }));
     (parent ?? this.viewsEl).append(box);
     return box;

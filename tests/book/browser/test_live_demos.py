@@ -692,3 +692,70 @@ def test_a_demo_keeps_its_tallest_height_until_reset(open_page):
     page.wait_for_timeout(100)
     assert _height(scatter) == pytest.approx(opening, abs=0.5)
     assert log.problems() == []
+
+
+# Elements of the demo past its right edge that no scroller inside the demo holds: a
+# scroller (overflow-x auto) that itself ends within the demo takes them in.
+STICKING_OUT = """demo => {
+  const right = demo.getBoundingClientRect().right + 0.5;
+  const held = (el) => {
+    for (let p = el.parentElement; p && p !== demo; p = p.parentElement) {
+      const scrolls = ["auto", "scroll"].includes(getComputedStyle(p).overflowX);
+      if (scrolls && p.getBoundingClientRect().right <= right) return true;
+    }
+    return false;
+  };
+  return [...demo.querySelectorAll("*")]
+    .filter((el) => !el.closest(".live-shelf.live-offscreen"))
+    .filter((el) => el.getBoundingClientRect().right > right && !held(el))
+    .map((el) => `${el.tagName} ${el.className}`);
+}"""
+
+
+def _scroller(locator):
+    """The nearest element around ``locator`` that scrolls sideways."""
+    return locator.evaluate_handle(
+        """el => { for (let p = el.parentElement; p; p = p.parentElement)
+             if (["auto", "scroll"].includes(getComputedStyle(p).overflowX)) return p; }"""
+    )
+
+
+def _left(locator) -> float:
+    return locator.evaluate("el => el.getBoundingClientRect().left")
+
+
+def test_a_wide_view_scrolls_sideways_by_itself(open_page):
+    """At the widest settings, an array wider than the demo scrolls inside the demo, never
+    the page; scrolling it leaves the demo's other views where they are (the grids being
+    edited stay in sight), and the shape explorer's copies and overlap row, which share
+    columns, scroll together."""
+    page, log = open_page(CH3)
+    wait_for_demos(page)
+    demos = {d.get_attribute("data-demo"): d for d in live_demos(page)}
+    scatter, explorer = demos["scatter-add"], demos["shape-explorer"]
+    for name, pair in [("input_size", (8, 8)), ("kernel_size", (5, 5)), ("stride", (4, 4))]:
+        set_pair(scatter, name, pair)
+    set_pair(scatter, "dilation", (3, 3))
+    for name, value in [("input_size", 16), ("kernel_size", 7), ("stride", 4), ("dilation", 4)]:
+        set_value(explorer, name, value)
+    assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+    for demo in (scatter, explorer, demos["conv-matrix"]):
+        assert demo.evaluate(STICKING_OUT) == [], demo.get_attribute("data-demo")
+
+    full = scatter.locator('.live-array:has(table[data-array="full result"]) canvas')
+    scroller = _scroller(full)
+    assert scroller.evaluate("el => el.scrollWidth > el.clientWidth + 100")
+    grid = scatter.locator('table[data-array="input"]')
+    before = (_left(grid), _left(full))
+    scroller.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    assert _left(full) < before[1] - 100  # the array moved...
+    assert _left(grid) == before[0]  # ...and the grid being edited did not
+
+    copies = explorer.locator('.live-array:has(table[data-array="copies"]) canvas')
+    overlap = explorer.locator('table[data-array="overlap"]')
+    row = _scroller(overlap)
+    assert row.evaluate("(el, other) => el === other", _scroller(copies))
+    aligned = _left(copies) - _left(overlap)
+    row.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    assert _left(copies) - _left(overlap) == pytest.approx(aligned, abs=0.5)
+    assert log.problems() == []

@@ -29,7 +29,7 @@ function setup(demo) {
 
   const formula = demo.note();
   // The copies and their overlap share columns (one per cell of the full result).
-  const full = demo.panel("the full result, before padding crops it");
+  const full = demo.panel("the full result, before padding crops it", { scroll: true });
   const copies = demo.table("copies", {
     palette: "mark",
     className: "live-compact",
@@ -38,7 +38,7 @@ function setup(demo) {
   // One row each, kept as tables (cells as wide as the copies' columns, so they line up).
   const row = { palette: "count", className: "live-compact", picture: false };
   const overlap = demo.table("overlap", { ...row, parent: full });
-  const output = demo.table("output", row);
+  const output = demo.table("output", { ...row, parent: demo.panel("", { scroll: true }) });
   const legend = demo.note();
 
   return (s) => {
