@@ -114,9 +114,10 @@ class Sandbox:
             zygotes, self._zygotes = list(self._zygotes.values()), {}
         for zygote in zygotes:
             zygote.destroy()
-        if self._fallback_site is not None:
-            self._remove_site()  # a weakref.finalize: removes the folder once
-            self._fallback_site = None
+        with self._zygotes_lock:
+            if self._fallback_site is not None:
+                self._remove_site()  # a weakref.finalize: removes the folder once
+                self._fallback_site = None
 
     # --- bubblewrap: a child forked by the slot's zygote ------------------------------
 
@@ -200,12 +201,15 @@ class Sandbox:
         return ChildProcess(proc, c2p_r, p2c_w, self.limits, workdir=workdir)
 
     def _site(self) -> Path:
-        """A folder with links to the allowed packages only (the child's ``sys.path``)."""
-        if self._fallback_site is None:
-            site = Path(tempfile.mkdtemp(prefix="autograder-site-"))
-            for host, name in self.packages:
-                (site / name).symlink_to(host)
-            # removed by close(), or at exit when a cluster worker's sandbox is never closed
-            self._remove_site = weakref.finalize(self, shutil.rmtree, site, True)
-            self._fallback_site = site
-        return self._fallback_site
+        """A folder with links to the allowed packages only (the child's ``sys.path``),
+        made once (under the lock: the grader's threads start children at once)."""
+        with self._zygotes_lock:
+            if self._fallback_site is None:
+                site = Path(tempfile.mkdtemp(prefix="autograder-site-"))
+                for host, name in self.packages:
+                    (site / name).symlink_to(host)
+                # removed by close(), or at exit when a cluster worker's sandbox is never
+                # closed
+                self._remove_site = weakref.finalize(self, shutil.rmtree, site, True)
+                self._fallback_site = site
+            return self._fallback_site

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import csv
 import os
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder.run import GradingOptions, grade_assignment
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, Sandbox
 from autograder.sandbox.processes import processes_of_uid
 from tests.autograder.fixtures.course import (
     FIXTURE,
@@ -212,6 +214,30 @@ def test_weak_isolation_still_grades_and_warns(course, tmp_path, monkeypatch):
     assert scores == {"student00": 3.0, "student07": 1.0}
     assert result["sandbox"] == "none"
     assert list(scratch.iterdir()) == []  # no package folder or run folder left behind
+
+
+def test_weak_isolation_makes_one_package_folder_for_threads_starting_at_once(
+    tmp_path, monkeypatch
+):
+    """The grader's threads start their first children at the same moment: they share one
+    package folder, and close() leaves none behind."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the weak-isolation warning
+        sandbox = Sandbox("none")
+    threads = 8
+    start = threading.Barrier(threads)
+
+    def site(_):
+        start.wait()
+        return sandbox._site()
+
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        sites = set(pool.map(site, range(threads)))
+    assert len(sites) == 1
+    assert list(tmp_path.iterdir()) == list(sites)
+    sandbox.close()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_zombies_are_not_counted_as_live_processes():
