@@ -645,8 +645,8 @@ export function conv_transpose2d(input, weight, opts) {
  *   (half-open ranges [start, stop); taps lie `dilation` apart within them, so with
  *   dilation 1 the block is rows[0]..rows[1]-1 by cols[0]..cols[1]-1; c_out is the
  *   output channels of c_in's group). `partial` is a tensor of `full`'s shape: the
- *   uncropped sum after this step and every earlier one (bias not included). A demo
- *   showing step t reads steps[t].partial; no step needs recomputing.
+ *   uncropped sum after this step and every earlier one (bias not included), made when
+ *   it is first read. A demo showing step t reads steps[t].partial.
  * - `full`: the uncropped sum of all copies, shape (N, C_out, FH, FW) (no batch axis if
  *   the input had none), FH = (H_in - 1) stride + dilation (kH - 1) + 1 + output_padding;
  *   equal to the last step's `partial`. No bias.
@@ -666,6 +666,26 @@ export function conv_transpose2d_steps(input, weight, opts) {
   const fh = (h - 1) * sh + dh * (kh - 1) + 1 + s.outputPadding[0];
   const fw = (wd - 1) * sw + dw * (kw - 1) + 1 + s.outputPadding[1];
   const fullShape = s.unbatched ? [cOut, fh, fw] : [n, cOut, fh, fw];
+  // Adds input[b0, c, i, j]'s copy of the kernel to `target` (a full result's data).
+  const addCopy = (target, { n: b0, c_in: c, i, j, value }) => {
+    const group = Math.floor(c / cInG);
+    for (let co = 0; co < cOutG; co++) {
+      const yBase = (b0 * cOut + group * cOutG + co) * fh * fw;
+      const wBase = (c * cOutG + co) * kh * kw;
+      for (let a = 0; a < kh; a++) {
+        const row = yBase + (i * sh + a * dh) * fw + j * sw;
+        for (let bb = 0; bb < kw; bb++) target[row + bb * dw] += value * w.data[wBase + a * kw + bb];
+      }
+    }
+  };
+  // A step's partial sum is made when it is first read (the same additions in the same
+  // order as `full`'s): a demo reads one step's, and 64 copies of a 44×44 result on every
+  // change are 1.3 MB for the garbage collector.
+  const partialAt = (t) => {
+    const data = new Float64Array(n * cOut * fh * fw);
+    for (let k = 0; k <= t; k++) addCopy(data, steps[k]);
+    return { shape: [...fullShape], data };
+  };
   const acc = new Float64Array(n * cOut * fh * fw);
   const steps = [];
   for (let b0 = 0; b0 < n; b0++) {
@@ -673,26 +693,21 @@ export function conv_transpose2d_steps(input, weight, opts) {
       const group = Math.floor(c / cInG);
       for (let i = 0; i < h; i++) {
         for (let j = 0; j < wd; j++) {
-          const value = x.data[((b0 * cIn + c) * h + i) * wd + j];
-          for (let co = 0; co < cOutG; co++) {
-            const yBase = (b0 * cOut + group * cOutG + co) * fh * fw;
-            const wBase = (c * cOutG + co) * kh * kw;
-            for (let a = 0; a < kh; a++) {
-              const row = yBase + (i * sh + a * dh) * fw + j * sw;
-              for (let bb = 0; bb < kw; bb++) acc[row + bb * dw] += value * w.data[wBase + a * kw + bb];
-            }
-          }
-          steps.push({
+          const t = steps.length;
+          const step = {
             n: b0,
             c_in: c,
             i,
             j,
-            value,
+            value: x.data[((b0 * cIn + c) * h + i) * wd + j],
             rows: [i * sh, i * sh + dh * (kh - 1) + 1],
             cols: [j * sw, j * sw + dw * (kw - 1) + 1],
             c_out: [group * cOutG, (group + 1) * cOutG],
-            partial: { shape: [...fullShape], data: acc.slice() },
-          });
+          };
+          let partial = null;
+          Object.defineProperty(step, "partial", { enumerable: true, get: () => (partial ??= partialAt(t)) });
+          addCopy(acc, step);
+          steps.push(step);
         }
       }
     }
