@@ -312,22 +312,26 @@ const MARK_INK = "#d81b60";
 // composes just the cells that changed) and put on its canvas in one call. Copying tiles
 // onto the canvas one by one (drawImage) cost the browser ~4.5 µs a cell when it came to
 // paint them: 9 ms for a picture of 44×44 cells, against 1.5 ms composed and put at once.
-const TILES = { look: "", pixels: new Map() };
-const TILE_LIMIT = 8000; // tiles kept (~2 KB each at ratio 1); beyond, the cache starts again
+// Tiles are kept in a few large pages of pixels (one allocation for ~2,000 tiles: a buffer
+// per tile made the garbage collector's work grow with every new number shown).
+const PAGE_PIXELS = 1 << 20;
+const PAGES = 6; // beyond this many pages (4 MB each), the tiles start again
+const TILES = { look: "", where: new Map(), pages: [], free: PAGE_PIXELS };
 let scratch = null; // the canvas new tiles are drawn on
 
-/** The tiles drawn with this ratio, ink and font: emptied if they changed, or if there are
- *  too many (only between redraws: a redraw's tiles stay until it ends). */
+/** The tiles drawn with this ratio, ink and font: none if they changed, or if they fill
+ *  too many pages (only between redraws: a redraw's tiles stay until it ends). */
 function tilesFor(look) {
-  if (TILES.look !== look || TILES.pixels.size > TILE_LIMIT) {
-    Object.assign(TILES, { look, pixels: new Map() });
+  if (TILES.look !== look || TILES.pages.length > PAGES) {
+    Object.assign(TILES, { look, where: new Map(), pages: [], free: PAGE_PIXELS });
   }
   return TILES;
 }
 
 const tileKey = (cw, text, colour, mark) => `${cw}|${text}|${colour}|${mark}`;
 
-/** Draws the tiles `wanted` ([key, text, colour, mark] each) and keeps their pixels. */
+/** Draws the tiles `wanted` ([key, text, colour, mark] each) and keeps their pixels:
+ *  tiles.where maps a tile's key to [page, offset] (rows of cw pixels from there). */
 function drawTiles(tiles, size, wanted) {
   const { cw, ch, ratio, font } = size;
   const across = Math.max(1, Math.min(wanted.length, Math.floor(4096 / cw)));
@@ -343,11 +347,25 @@ function drawTiles(tiles, size, wanted) {
   const width = scratch.width;
   const all = new Uint32Array(g.getImageData(0, 0, width, scratch.height).data.buffer);
   wanted.forEach(([key], k) => {
+    if (tiles.free + cw * ch > PAGE_PIXELS) {
+      tiles.pages.push(new Uint32Array(PAGE_PIXELS));
+      tiles.free = 0;
+    }
+    const page = tiles.pages[tiles.pages.length - 1];
     const [x, y] = at(k);
-    const tile = new Uint32Array(cw * ch);
-    for (let r = 0; r < ch; r++) tile.set(all.subarray((y + r) * width + x, (y + r) * width + x + cw), r * cw);
-    tiles.pixels.set(key, tile);
+    copyRows(all, y * width + x, width, page, tiles.free, cw, cw, ch);
+    tiles.where.set(key, [page, tiles.free]);
+    tiles.free += cw * ch;
   });
+}
+
+/** Copies a block of w × h pixels (rows `fromStride` and `toStride` apart). */
+function copyRows(from, start, fromStride, to, at, toStride, w, h) {
+  for (let y = 0; y < h; y++) {
+    const f = start + y * fromStride;
+    const t = at + y * toStride;
+    for (let x = 0; x < w; x++) to[t + x] = from[f + x];
+  }
 }
 
 /** Draws a cell at (x, y) of a canvas: colour, number, top and left grid lines, outline. */
@@ -506,7 +524,7 @@ class CanvasPicture {
         colours[i] = colour;
         marks[i] = mark;
         const key = tileKey(cw, label, colour, mark);
-        if (!tiles.pixels.has(key)) wanted.set(key, [key, label, colour, mark]);
+        if (!tiles.where.has(key)) wanted.set(key, [key, label, colour, mark]);
         changed.push(i, key);
         [r0, c0, r1, c1] = [Math.min(r0, r), Math.min(c0, c), Math.max(r1, r + 1), Math.max(c1, c + 1)];
       }
@@ -515,9 +533,9 @@ class CanvasPicture {
     const width = frame.cols * cw;
     for (let k = 0; k < changed.length; k += 2) {
       const i = changed[k];
-      const tile = tiles.pixels.get(changed[k + 1]);
-      const start = Math.floor(i / frame.cols) * ch * width + (i % frame.cols) * cw;
-      for (let y = 0; y < ch; y++) frame.pixels.set(tile.subarray(y * cw, y * cw + cw), start + y * width);
+      const [page, offset] = tiles.where.get(changed[k + 1]);
+      const at = Math.floor(i / frame.cols) * ch * width + (i % frame.cols) * cw;
+      copyRows(page, offset, cw, frame.pixels, at, width, cw, ch);
     }
     frame.shape = [rows, cols];
     return [r0, c0, r1, c1];
