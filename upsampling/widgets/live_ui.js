@@ -450,11 +450,11 @@ class CanvasPicture {
     if (hideCaption) this.label.classList.add("live-visually-hidden");
     // The canvas keeps the size of the largest picture it drew (resized, a canvas costs
     // the browser a new bitmap, ~3 ms at 44×44 cells, and as much to hand it to the
-    // compositor); a frame around it shows the cells of the picture shown.
+    // compositor); a box around it crops it to the cells of the picture shown.
     this.canvas = h("canvas", { class: "live-picture", "aria-hidden": "true" });
     this.canvas.hidden = true;
-    this.frame = h("div", { class: "live-picture-frame" }, this.canvas);
-    this.frame.hidden = true;
+    this.crop = h("div", { class: "live-picture-crop" }, this.canvas);
+    this.crop.hidden = true;
     // Two frames (see newFrame), the one on the canvas first: a control moved back to its
     // previous value finds the picture of that value in the other one (only the cells
     // changed since are composed); a picture of another shape starts from the cells it
@@ -470,7 +470,7 @@ class CanvasPicture {
   /** Draws `cells` (NumberTable's: {label, colour, mark}, `chars` the longest label's
    *  length) or, with null, hides the picture. */
   show(cells, chars) {
-    this.label.hidden = this.canvas.hidden = this.frame.hidden = !cells;
+    this.label.hidden = this.canvas.hidden = this.crop.hidden = !cells;
     if (!cells) return;
     const ratio = window.devicePixelRatio || 1;
     // Cell sizes in device pixels, so that every tile is whole pixels.
@@ -553,9 +553,9 @@ class CanvasPicture {
       canvas.height = height;
       setAttr(canvas, "style", `width: ${width / ratio}px; height: ${height / ratio}px`);
     }
-    // The frame shows the picture's cells (its bottom and right borders are the grid
-    // lines the cells' own do not draw).
-    setAttr(this.frame, "style", `width: ${(cols * cw) / ratio}px; height: ${(rows * ch) / ratio}px`);
+    // The crop shows the picture's cells (its bottom and right borders are the grid lines
+    // the cells' own do not draw).
+    setAttr(this.crop, "style", `width: ${(cols * cw) / ratio}px; height: ${(rows * ch) / ratio}px`);
     if (resized || this.onCanvas !== frame) [r0, c0, r1, c1] = [0, 0, rows, cols];
     this.onCanvas = frame;
     if (r1 > r0 && c1 > c0) {
@@ -565,7 +565,7 @@ class CanvasPicture {
 
   /** Hides the picture, which keeps what it drew. */
   hide() {
-    this.label.hidden = this.canvas.hidden = this.frame.hidden = true;
+    this.label.hidden = this.canvas.hidden = this.crop.hidden = true;
   }
 }
 
@@ -610,7 +610,7 @@ class NumberTable {
     if (picture) {
       this.picture = new CanvasPicture(caption, hideCaption);
       this.shelf = h("div", { class: "live-shelf" }, this.el);
-      this.box = h("div", { class: "live-array" }, this.picture.label, this.picture.frame, this.shelf);
+      this.box = h("div", { class: "live-array" }, this.picture.label, this.picture.crop, this.shelf);
     }
   }
 

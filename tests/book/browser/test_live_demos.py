@@ -372,7 +372,7 @@ def test_scatter_add_editing_a_cell_changes_the_output_as_the_package_says(chapt
 
 # The pictures of the scatter-add's sums (the full result, the overlap counts, the output),
 # as PNG data URLs of what the reader sees, null where the array is shown as a table (one
-# canvas per array; it may be larger than the picture, which its frame crops).
+# canvas per array; it may be larger than the picture, which a box around it crops).
 PICTURES = """root => ['full result', 'overlap', 'output'].map(name => {
   const box = root.querySelector(`table[data-array="${name}"]`).closest('.live-array');
   const canvases = box.querySelectorAll('canvas');
@@ -380,10 +380,10 @@ PICTURES = """root => ['full result', 'overlap', 'output'].map(name => {
   const canvas = canvases[0];
   if (canvas.hidden || canvas.parentElement.hidden) return null;
   const ratio = canvas.width / canvas.getBoundingClientRect().width;
-  const frame = canvas.parentElement; // its borders are not the canvas's
+  const crop = canvas.parentElement; // its borders are not the canvas's
   const seen = document.createElement('canvas');
-  seen.width = Math.round(frame.clientWidth * ratio);
-  seen.height = Math.round(frame.clientHeight * ratio);
+  seen.width = Math.round(crop.clientWidth * ratio);
+  seen.height = Math.round(crop.clientHeight * ratio);
   seen.getContext('2d').drawImage(canvas, 0, 0);
   return seen.toDataURL();
 })"""
