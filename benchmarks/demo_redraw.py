@@ -30,24 +30,17 @@ import argparse
 import functools
 import http.server
 import re
-import shutil
 import statistics
 import sys
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from tools import chromium
+
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_MS = 16.0
 PAGE_BUDGET = 1.5 * 1024 * 1024
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 # Sets a control to a value and times the redraw: the dispatch, the page's mutation
 # observers (delivered at the next microtask checkpoint, before the frame; the theme's
@@ -226,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     failures = 0
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS
+            executable_path=chromium.executable(), args=chromium.ARGS
         )
         print(f"Page weights ({site}), budget {PAGE_BUDGET / 2**20:.1f} MB for HTML + images:")
         results = []

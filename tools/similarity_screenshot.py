@@ -152,13 +152,14 @@ def make_class(root: Path) -> None:
 
 def screenshot(page_path: Path, out: Path) -> None:
     from playwright.sync_api import sync_playwright
-    from tests.browser.conftest import CHROMIUM_ARGS
 
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    from tools import chromium
+
+    executable = chromium.executable()
     if executable is None:
         sys.exit("Chromium is needed: apt-get install chromium")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=chromium.ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.route(
             "**/*",

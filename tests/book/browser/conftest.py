@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import shutil
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,16 +20,11 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
+from tools import chromium
+
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
+CHROMIUM_ARGS = chromium.ARGS
 
 
 def toc_pages() -> list[str]:
@@ -43,10 +37,9 @@ def toc_pages() -> list[str]:
 
 
 def chromium_path() -> str:
-    for name in ("chromium", "chromium-browser"):
-        path = shutil.which(name)
-        if path:
-            return path
+    path = chromium.executable()
+    if path:
+        return path
     pytest.fail(
         "Chromium is needed for the browser tests and was not found: run `make test` "
         "(tools/setup-system.sh installs it) or `apt-get install chromium`",
@@ -86,9 +79,9 @@ def browser():
 
     executable = chromium_path()
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 @dataclass
