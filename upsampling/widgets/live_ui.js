@@ -452,7 +452,6 @@ class CanvasPicture {
     // the browser a new bitmap, ~3 ms at 44×44 cells, and as much to hand it to the
     // compositor); a box around it crops it to the cells of the picture shown.
     this.canvas = h("canvas", { class: "live-picture", "aria-hidden": "true" });
-    this.canvas.hidden = true;
     this.crop = h("div", { class: "live-picture-crop" }, this.canvas);
     this.crop.hidden = true;
     // Two frames (see newFrame), the one on the canvas first: a control moved back to its
@@ -470,7 +469,7 @@ class CanvasPicture {
   /** Draws `cells` (NumberTable's: {label, colour, mark}, `chars` the longest label's
    *  length) or, with null, hides the picture. */
   show(cells, chars) {
-    this.label.hidden = this.canvas.hidden = this.crop.hidden = !cells;
+    this.label.hidden = this.crop.hidden = !cells;
     if (!cells) return;
     const ratio = window.devicePixelRatio || 1;
     // Cell sizes in device pixels, so that every tile is whole pixels.
@@ -561,11 +560,6 @@ class CanvasPicture {
     if (r1 > r0 && c1 > c0) {
       ctx.putImageData(frame.image, 0, 0, c0 * cw, r0 * ch, (c1 - c0) * cw, (r1 - r0) * ch);
     }
-  }
-
-  /** Hides the picture, which keeps what it drew. */
-  hide() {
-    this.label.hidden = this.canvas.hidden = this.crop.hidden = true;
   }
 }
 
@@ -726,11 +720,10 @@ class NumberTable {
       this.body.replaceWith(empty);
       this.spare = { body: this.body, cells: this.cells, shape: this.shape };
       [this.body, this.cells, this.shape] = [empty, [], [0, 0]];
-      this.picture?.hide();
     } else {
       this.resize(0, 0);
-      this.picture?.show(null, 0);
     }
+    this.picture?.show(null, 0); // hidden; it keeps what it drew
     // A table drawn on the canvas stays out of sight, empty, its label naming the empty
     // place: brought back into the page, a shelf the browser skipped is styled and laid
     // out in full once more, and again when it leaves (2 ms a change in the scatter-add).

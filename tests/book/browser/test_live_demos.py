@@ -378,7 +378,7 @@ PICTURES = """root => ['full result', 'overlap', 'output'].map(name => {
   const canvases = box.querySelectorAll('canvas');
   if (canvases.length !== 1) throw new Error(`${canvases.length} canvases in an array`);
   const canvas = canvases[0];
-  if (canvas.hidden || canvas.parentElement.hidden) return null;
+  if (canvas.parentElement.hidden) return null; // the crop hides the picture
   const ratio = canvas.width / canvas.getBoundingClientRect().width;
   const crop = canvas.parentElement; // its borders are not the canvas's
   const seen = document.createElement('canvas');
