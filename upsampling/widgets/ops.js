@@ -606,15 +606,16 @@ export function conv_transpose2d(input, weight, opts) {
         for (let a = 0; a < kh; a++) {
           for (let bb = 0; bb < kw; bb++) {
             const wv = W[wBase + a * kw + bb];
+            // The columns j whose copy lands inside the output: 0 <= j sw + bb dw - pw < wo.
+            const shift = bb * dw - pw;
+            const j0 = Math.max(0, Math.ceil(-shift / sw));
+            const j1 = Math.min(wd, Math.floor((wo - 1 - shift) / sw) + 1);
             for (let i = 0; i < h; i++) {
               const r = i * sh + a * dh - ph;
               if (r < 0 || r >= ho) continue;
-              const yRow = yBase + r * wo;
+              const yAt = yBase + r * wo + shift;
               const xRow = xBase + i * wd;
-              for (let j = 0; j < wd; j++) {
-                const q = j * sw + bb * dw - pw;
-                if (q >= 0 && q < wo) Y[yRow + q] += X[xRow + j] * wv;
-              }
+              for (let j = j0; j < j1; j++) Y[yAt + j * sw] += X[xRow + j] * wv;
             }
           }
         }

@@ -2,10 +2,12 @@
 control. It prints every chapter's weight and, for every live demo, the median, 95th
 percentile and worst redraw beside its peer (frames in which nothing changed). Whether
 the worst is within 16 ms is for the benchmark's own runs to say, on a quiet machine: here
-only that it measures."""
+only that it measures. Then that the main thread it watches is the page's, and that a
+crowded machine shows as that thread's wait for a CPU."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -46,3 +48,53 @@ def test_the_redraw_benchmark_times_every_live_demo(site):
         "overlap",
     }, run.stdout
     assert all(n >= 3 for n in demos.values()), demos
+    # Each row ends with its main thread's wait for a CPU (see the test below).
+    assert len(re.findall(r"\(waited [\d.]+ms; -?[\d.]+ms\)$", run.stdout, re.M)) == 8, run.stdout
+
+
+# Runs in a process of its own (Playwright's synchronous API will not start inside the
+# event loop the browser tests' session keeps running): a blank page spins for 0.3 s,
+# alone, then with two processes spinning beside it on the machine's cores.
+WATCH = """
+import json, os, subprocess, sys
+from playwright.sync_api import sync_playwright
+from benchmarks.demo_redraw import MainThread
+from tools import chromium
+
+SPIN = "() => { const t = performance.now(); while (performance.now() - t < 300); }"
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=chromium.executable(), args=chromium.ARGS)
+    page = browser.new_page()
+    page.set_content("<p>spin</p>")
+    thread = MainThread(browser, page)
+    out = {}
+    for name, burners in (("alone", 0), ("crowded", os.cpu_count() or 2)):
+        spin = [sys.executable, "-c", "while True: pass"]
+        spinning = [subprocess.Popen(spin) for _ in range(burners)]
+        try:
+            before = thread.read()
+            page.evaluate(SPIN)
+            after = thread.read()
+        finally:
+            for proc in spinning:
+                proc.kill()
+                proc.wait()
+        out[name] = [a - b for a, b in zip(after, before)]
+    browser.close()
+print(json.dumps(out))
+"""
+
+
+def test_the_benchmark_watches_the_pages_main_thread_and_its_wait_for_a_cpu():
+    run = subprocess.run(
+        [sys.executable, "-c", WATCH], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    figures = json.loads(run.stdout.splitlines()[-1])
+    for cpu, waited in figures.values():
+        # The thread found ran the page's 0.3 s loop: it was running or waiting for a CPU
+        # all that time (a thread of the wrong process would show next to nothing).
+        assert 280 <= cpu + waited <= 380, figures
+        assert cpu >= 100, figures
+    # Crowded by as many spinning processes as there are cores, it waits for a CPU.
+    assert figures["crowded"][1] >= 30, figures
