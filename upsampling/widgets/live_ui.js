@@ -1445,8 +1445,15 @@ class Demo {
     }
   }
 
+  /** Calls fn when the reader resets the demo, before the opening settings are drawn (a
+   *  view that keeps what it showed before, as keepTallest does, forgets it then). */
+  onReset(fn) {
+    (this.resetHooks ??= []).push(fn);
+  }
+
   reset() {
     this.stepControl?.stop();
+    for (const fn of this.resetHooks ?? []) fn();
     this.set(structuredClone(this.model.get("initial")), null);
     this.keepTallest();
   }

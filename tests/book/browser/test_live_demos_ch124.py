@@ -606,6 +606,27 @@ def test_overlap_equals_the_package_for_sampled_stacks(overlap):
         _check_overlap(demo, layers)
 
 
+def test_a_layer_taken_out_of_the_stack_stays_in_sight_dimmed_until_reset(overlap):
+    page, demo = overlap
+    layers = demo.locator('input[aria-label="layers"]')
+    heading = demo.locator(".live-panel-heading")
+    assert heading.nth(1).is_hidden() and heading.nth(2).is_hidden()  # opens on one layer
+    _type(layers, 3)
+    _type(layers, 1)
+    # Its kernel and phase sums stay, said to be out of the stack; the numbers are a
+    # one-layer stack's.
+    assert heading.nth(1).is_visible() and heading.nth(2).is_visible()
+    assert heading.nth(2).inner_text() == "layer 3 (not in the stack: layers is 1)"
+    assert _numbers(demo.locator('table[data-array="phase sums 3"]')).size > 0
+    _check_overlap(demo, 1)
+    _type(layers, 2)
+    assert heading.nth(1).inner_text() == "layer 2"
+    _check_overlap(demo, 2)
+    demo.get_by_role("button", name="Reset").click()
+    assert heading.nth(1).is_hidden() and heading.nth(2).is_hidden()
+    assert demo.locator('table[data-array="phase sums 2"] td').count() == 0
+
+
 def test_overlap_redraws_within_a_frame_at_the_largest_settings(overlap):
     page, demo = overlap
     _type(demo.locator('input[aria-label="layers"]'), 3)
