@@ -15,12 +15,12 @@ all its redraws (and the 95th percentile), and the worst control; the budget is 
 frame at 60 Hz). Beside them, the peer measured in the same run: as many frames timed the
 same way around an event that changes nothing, their median and worst (what the machine
 alone adds). On Linux, the renderer's main thread is watched through
-``/proc/<pid>/task/<tid>/schedstat`` around each change: printed last, how long it waited
-for a CPU (runnable, not running) during the slowest change, and the worst change with that
-wait taken out, which tells the page's own work from a crowded machine's (on a 2-core VM
-the main thread shares the cores with the compositor, raster and display threads, the
-browser process and the driver). The wait is read around the whole round trip of the
-change, which includes a little more than the timed part, so the second figure may be a
+``/proc/<pid>/task/<tid>/schedstat`` around each change. Printed last: how long it waited
+for a CPU (runnable, not running) during the slowest change, and the worst of all changes
+once each one's own wait is taken out. They tell the page's work from a crowded machine:
+on a 2-core VM the main thread shares the cores with the compositor, raster and display
+threads, the browser process and the driver. The wait is read around the whole round
+trip of the change, a little more than the timed part, so the second figure may be a
 little low; the budget is judged on the worst as timed.
 
 Page weights: the chapter's HTML (widget state included) and its own images, the

@@ -425,7 +425,12 @@ def test_scatter_add_pictures_drawn_in_part_equal_pictures_drawn_afresh(open_pag
     demo = {d.get_attribute("data-demo"): d for d in live_demos(page)}["scatter-add"]
     for key, pair in (("input_size", (8, 8)), ("kernel_size", (5, 5)), ("stride", (4, 4))):
         set_pair(demo, key, pair)
+    # The URL is written 250 ms after the last change: each wait below is for the URL of
+    # the change just made (stride is the last of these), not one still to come.
+    page.wait_for_function("() => /stride=4,4/.test(location.hash)")
+    hash_before = page.evaluate("location.hash")
     demo.get_by_role("button", name="random", exact=True).click()
+    page.wait_for_function("h => location.hash !== h", arg=hash_before)
     changes = {
         "a row more (output_padding)": lambda: set_value(demo, "output_padding", 1, "height"),
         "the last copies undone (step)": lambda: _step_to(demo, 58),

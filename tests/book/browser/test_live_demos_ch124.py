@@ -151,14 +151,19 @@ def test_size_tracker_views_changed_in_place_equal_views_drawn_afresh(tracker, o
     away), what the demo shows is exactly what a new page with the same settings shows."""
     page, demo = tracker
     rng = np.random.default_rng(5)
+    sizes = [100]
     for depth in (6, 2, 5, 1, 4):
         k = [int(v) for v in rng.integers(1, 8, depth)]
         s = [int(v) for v in rng.integers(1, 5, depth)]
         p = [int(v) for v in rng.integers(0, 4, depth)]
         n, fix = int(rng.integers(1, 1025)), str(rng.choice(FIXES))
-        hash_before = page.evaluate("location.hash")
+        assert n not in sizes  # (the seed's): input_size=n in the URL is this round's
+        sizes.append(n)
         _set_tracker(demo, n, depth, k, s, p, fix)
-        page.wait_for_function("h => location.hash !== h", arg=hash_before)
+        # The demo writes the URL 250 ms after a change; on a busy machine that may fall
+        # between two of _set_tracker's changes. input_size is set last: a URL with this
+        # round's input_size is written after all of them.
+        page.wait_for_function("n => new RegExp(`input_size=${n}(;|$)`).test(location.hash)", arg=n)
         fresh, fresh_log = open_page("01_why_upsample.html" + page.evaluate("location.hash"))
         wait_for_demos(fresh)
         again = fresh.locator('[data-demo="size-tracker"]')
