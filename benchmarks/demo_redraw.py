@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import re
 import statistics
 import sys
@@ -99,22 +100,27 @@ EXTREMES = """field => {
 class MainThread:
     """The renderer main thread of a page, read from Linux's scheduler statistics: its CPU
     time and its wait for a CPU (runnable but not running), both in ms, since it started.
-    The renderer is the one busy while the page spins for 0.2 s (Chromium's main thread
-    of a process has the process's id). Without /proc (not Linux), read() gives None."""
+    The renderer is the one a short trace names as the page's main frame's process (its
+    main thread has the process's id). Without /proc (not Linux), read() gives None."""
 
     def __init__(self, browser, page):
         self.pid = None
         try:
-            cdp = browser.new_browser_cdp_session()
-            info = cdp.send("SystemInfo.getProcessInfo")["processInfo"]
-            cdp.detach()
-            renderers = [p["id"] for p in info if p["type"] == "renderer"]
-            before = {pid: self._stat(pid) for pid in renderers}
-        except Exception:  # no CDP process list, or no schedstat: the figures are left out
+            browser.start_tracing(page=page, categories=["disabled-by-default-devtools.timeline"])
+            page.evaluate("1")
+            trace = json.loads(browser.stop_tracing())
+        except Exception:  # no tracing here: the figures are left out
             return
-        page.evaluate("() => { const t = performance.now(); while (performance.now() - t < 200); }")
-        used = {pid: self._stat(pid)[0] - before[pid][0] for pid in renderers}
-        self.pid = max(used, key=used.get) if used else None
+        events = trace["traceEvents"] if isinstance(trace, dict) else trace
+        frames = [
+            frame
+            for event in events
+            if event.get("name") == "TracingStartedInBrowser"
+            for frame in event.get("args", {}).get("data", {}).get("frames", [])
+        ]
+        pids = {f.get("processId") for f in frames if f.get("isInPrimaryMainFrame")}
+        if len(pids) == 1 and Path(f"/proc/{next(iter(pids))}/task").is_dir():
+            self.pid = pids.pop()
 
     @staticmethod
     def _stat(pid: int) -> tuple[float, float]:

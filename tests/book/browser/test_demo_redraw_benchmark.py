@@ -102,6 +102,7 @@ def test_the_benchmark_watches_the_pages_main_thread_and_its_wait_for_a_cpu():
         # The thread found ran the page's 0.3 s loop: it was running or waiting for a CPU
         # all that time (a thread of the wrong process would show next to nothing).
         assert 280 <= cpu + waited <= 380, figures
-        assert cpu >= 100, figures
+        # Three on one CPU: the page's thread gets about a third of it, 0.1 s.
+        assert cpu >= 50, figures
     # Sharing its CPU with two spinning processes, it waits for it.
     assert figures["crowded"][1] >= 30, figures
