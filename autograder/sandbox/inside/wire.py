@@ -234,6 +234,8 @@ def blob_to_array(blob: bytes):
         if size > MAX_NPY_HEADER or start + size > len(blob):
             raise ProtocolError("an .npy header longer than the blob or the limit")
         text = blob[start : start + size].decode("latin1" if major < 3 else "utf8")
+        if "\\" in text:  # numpy writes none; a bad escape would make the parser warn
+            raise ProtocolError("an .npy header with a backslash")
         with SYNTAX_TREE_LOCK:
             meta = ast.literal_eval(text)
         if type(meta) is not dict or set(meta) != _NPY_KEYS:

@@ -10,6 +10,7 @@ import ast
 import json
 import socket
 import struct
+import warnings
 
 import numpy as np
 import pytest
@@ -400,3 +401,15 @@ def test_any_sequence_of_forged_events_ends_in_a_verdict_never_an_exception(scri
     )
     for result in session.cell_results.values():
         assert result["status"] in ("ok", "error", "timed_out", "crashed", "tampered")
+
+
+def test_a_header_with_an_escape_is_refused_without_a_warning():
+    # numpy never writes a backslash in a header; "\o" would make the parser warn (a
+    # SyntaxWarning from Python 3.12) into the sandbox's output before the header is refused.
+    head = npy_header(repr({"descr": "<f8", "fortran_order": False, "shape": (1,)}), 1)
+    forged = head.replace(b"<f8", b"\\o8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(wire.ProtocolError):
+            wire.blob_to_array(forged + bytes(8))
+    assert not caught, [str(w.message) for w in caught]
