@@ -7,34 +7,42 @@ accepts), then each control in turn is moved back and forth between its two larg
 values ``--repeats`` times. One redraw is timed in the page from just before the
 control's event is dispatched to the end of the style and layout that the change causes,
 the page's mutation observers included (``performance.now()`` around the dispatch, a
-microtask checkpoint and a forced layout), plus the main thread's work in the next
-frame (from its ``requestAnimationFrame`` callbacks to the task after it: resize
-observers, pre-paint and paint), without the wait for the frame: the work the change
-costs before the reader sees it. Printed per demo: the median and the worst of
-all its redraws (and the 95th percentile), and the worst control; the budget is 16 ms (one
-frame at 60 Hz). Beside them, the peer measured in the same run: as many frames timed the
-same way around an event that changes nothing, their median and worst (what the machine
-alone adds). On Linux, the renderer's main thread is watched through
-``/proc/<pid>/task/<tid>/schedstat`` around each change. Printed last: how long it waited
-for a CPU (runnable, not running) during the slowest change, and the worst of all changes
-once each one's own wait is taken out. They tell the page's work from a crowded machine:
-on a 2-core VM the main thread shares the cores with the compositor, raster and display
-threads, the browser process and the driver. The wait is read around the whole round
-trip of the change through the driver, which can be much longer than the timed part (once
-26 ms of wait around an 11 ms change): a large wait points to the machine without proving
-it, and the second figure may be low. The budget is judged on the worst as timed.
+microtask checkpoint and a forced layout), plus the main thread's work in the next frame
+(from its ``requestAnimationFrame`` callbacks to the task after it: resize observers,
+pre-paint and paint), without the wait for the frame: the work the change costs before
+the reader sees it. Printed per demo: the median and the worst of all its redraws (and
+the 95th percentile), and the worst control; the budget is 16 ms (one frame at 60 Hz).
+Beside them, the peer measured in the same run: as many frames timed the same way around
+an event that changes nothing, their median and worst (what the machine alone adds). On
+Linux, the renderer's main thread is watched through
+``/proc/<pid>/task/<tid>/schedstat`` around each change. Printed last: how long it
+waited for a CPU (runnable, not running) during the slowest change and how long it ran,
+and the worst of all changes once each one's own wait is taken out. They tell the page's
+work from a crowded machine: on a 2-core VM the main thread shares the cores with the
+compositor, raster and display threads, the browser process and the driver. The wait is
+read around the whole round trip of the change through the driver, which can be much
+longer than the timed part (once 26 ms of wait around an 11 ms change): a large wait
+points to the machine without proving it, and the second figure may be low; a slow
+change that neither waited nor ran as long was blocked (asleep: on a lock, another
+thread, the kernel). Then, from a trace of V8's garbage collector kept while each demo
+is timed: how long the main thread spent collecting garbage during the slowest change (a
+collector's pause lands in whichever change is running when it falls due: a scavenge
+takes 1-3 ms, the last pause of a full collection 5-10 ms), and the worst of all changes
+once each one's wait and collection are taken out. The budget is judged on the worst as
+timed.
 
-Page weights: the chapter's HTML (widget state included) and its own images, the
-measure of the 1.5 MB budget, then what the page also loads from ``_static/`` with an
-empty cache (the theme, MathJax, the widget manager: the same files for every page, so
-cached after the first), from the files the local server sent. ``--site`` measures
-another build (say, one made before a change); ``--weights-only`` skips the timings.
-Every request that would leave 127.0.0.1 is refused and reported.
+Page weights: the chapter's HTML (widget state included) and its own images, the measure
+of the 1.5 MB budget, then what the page also loads from ``_static/`` with an empty
+cache (the theme, MathJax, the widget manager: the same files for every page, so cached
+after the first), from the files the local server sent. ``--site`` measures another
+build (say, one made before a change); ``--weights-only`` skips the timings. Every
+request that would leave 127.0.0.1 is refused and reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import http.server
 import json
@@ -62,7 +70,8 @@ PAGE_BUDGET = 1.5 * 1024 * 1024
 # event that changes nothing (dispatched on an element out of the page). Its worst, over as
 # many frames as the demo's changes, is what the machine alone adds to a frame (the
 # scheduler of a shared VM, the browser's other threads, the driver's own work).
-TIME_CHANGE = """async (field, value) => {
+_TIMING = """async (field, ARGS) => {
+  MARK(start)
   const start = performance.now();
   if (value === null) field = document.createElement('input');
   else if (field.type === 'checkbox') field.checked = value;
@@ -72,14 +81,30 @@ TIME_CHANGE = """async (field, value) => {
   await Promise.resolve();
   void document.body.offsetHeight;
   const handled = performance.now() - start;
+  MARK(handled)
   const rendering = await new Promise((resolve) => requestAnimationFrame(() => {
+    MARK(painting)
     const painting = performance.now();
     const after = new MessageChannel();
-    after.port1.onmessage = () => resolve(performance.now() - painting);
+    after.port1.onmessage = () => {
+      resolve(performance.now() - painting);
+      MARK(end)
+    };
     after.port2.postMessage(null);
   }));
   return handled + rendering;
 }"""
+TIME_CHANGE = re.sub(r"\n *MARK\(\w+\)", "", _TIMING.replace("ARGS", "value"))
+
+# TIME_CHANGE with marks at both ends of its two timed parts, named for the change (its
+# number): a trace of the page's garbage collection is cut by them (GcWatch).
+MARKED_CHANGE = re.sub(
+    r"MARK\((\w+)\)",
+    r"performance.mark('redraw-\1:' + id);",
+    _TIMING.replace("ARGS", "[value, id]").replace(
+        "  return handled", "  performance.clearMarks();\n  return handled"
+    ),
+)
 
 # The two values a control moves between: for a number or a range, the value maximise()
 # left (its largest that computes) and the one below; the last two options of a list;
@@ -134,13 +159,75 @@ class MainThread:
             return None
 
 
-def timed(field, value, thread: MainThread | None, waits: list[float]) -> float:
-    """TIME_CHANGE on field, noting in waits how long the main thread waited for a CPU."""
+# A trace's events of V8's garbage collector (its pauses on the main thread, nested) and
+# the page's marks: light enough to leave on while a demo is timed.
+GC_CATEGORIES = ["disabled-by-default-v8.gc", "blink.user_timing"]
+
+
+class GcWatch:
+    """How long the page's main thread spent collecting garbage during each marked change
+    (MARKED_CHANGE), from a trace of the collector kept while a demo is timed. A pause of
+    V8's (a scavenge, or the final pause of a mark-compact that walks the whole heap, the
+    page's DOM included) lands in whichever change is running when it falls due."""
+
+    def __init__(self, browser, page, pid: int):
+        self.browser, self.page, self.pid = browser, page, pid
+        self.spent: dict[int, float] = {}  # change number -> ms, once the trace is read
+
+    def __enter__(self):
+        self.browser.start_tracing(page=self.page, categories=GC_CATEGORIES)
+        return self
+
+    def __exit__(self, *exc):
+        trace = json.loads(self.browser.stop_tracing())
+        events = trace["traceEvents"] if isinstance(trace, dict) else trace
+        self.spent = gc_per_change(events, self.pid)
+
+
+def gc_per_change(events: list[dict], pid: int) -> dict[int, float]:
+    """ms of garbage collection on process pid's main thread (tid = pid) inside the timed
+    parts of each change (between MARKED_CHANGE's marks: start to handled, painting to
+    end; not the wait for the frame between them): the union of its GC events."""
+    main = [e for e in events if e.get("pid") == pid and e.get("tid") == pid]
+    marks = {e["name"]: e["ts"] for e in main if e.get("name", "").startswith("redraw-")}
+    pauses = sorted(
+        (e["ts"], e["ts"] + e["dur"])
+        for e in main
+        if e.get("ph") == "X" and "GC" in e.get("name", "") and "dur" in e
+    )
+    spent = {}
+    for name in marks:
+        if not name.startswith("redraw-start:"):
+            continue
+        change = name.split(":")[1]
+        at = [
+            marks.get(f"redraw-{part}:{change}") for part in ("start", "handled", "painting", "end")
+        ]
+        if None not in at:
+            spent[int(change)] = (covered(pauses, *at[:2]) + covered(pauses, *at[2:])) / 1000
+    return spent
+
+
+def covered(spans: list[tuple[float, float]], start: float, end: float) -> float:
+    """How much of [start, end] the union of spans (sorted by their starts) covers."""
+    total, reach = 0.0, start
+    for a, z in spans:
+        a, z = max(a, reach), min(z, end)
+        if z > a:
+            total += z - a
+            reach = z
+    return total
+
+
+def timed(field, value, thread: MainThread | None, sched: list, ids: list[int]) -> float:
+    """MARKED_CHANGE on field, noting in sched how long the main thread ran and waited for
+    a CPU around it, and in ids the change's number (its marks in the page)."""
+    ids.append(len(ids))
     before = thread.read() if thread else None
-    ms = field.evaluate(TIME_CHANGE, value)
+    ms = field.evaluate(MARKED_CHANGE, [value, ids[-1]])
     after = thread.read() if thread else None
     if before and after:
-        waits.append(after[1] - before[1])
+        sched.append((after[0] - before[0], after[1] - before[1]))
     return ms
 
 
@@ -219,10 +306,46 @@ def maximise(demo) -> None:
                 value -= step
 
 
-def time_demo(demo, repeats: int, thread: MainThread | None = None) -> dict:
+def time_demo(demo, repeats: int, thread: MainThread | None = None, gc=None) -> dict:
+    """Times every control of demo; gc, a GcWatch, gives each change's garbage collection."""
     maximise(demo)
+    with gc or contextlib.nullcontext():
+        timings, sched, every = time_controls(demo, repeats, thread)
+    waits = [waited for _, waited in sched]
+    spent = [gc.spent.get(i) for i in range(len(every))] if gc else []
+    known = len(waits) == len(every)
+    gc_known = bool(spent) and None not in spent
+    worst_control = max(timings, key=lambda k: max(timings[k]))
+    slowest = every.index(max(every))
+    nothing = [demo.evaluate(TIME_CHANGE, None) for _ in every]
+    return {
+        "median": statistics.median(every),
+        "p95": statistics.quantiles(every, n=20, method="inclusive")[-1],
+        "worst": max(every),
+        "nothing": (statistics.median(nothing), max(nothing)),
+        "worst_control": worst_control,
+        "changes": len(every),
+        # the slowest change's wait for a CPU, and the worst with each change's wait out
+        "waited": waits[slowest] if known else None,
+        "ran": sched[slowest][0] if known else None,
+        "unwaited": max(t - w for t, w in zip(every, waits, strict=True)) if known else None,
+        # the slowest change's garbage collection, and the worst with waits and GC out
+        "gc": spent[slowest] if gc_known else None,
+        "bare": (
+            max(t - w - g for t, w, g in zip(every, waits, spent, strict=True))
+            if known and gc_known
+            else None
+        ),
+        "errors": demo.locator(".live-message").text_content(),
+    }
+
+
+def time_controls(demo, repeats: int, thread: MainThread | None):
+    """Each control moved `repeats` times, then an edited cell: the samples by control,
+    each change's wait for a CPU (when known) and every sample in the order made."""
     timings: dict[str, list[float]] = {}
-    waits: list[float] = []  # per change, in the order of `every` below, when known
+    sched: list[tuple[float, float]] = []  # per change (ran, waited), when known
+    ids: list[int] = []
     fields = demo.locator("input:not(table input), select")
     for i in range(fields.count()):
         field = fields.nth(i)
@@ -233,31 +356,23 @@ def time_demo(demo, repeats: int, thread: MainThread | None = None) -> dict:
         axis = field.get_attribute("data-axis")
         name = f"{label} ({axis})" if axis else label
         samples = timings.setdefault(name, [])
+        # Through a handle: a locator is looked up again in the page on every call, on the
+        # main thread watched, between the changes (2-5 ms of the driver's script a time).
+        handle = field.element_handle()
         for r in range(repeats):
-            samples.append(timed(field, values[(r + 1) % 2], thread, waits))
-        field.evaluate(TIME_CHANGE, values[0])
+            samples.append(timed(handle, values[(r + 1) % 2], thread, sched, ids))
+        handle.evaluate(TIME_CHANGE, values[0])
+        handle.dispose()
     # An edited cell of each editable grid, at the largest settings.
     cells = demo.locator("table[data-editable] input")
     if cells.count():
+        handle = cells.last.element_handle()
         timings["a cell"] = [
-            timed(cells.last, str(r % 7 - 3), thread, waits) for r in range(repeats)
+            timed(handle, str(r % 7 - 3), thread, sched, ids) for r in range(repeats)
         ]
+        handle.dispose()
     every = [t for samples in timings.values() for t in samples]
-    known = len(waits) == len(every)
-    worst_control = max(timings, key=lambda k: max(timings[k]))
-    nothing = [demo.evaluate(TIME_CHANGE, None) for _ in every]
-    return {
-        "median": statistics.median(every),
-        "p95": statistics.quantiles(every, n=20, method="inclusive")[-1],
-        "worst": max(every),
-        "nothing": (statistics.median(nothing), max(nothing)),
-        "worst_control": worst_control,
-        "changes": len(every),
-        # the slowest change's wait for a CPU, and the worst with each change's wait out
-        "waited": waits[every.index(max(every))] if known else None,
-        "unwaited": max(t - w for t, w in zip(every, waits, strict=True)) if known else None,
-        "errors": demo.locator(".live-message").text_content(),
-    }
+    return timings, sched, every
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -306,11 +421,12 @@ def main(argv: list[str] | None = None) -> int:
                 for i in range(demos.count()):
                     demo = demos.nth(i)
                     demo.scroll_into_view_if_needed()
+                    gc = GcWatch(browser, page, thread.pid) if thread and thread.pid else None
                     results.append(
                         (
                             name,
                             demo.get_attribute("data-demo"),
-                            time_demo(demo, args.repeats, thread),
+                            time_demo(demo, args.repeats, thread, gc),
                         )
                     )
             context.close()
@@ -325,15 +441,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{'worst':>8s}  {'no change: median, worst':>24s}"
         )
         print(
-            f"  {header}  worst control  (main thread: slowest's wait for a CPU; worst less waits)"
+            f"  {header}  worst control  (main thread around the slowest: its wait for a CPU,"
+            " its CPU time; worst less waits) [slowest's garbage collection; worst less both]"
         )
         for name, demo, r in results:
             flag = "" if r["worst"] <= BUDGET_MS else "  OVER BUDGET"
             waits = (
-                f"  (waited {r['waited']:.1f}ms; {r['unwaited']:.1f}ms)"
+                f"  (waited {r['waited']:.1f}ms, ran {r['ran']:.1f}ms; {r['unwaited']:.1f}ms)"
                 if r["waited"] is not None
                 else ""
             )
+            if r["gc"] is not None:
+                waits += f" [GC {r['gc']:.1f}ms; {r['bare']:.1f}ms]"
             print(
                 f"  {demo:16s} {name:30s} {r['changes']:7d} {r['median']:7.2f}ms "
                 f"{r['p95']:7.2f}ms {r['worst']:7.2f}ms  {r['nothing'][0]:14.2f}ms "

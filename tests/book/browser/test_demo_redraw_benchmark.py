@@ -48,8 +48,10 @@ def test_the_redraw_benchmark_times_every_live_demo(site):
         "overlap",
     }, run.stdout
     assert all(n >= 3 for n in demos.values()), demos
-    # Each row ends with its main thread's wait for a CPU (see the test below).
-    assert len(re.findall(r"\(waited [\d.]+ms; -?[\d.]+ms\)$", run.stdout, re.M)) == 8, run.stdout
+    # Each row ends with its main thread's wait for a CPU and its garbage collection (see
+    # the tests below).
+    tail = r"\(waited [\d.]+ms, ran [\d.]+ms; -?[\d.]+ms\) \[GC [\d.]+ms; -?[\d.]+ms\]$"
+    assert len(re.findall(tail, run.stdout, re.M)) == 8, run.stdout
 
 
 # Runs in a process of its own (Playwright's synchronous API will not start inside the
@@ -106,3 +108,47 @@ def test_the_benchmark_watches_the_pages_main_thread_and_its_wait_for_a_cpu():
         assert cpu >= 50, figures
     # Sharing its CPU with two spinning processes, it waits for it.
     assert figures["crowded"][1] >= 30, figures
+
+
+# In a process of its own too: on a blank page, a change that makes 160 MB of garbage and
+# one that spins for as long, each between the benchmark's marks, with the collector traced.
+GC = """
+import json
+from playwright.sync_api import sync_playwright
+from benchmarks.demo_redraw import GC_CATEGORIES, MARKED_CHANGE, MainThread, gc_per_change
+from tools import chromium
+
+HANDLER = \"""() => document.querySelector('input').addEventListener('input', (event) => {
+  const t = performance.now();
+  if (event.target.value.startsWith('garbage')) {
+    for (let i = 0; i < 1000; i++) window.last = new Array(20000).fill(i + 0.5);
+  }
+  while (performance.now() - t < 30);
+})\"""
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=chromium.executable(), args=chromium.ARGS)
+    page = browser.new_page()
+    page.set_content("<input>")
+    page.evaluate(HANDLER)
+    pid = MainThread(browser, page).pid
+    field = page.locator("input")
+    browser.start_tracing(page=page, categories=GC_CATEGORIES)
+    values = ["garbage", "spin"] * 3
+    for i, value in enumerate(values):
+        field.evaluate(MARKED_CHANGE, [f"{value} {i}", i])
+    trace = json.loads(browser.stop_tracing())
+    spent = gc_per_change(trace["traceEvents"] if isinstance(trace, dict) else trace, pid)
+    browser.close()
+print(json.dumps({"garbage": [spent[i] for i in (0, 2, 4)], "spin": [spent[i] for i in (1, 3, 5)]}))
+"""
+
+
+def test_the_benchmark_finds_the_garbage_collection_inside_each_change():
+    run = subprocess.run(
+        [sys.executable, "-c", GC], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    spent = json.loads(run.stdout.splitlines()[-1])
+    # 160 MB of short-lived arrays cannot pass without scavenges; a spin allocates nothing.
+    assert all(ms >= 0.5 for ms in spent["garbage"]), spent
+    assert all(ms < 0.5 for ms in spent["spin"]), spent
