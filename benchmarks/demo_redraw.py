@@ -325,7 +325,8 @@ def time_demo(demo, repeats: int, thread: MainThread | None = None, gc=None) -> 
         "nothing": (statistics.median(nothing), max(nothing)),
         "worst_control": worst_control,
         "changes": len(every),
-        # the slowest change's wait for a CPU, and the worst with each change's wait out
+        # the slowest change's wait for a CPU and CPU time (around its round trip through
+        # the driver), and the worst with each change's wait out
         "waited": waits[slowest] if known else None,
         "ran": sched[slowest][0] if known else None,
         "unwaited": max(t - w for t, w in zip(every, waits, strict=True)) if known else None,
