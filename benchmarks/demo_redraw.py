@@ -133,10 +133,9 @@ class MainThread:
         try:
             browser.start_tracing(page=page, categories=["disabled-by-default-devtools.timeline"])
             page.evaluate("1")
-            trace = json.loads(browser.stop_tracing())
+            events = trace_events(browser)
         except Exception:  # no tracing here: the figures are left out
             return
-        events = trace["traceEvents"] if isinstance(trace, dict) else trace
         frames = [
             frame
             for event in events
@@ -159,6 +158,13 @@ class MainThread:
             return None
 
 
+def trace_events(browser) -> list[dict]:
+    """Stops the browser's trace and gives its events (Chromium writes them as a list, or
+    as a dict holding it)."""
+    trace = json.loads(browser.stop_tracing())
+    return trace["traceEvents"] if isinstance(trace, dict) else trace
+
+
 # A trace's events of V8's garbage collector (its pauses on the main thread, nested) and
 # the page's marks: light enough to leave on while a demo is timed.
 GC_CATEGORIES = ["disabled-by-default-v8.gc", "blink.user_timing"]
@@ -179,9 +185,7 @@ class GcWatch:
         return self
 
     def __exit__(self, *exc):
-        trace = json.loads(self.browser.stop_tracing())
-        events = trace["traceEvents"] if isinstance(trace, dict) else trace
-        self.spent = gc_per_change(events, self.pid)
+        self.spent = gc_per_change(trace_events(self.browser), self.pid)
 
 
 def gc_per_change(events: list[dict], pid: int) -> dict[int, float]:

@@ -116,6 +116,7 @@ GC = """
 import json
 from playwright.sync_api import sync_playwright
 from benchmarks.demo_redraw import GC_CATEGORIES, MARKED_CHANGE, MainThread, gc_per_change
+from benchmarks.demo_redraw import trace_events
 from tools import chromium
 
 HANDLER = \"""() => document.querySelector('input').addEventListener('input', (event) => {
@@ -136,8 +137,7 @@ with sync_playwright() as p:
     values = ["garbage", "spin"] * 3
     for i, value in enumerate(values):
         field.evaluate(MARKED_CHANGE, [f"{value} {i}", i])
-    trace = json.loads(browser.stop_tracing())
-    spent = gc_per_change(trace["traceEvents"] if isinstance(trace, dict) else trace, pid)
+    spent = gc_per_change(trace_events(browser), pid)
     browser.close()
 print(json.dumps({"garbage": [spent[i] for i in (0, 2, 4)], "spin": [spent[i] for i in (1, 3, 5)]}))
 """
