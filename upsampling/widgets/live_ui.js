@@ -306,56 +306,171 @@ const GRID_INK = "rgba(128, 128, 128, 0.45)";
 const MARK_INK = "#d81b60";
 
 // A picture is made of tiles, one per cell: its colour, its number, its top and left grid
-// lines and its outline, all inside the cell. A tile is drawn once per page (the tiles a
-// redraw needs, at once, on a scratch canvas) and kept as pixels; a picture's frame is
-// composed of them in memory (a cell's pixels depend on its own tile only, so a redraw
-// composes just the cells that changed) and put on its canvas in one call. Copying tiles
-// onto the canvas one by one (drawImage) cost the browser ~4.5 µs a cell when it came to
-// paint them: 9 ms for a picture of 44×44 cells, against 1.5 ms composed and put at once.
-// Tiles are kept in a few large pages of pixels (one allocation for ~2,000 tiles: a buffer
-// per tile made the garbage collector's work grow with every new number shown).
+// lines and its outline, all inside the cell. A tile is made once per page and kept as
+// pixels; a picture's frame is composed of them in memory (a cell's pixels depend on its
+// own tile only, so a redraw composes just the cells that changed) and put on its canvas in
+// one call. Copying tiles onto the canvas one by one (drawImage) cost the browser ~4.5 µs a
+// cell when it came to paint them: 9 ms for a picture of 44×44 cells, against 1.5 ms
+// composed and put at once. Tiles are kept in a few large pages of pixels (one allocation
+// for ~2,000 tiles: a buffer per tile made the garbage collector's work grow with every new
+// number shown).
+//
+// A new tile is made in memory too: the tile of its colour with no number, with the
+// glyphs of its number's characters blended over it. Only those parts are drawn on a
+// canvas (a few dozen a page, each once); a tile drawn whole on a canvas and read back cost
+// ~25 µs (fillRect, fillText, getImageData): 7 ms when a change showed 256 new numbers.
+// Outlined tiles, and numbers wider than their cell (squeezed by fillText), still are.
 const PAGE_PIXELS = 1 << 20;
 const PAGES = 6; // beyond this many pages (4 MB each), the tiles start again
-const TILES = { look: "", where: new Map(), pages: [], free: PAGE_PIXELS };
-let scratch = null; // the canvas new tiles are drawn on
+const TILES = { look: "", where: new Map(), pages: [], free: PAGE_PIXELS, glyphs: new Map() };
+const PHASES = 4; // the sub-pixel positions a glyph is drawn at (quarters of a pixel)
+let scratch = null; // the canvas tiles, and the parts of tiles, are drawn on
 
 /** The tiles drawn with this ratio, ink and font: none if they changed, or if they fill
  *  too many pages (only between redraws: a redraw's tiles stay until it ends). */
 function tilesFor(look) {
   if (TILES.look !== look || TILES.pages.length > PAGES) {
-    Object.assign(TILES, { look, where: new Map(), pages: [], free: PAGE_PIXELS });
+    const glyphs = TILES.look === look ? TILES.glyphs : new Map();
+    Object.assign(TILES, { look, where: new Map(), pages: [], free: PAGE_PIXELS, glyphs });
   }
   return TILES;
 }
 
 const tileKey = (cw, text, colour, mark) => `${cw}|${text}|${colour}|${mark}`;
 
-/** Draws the tiles `wanted` ([key, text, colour, mark] each) and keeps their pixels:
+/** Makes the tiles `wanted` ([key, text, colour, mark] each) and keeps their pixels:
  *  tiles.where maps a tile's key to [page, offset] (rows of cw pixels from there). */
 function drawTiles(tiles, size, wanted) {
-  const { cw, ch, ratio, font } = size;
-  const across = Math.max(1, Math.min(wanted.length, Math.floor(4096 / cw)));
+  const onCanvas = [];
+  const composed = [];
+  for (const tile of wanted) {
+    const [, text, colour, mark] = tile;
+    const outlined = mark.split(" ").some((m) => m && m !== "live-cropped");
+    const run = text && !outlined ? glyphRun(tiles, size, text) : null;
+    if (run) composed.push([tile, run, tileKey(size.cw, "", colour, mark)]);
+    else onCanvas.push(tile);
+  }
+  // The empty tiles the numbers are written on, then the numbers.
+  const backs = new Map();
+  for (const [[, , colour, mark], , key] of composed) {
+    if (!tiles.where.has(key)) backs.set(key, [key, "", colour, mark]);
+  }
+  if (onCanvas.length || backs.size) drawOnCanvas(tiles, size, [...onCanvas, ...backs.values()]);
+  const { cw, ch } = size;
+  for (const [[key], run, backKey] of composed) {
+    const [page, at] = newTile(tiles, cw * ch);
+    const [backPage, backAt] = tiles.where.get(backKey);
+    page.set(backPage.subarray(backAt, backAt + cw * ch), at);
+    for (const [spots, x] of run) blendGlyph(spots, x, page, at, cw);
+    tiles.where.set(key, [page, at]);
+  }
+}
+
+/** Room for a tile of n pixels in the tiles' pages: [page, offset]. */
+function newTile(tiles, n) {
+  if (tiles.free + n > PAGE_PIXELS) {
+    tiles.pages.push(new Uint32Array(PAGE_PIXELS));
+    tiles.free = 0;
+  }
+  const at = tiles.free;
+  tiles.free += n;
+  return [tiles.pages[tiles.pages.length - 1], at];
+}
+
+/** Where each character of `text` goes in a tile, centred as fillText centres it:
+ *  [spots, x] pairs (the glyph's inked pixels at the pen's sub-pixel position, x its
+ *  left column in the tile); null if the text is wider than fillText would draw it
+ *  unsqueezed (cw less the margins). */
+function glyphRun(tiles, size, text) {
+  const chars = [...text].map((c) => glyphOf(tiles, size, c));
+  let width = 0;
+  for (const g of chars) width += g.advance;
+  if (width > size.cw - 2 * size.ratio) return null;
+  let pen = size.cw / 2 - width / 2;
+  return chars.map((g) => {
+    const quarters = Math.round(pen * PHASES); // the pen, to the nearest sub-pixel position
+    pen += g.advance;
+    const phase = ((quarters % PHASES) + PHASES) % PHASES;
+    return [g.phases[phase], (quarters - phase) / PHASES - g.pad];
+  });
+}
+
+/** A character drawn in the ink, at each sub-pixel position, on a transparent cell as
+ *  high as a tile: {advance, pad, phases}; a phase is its inked pixels, (y, x, RGBA word)
+ *  triples, x from the cell's left, where the pen is at pad. */
+function glyphOf(tiles, { ch, ratio, ink, font }, c) {
+  let glyph = tiles.glyphs.get(c);
+  if (glyph) return glyph;
+  const advance = scratchContext(font, ratio, 1, 1).measureText(c).width;
+  const pad = Math.ceil(3 * ratio); // room for the parts of a glyph outside its advance
+  const width = Math.ceil(advance) + 2 * pad + 1;
+  const g = scratchContext(font, ratio, width * PHASES, ch);
+  g.fillStyle = ink;
+  for (let k = 0; k < PHASES; k++) g.fillText(c, k * width + pad + k / PHASES, ch / 2 + ratio / 2);
+  const all = new Uint32Array(g.getImageData(0, 0, width * PHASES, ch).data.buffer);
+  const phases = [];
+  for (let k = 0; k < PHASES; k++) {
+    const spots = [];
+    for (let y = 0; y < ch; y++) {
+      for (let x = 0; x < width; x++) {
+        const word = all[y * width * PHASES + k * width + x];
+        if (word >>> 24) spots.push(y, x, word | 0);
+      }
+    }
+    phases.push(Int32Array.from(spots));
+  }
+  glyph = { advance, pad, phases };
+  tiles.glyphs.set(c, glyph);
+  return glyph;
+}
+
+/** The scratch canvas at w × h pixels (cleared), set to draw text as drawTile does. */
+function scratchContext(font, ratio, w, h) {
   scratch ??= document.createElement("canvas");
-  scratch.width = across * cw; // (resizing also clears the canvas and its settings)
-  scratch.height = Math.ceil(wanted.length / across) * ch;
+  scratch.width = w; // (resizing also clears the canvas and its settings)
+  scratch.height = h;
   const g = scratch.getContext("2d", { willReadFrequently: true });
   g.font = font.replace("11px", `${Math.round(11 * ratio)}px`);
-  g.textAlign = "center";
+  g.textAlign = "left";
   g.textBaseline = "middle";
+  return g;
+}
+
+/** Blends a glyph's inked pixels (non-premultiplied RGBA) over a tile's (rows of cw
+ *  pixels from `at` in `page`) from column x, as a canvas draws over what is there
+ *  (source-over); what falls outside the tile is left out. */
+function blendGlyph(spots, x, page, at, cw) {
+  for (let j = 0; j < spots.length; j += 3) {
+    const column = x + spots[j + 1];
+    if (column < 0 || column >= cw) continue;
+    const i = at + spots[j] * cw + column;
+    const s = spots[j + 2];
+    const d = page[i];
+    const sa = s >>> 24;
+    const k = ((d >>> 24) * (255 - sa)) / 255; // the backdrop's share
+    const oa = sa + k;
+    const r = ((s & 255) * sa + (d & 255) * k) / oa;
+    const g = (((s >>> 8) & 255) * sa + ((d >>> 8) & 255) * k) / oa;
+    const b = (((s >>> 16) & 255) * sa + ((d >>> 16) & 255) * k) / oa;
+    page[i] = (Math.round(oa) << 24) | (Math.round(b) << 16) | (Math.round(g) << 8) | Math.round(r);
+  }
+}
+
+/** Draws the tiles `wanted` whole on the scratch canvas and keeps their pixels. */
+function drawOnCanvas(tiles, size, wanted) {
+  const { cw, ch, ratio, font } = size;
+  const across = Math.max(1, Math.min(wanted.length, Math.floor(4096 / cw)));
+  const g = scratchContext(font, ratio, across * cw, Math.ceil(wanted.length / across) * ch);
+  g.textAlign = "center";
   const at = (k) => [(k % across) * cw, Math.floor(k / across) * ch];
   wanted.forEach(([, text, colour, mark], k) => drawTile(g, ...at(k), size, text, colour, mark));
   const width = scratch.width;
   const all = new Uint32Array(g.getImageData(0, 0, width, scratch.height).data.buffer);
   wanted.forEach(([key], k) => {
-    if (tiles.free + cw * ch > PAGE_PIXELS) {
-      tiles.pages.push(new Uint32Array(PAGE_PIXELS));
-      tiles.free = 0;
-    }
-    const page = tiles.pages[tiles.pages.length - 1];
+    const [page, offset] = newTile(tiles, cw * ch);
     const [x, y] = at(k);
-    copyRows(all, y * width + x, width, page, tiles.free, cw, cw, ch);
-    tiles.where.set(key, [page, tiles.free]);
-    tiles.free += cw * ch;
+    copyRows(all, y * width + x, width, page, offset, cw, cw, ch);
+    tiles.where.set(key, [page, offset]);
   });
 }
 
@@ -471,16 +586,7 @@ class CanvasPicture {
   show(cells, chars) {
     this.label.hidden = this.crop.hidden = !cells;
     if (!cells) return;
-    const ratio = window.devicePixelRatio || 1;
-    // Cell sizes in device pixels, so that every tile is whole pixels.
-    const size = {
-      cw: Math.round(Math.max(16, chars * 6.4 + 6) * ratio),
-      ch: Math.round(17 * ratio),
-      ratio,
-      ink: this.ink,
-      font: this.font,
-    };
-    const look = `${ratio}|${this.ink}|${this.font}`;
+    const [size, look] = cellSize(chars, this);
     const rows = cells.length;
     const cols = rows ? cells[0].length : 0;
     const frame = this.frameFor(`${look}|${size.cw}`, rows, cols, size);
@@ -561,6 +667,33 @@ class CanvasPicture {
       ctx.putImageData(frame.image, 0, 0, c0 * cw, r0 * ch, (c1 - c0) * cw, (r1 - r0) * ch);
     }
   }
+}
+
+/** A cell's size in device pixels (every tile whole pixels) for numbers of `chars`
+ *  characters in this ink and font: [size, look] (look: what the tiles depend on). */
+function cellSize(chars, { ink, font }) {
+  const ratio = window.devicePixelRatio || 1;
+  const cw = Math.round(Math.max(16, chars * 6.4 + 6) * ratio);
+  return [{ cw, ch: Math.round(17 * ratio), ratio, ink, font }, `${ratio}|${ink}|${font}`];
+}
+
+/** Makes the tiles of a few hundred numbers, once a page, while it is idle: the first
+ *  picture of new numbers (upsample-photo's first ×4 output: 256 of them) otherwise runs
+ *  the code that makes tiles before the engine has compiled it, at twice the time. */
+let tilesWarmed = false;
+function warmTiles(element) {
+  if (tilesWarmed || !element.isConnected) return;
+  tilesWarmed = true;
+  const [size, look] = cellSize(6, pictureStyle(element));
+  const tiles = tilesFor(look);
+  const wanted = new Map();
+  for (let i = 0; i < 300; i++) {
+    const label = formatNumber((((i * 7919) % 20000) / 10000) * (i % 2 ? -1 : 1)); // -1.235...
+    const colour = ["", "lv-p3", "lv-n5"][i % 3];
+    const key = tileKey(size.cw, label, colour, "");
+    if (!tiles.where.has(key)) wanted.set(key, [key, label, colour, ""]);
+  }
+  drawTiles(tiles, size, [...wanted.values()]);
 }
 
 /** A picture's pixels, up to rows × cols cells of one look, and what each cell shows
@@ -1218,6 +1351,7 @@ class Demo {
     this.set(this.inUrl ? this.fromUrl() : {}, null, { save: false });
     this.root.dataset.responseMs = this.root.dataset.redrawMs;
     if (spec.warm) whenIdle(() => spec.warm(this.settings));
+    if (this.picture) whenIdle(() => warmTiles(this.picture.canvas));
   }
 
   // Builders -------------------------------------------------------------------------------

@@ -416,6 +416,78 @@ def test_scatter_add_pictures_follow_a_control_moved_back_and_forth(chapter_3):
     assert demo.evaluate(PICTURES) == redrawn
 
 
+# Each cell of an array's picture against the same cell drawn whole by the browser: its
+# colour filled, its number written with fillText (the picture's font and ink, centred in
+# the cell), its top and left grid lines. The colour is read from the picture (a pixel
+# below the number); "shift" moves the reference's number that many pixels to the right.
+# Outlined cells (the mark's ink above the number) are left out. Returns [mean |difference|
+# per channel over the cells compared, the largest cell's, cells compared, cells left out].
+CELLS_AGAINST_FILLTEXT = """(root, [name, shift]) => {
+  const table = root.querySelector(`table[data-array="${name}"]`);
+  const canvas = table.closest('.live-array').querySelector('canvas');
+  const crop = canvas.parentElement;
+  const ratio = window.devicePixelRatio || 1;
+  const labels = [...table.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent));
+  const [rows, cols] = [labels.length, labels[0].length];
+  const cw = Math.round(parseFloat(crop.style.width) * ratio / cols);
+  const ch = Math.round(17 * ratio);
+  const style = getComputedStyle(canvas);
+  const shown = canvas.getContext('2d').getImageData(0, 0, cols * cw, rows * ch).data;
+  const ref = document.createElement('canvas');
+  ref.width = cw; ref.height = ch;
+  const g = ref.getContext('2d', {willReadFrequently: true});
+  let total = 0, worst = 0, outlined = 0;
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
+    const at = (x, y) => 4 * ((r * ch + y) * cols * cw + c * cw + x);
+    const mark = at(cw >> 1, Math.round(1 + ratio)); // where an outline would be
+    const top = shown.slice(mark, mark + 3);
+    if (Math.abs(top[0] - 216) + Math.abs(top[1] - 27) + Math.abs(top[2] - 96) < 60) {
+      outlined++;
+      continue;
+    }
+    const bg = shown.slice(at(cw - 2, ch - 2), at(cw - 2, ch - 2) + 4);
+    g.clearRect(0, 0, cw, ch);
+    g.fillStyle = `rgba(${bg[0]}, ${bg[1]}, ${bg[2]}, ${bg[3] / 255})`;
+    g.fillRect(0, 0, cw, ch);
+    g.font = `${Math.round(11 * ratio)}px ${style.fontFamily}`;
+    g.textAlign = 'center'; g.textBaseline = 'middle'; g.fillStyle = style.color;
+    g.fillText(labels[r][c], cw / 2 + shift, ch / 2 + ratio / 2, cw - 2 * ratio);
+    g.strokeStyle = 'rgba(128, 128, 128, 0.45)'; g.lineWidth = 1;
+    g.beginPath(); g.moveTo(0, 0.5); g.lineTo(cw, 0.5); g.moveTo(0.5, 0); g.lineTo(0.5, ch);
+    g.stroke();
+    const want = g.getImageData(0, 0, cw, ch).data;
+    let sum = 0;
+    for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) {
+      for (let k = 0; k < 4; k++) sum += Math.abs(shown[at(x, y) + k] - want[4 * (y * cw + x) + k]);
+    }
+    const mean = sum / (4 * cw * ch);
+    total += mean;
+    worst = Math.max(worst, mean);
+  }
+  const compared = rows * cols - outlined;
+  return [total / compared, worst, compared, outlined];
+}"""
+
+
+def test_picture_cells_look_as_the_browser_writes_their_numbers(chapter_3):
+    """A new cell of a picture is made in memory (its colour's empty cell, with its
+    number's glyphs blended over it), not drawn by the browser: every cell must still look
+    like the browser's own drawing of it, to within anti-aliasing, and a number one pixel
+    off its place must not."""
+    demo = chapter_3["scatter-add"]
+    for key, pair in (("input_size", (8, 8)), ("kernel_size", (5, 5)), ("stride", (4, 4))):
+        set_pair(demo, key, pair)
+    demo.get_by_role("button", name="random", exact=True).click()
+    set_pair(demo, "padding", (1, 1))  # cropped cells: their shaded colour under the number
+    _step_to(demo, 63)  # (the last copy's outlined cells are drawn whole, as before)
+    for name in ("full result", "output"):
+        mean, worst, cells, outlined = demo.evaluate(CELLS_AGAINST_FILLTEXT, [name, 0])
+        assert cells > 900 and outlined < 40, (name, cells, outlined)
+        assert mean < 1.0 and worst < 4.0, (name, mean, worst)
+        off_mean, *_ = demo.evaluate(CELLS_AGAINST_FILLTEXT, [name, 1])
+        assert off_mean > 3 * mean + 1.0, (name, mean, off_mean)
+
+
 def test_scatter_add_pictures_drawn_in_part_equal_pictures_drawn_afresh(open_page):
     """A change draws only the cells whose number, colour or mark changed, over the
     picture shown (or a copy of it on a canvas of the new shape): after each kind of change

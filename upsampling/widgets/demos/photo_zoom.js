@@ -4,6 +4,21 @@
 
 export const WINDOW = 4; // input pixels per side of the zoomed region
 
+/**
+ * Writes grey levels in [0, 1] (a Float64Array; clipped, then rounded to 0..255) into
+ * `pixels` (an ImageData of as many pixels) as opaque grey. One 32-bit store a pixel: run
+ * on a large picture for the first time, before the engine has compiled it, this loop is
+ * most of a redraw, so it does as little as it can (both demos also warm it up).
+ */
+export function putGreys(values, pixels) {
+  const words = new Uint32Array(pixels.data.buffer); // little-endian: R, G, B, A bytes
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    const v = x > 0 ? (x < 1 ? Math.round(255 * x) : 255) : 0; // NaN gives 0, as a byte would
+    words[i] = 0xff000000 | (v * 0x010101);
+  }
+}
+
 /** Rows r0..r1 and columns c0..c1 (ends excluded) of a tensor (H, W), as nested arrays. */
 export function region(image, [r0, c0, r1, c1]) {
   const w = image.shape[1];

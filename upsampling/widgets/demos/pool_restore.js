@@ -5,7 +5,7 @@
 // interpolate (held to it by tests/upsampling/test_demo_logic_ch124.py).
 import { PackageError, interpolate, max_pool2d, repr } from "../ops.js";
 import { formatNumber, liveDemo, ops, pyCall, pyKwargs, setText } from "../live_ui.js";
-import { WINDOW, region, zoomable } from "./photo_zoom.js";
+import { WINDOW, putGreys, region, zoomable } from "./photo_zoom.js";
 
 const VIEW = 192; // CSS pixels of each picture: all three cover the same area
 export const MODES = ["nearest", "nearest-exact", "bilinear"];
@@ -34,11 +34,7 @@ const alignOf = (s) => (s.mode === "bilinear" || s.align_corners ? s.align_corne
 function paint(canvas, image, box) {
   const [h, w] = image.shape;
   const pixels = new ImageData(w, h);
-  for (let i = 0; i < w * h; i++) {
-    const v = Math.round(255 * Math.min(1, Math.max(0, image.data[i])));
-    pixels.data.fill(v, 4 * i, 4 * i + 3);
-    pixels.data[4 * i + 3] = 255;
-  }
+  putGreys(image.data, pixels);
   // The picture is drawn at the canvas's size (not one canvas pixel per image pixel), so
   // that the box is a thin line even around one pixel of a 2×2 map.
   scratch ??= document.createElement("canvas");
@@ -187,12 +183,15 @@ export default liveDemo({
             `pooled map's ${formatNumber(mean(small.data))}: max pooling keeps the brightest value of each window.`;
     };
   },
-  // Every rule at every depth, so that none runs cold on its first use.
+  // Every rule at every depth, turned into pixels, so that none runs cold on its first use.
   warm(s) {
     const image = ops.array(s.image, "image");
     for (let depth = 0; depth <= 5; depth++) {
       for (const mode of MODES) {
-        pool_and_restore(image, depth, { mode, align_corners: mode === "bilinear" ? true : null });
+        const align_corners = mode === "bilinear" ? true : null;
+        for (const t of pool_and_restore(image, depth, { mode, align_corners })) {
+          putGreys(t.data, new ImageData(t.shape[1], t.shape[0]));
+        }
       }
     }
   },

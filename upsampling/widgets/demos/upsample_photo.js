@@ -4,7 +4,7 @@
 // is ops.js's interpolate (the package's, tested against it); bed of nails and the
 // choice of method are upsample.js, a mirror of upsampling.plots.unpooling.upsample.
 import { liveDemo, ops, pyCall, pyKwargs, pyValue, setText } from "../live_ui.js";
-import { WINDOW, region, zoomable } from "./photo_zoom.js";
+import { WINDOW, putGreys, region, zoomable } from "./photo_zoom.js";
 import { METHODS, methodOf, upsample } from "./upsample.js";
 
 const VIEW = 240; // CSS pixels of each picture: both cover the same area
@@ -23,14 +23,9 @@ function paint(canvas, image, box) {
   let pixels = PIXELS.get(canvas);
   if (pixels?.width !== w || pixels.height !== h) {
     pixels = context.createImageData(w, h);
-    pixels.data.fill(255); // opaque: only the grey levels change from then on
     PIXELS.set(canvas, pixels);
   }
-  const { data } = pixels;
-  for (let i = 0; i < w * h; i++) {
-    const v = Math.round(255 * Math.min(1, Math.max(0, image.data[i])));
-    data[4 * i] = data[4 * i + 1] = data[4 * i + 2] = v;
-  }
+  putGreys(image.data, pixels);
   context.putImageData(pixels, 0, 0);
   if (box) {
     context.strokeStyle = "#00e5ff";
@@ -127,12 +122,15 @@ export default liveDemo({
       );
     };
   },
-  // Every method at a whole and a fractional factor, so that none runs cold on its first use.
+  // Every method at a whole and a fractional factor, turned into pixels, so that none runs
+  // cold on its first use.
   warm(s) {
     const image = ops.array(s.image, "image");
     for (const method of METHODS) {
       for (const factor of [2, 2.5, 4]) {
-        if (method !== "bed of nails" || Number.isInteger(factor)) upsample(image, method, factor);
+        if (method === "bed of nails" && !Number.isInteger(factor)) continue;
+        const out = upsample(image, method, factor);
+        putGreys(out.data, new ImageData(out.shape[1], out.shape[0]));
       }
     }
   },
