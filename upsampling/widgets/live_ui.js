@@ -153,12 +153,19 @@ export function pyArray(rows, suffix = "") {
   return `np.array(\n    [\n${body}\n    ],\n    dtype=float,\n)${suffix}`;
 }
 
-/** A tensor's last two axes as nested arrays (the first plane of a batch). */
+/** A tensor's last two axes as nested arrays (the first plane of a batch). Plain indexed
+ *  loops, here and in the other per-cell loops of a redraw: Array.from and for...of make
+ *  an iterator result per value until the engine optimises them away, 40-70 KB of garbage
+ *  a change for a 44×44 array. */
 export function plane(t) {
   if (Array.isArray(t)) return t;
   const [h, w] = t.shape.slice(-2);
-  const rows = [];
-  for (let r = 0; r < h; r++) rows.push(Array.from(t.data.subarray(r * w, r * w + w)));
+  const rows = new Array(h);
+  for (let r = 0; r < h; r++) {
+    const row = new Array(w);
+    for (let c = 0; c < w; c++) row[c] = t.data[r * w + c];
+    rows[r] = row;
+  }
   return rows;
 }
 
@@ -200,19 +207,25 @@ export function shapeAxis(key, field, max, fill = 1) {
 // and a redraw writes only the cells whose class changes.
 const LEVELS = 8;
 const level = (fraction) => Math.max(1, Math.min(LEVELS, Math.ceil(fraction * LEVELS)));
+// The class names of each hue by level (1 to LEVELS), made once rather than per cell.
+const classes = (prefix) => Array.from({ length: LEVELS + 1 }, (_, i) => `${prefix}${i}`);
+const [POSITIVE, NEGATIVE, COUNT] = ["lv-p", "lv-n", "lv-c"].map(classes);
 const PALETTES = {
   // Signed values: orange above zero, blue below, none at zero.
   signed: (v, scale) =>
-    v === 0 || !(scale > 0) ? "" : v > 0 ? `lv-p${level(v / scale)}` : `lv-n${level(-v / scale)}`,
+    v === 0 || !(scale > 0) ? "" : v > 0 ? POSITIVE[level(v / scale)] : NEGATIVE[level(-v / scale)],
   // Marks: any number gets the same light tint (taps, indices: where, not how much).
   mark: () => "lv-m",
   // Counts: one hue, darker for more.
-  count: (v, scale) => (v <= 0 || !(scale > 0) ? "" : `lv-c${level(v / scale)}`),
+  count: (v, scale) => (v <= 0 || !(scale > 0) ? "" : COUNT[level(v / scale)]),
 };
 
 function scaleOf(rows) {
   let m = 0;
-  for (const row of rows) for (const v of row) if (v !== null) m = Math.max(m, Math.abs(v));
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    for (let c = 0; c < row.length; c++) if (row[c] !== null) m = Math.max(m, Math.abs(row[c]));
+  }
   return m;
 }
 
@@ -336,33 +349,48 @@ function tilesFor(look) {
   return TILES;
 }
 
-const tileKey = (cw, text, colour, mark) => `${cw}|${text}|${colour}|${mark}`;
+/** Where the tile of a cell cw pixels wide showing `text` in `colour` with `mark` is kept:
+ *  [page, offset] (rows of cw pixels from there), undefined if it was not made. The index
+ *  is nested maps, looked up without making a key string (a redraw looks up every cell
+ *  that changed: a string each was ~300 bytes of garbage). */
+function tileAt(tiles, cw, text, colour, mark) {
+  return tiles.where.get(cw)?.get(colour)?.get(mark)?.get(text);
+}
 
-/** Makes the tiles `wanted` ([key, text, colour, mark] each) and keeps their pixels:
- *  tiles.where maps a tile's key to [page, offset] (rows of cw pixels from there). */
+function keepTile(tiles, cw, text, colour, mark, place) {
+  let map = tiles.where;
+  for (const key of [cw, colour, mark]) {
+    if (!map.has(key)) map.set(key, new Map());
+    map = map.get(key);
+  }
+  map.set(text, place);
+}
+
+/** Makes the tiles `wanted` ([text, colour, mark] each, none made yet) and keeps their
+ *  pixels (see tileAt). */
 function drawTiles(tiles, size, wanted) {
+  const { cw, ch } = size;
   const onCanvas = [];
   const composed = [];
+  const backs = new Map(); // the empty tiles the numbers are written on, to be made
   for (const tile of wanted) {
-    const [, text, colour, mark] = tile;
+    const [text, colour, mark] = tile;
     const outlined = mark.split(" ").some((m) => m && m !== "live-cropped");
     const run = text && !outlined ? glyphRun(tiles, size, text) : null;
-    if (run) composed.push([tile, run, tileKey(size.cw, "", colour, mark)]);
-    else onCanvas.push(tile);
-  }
-  // The empty tiles the numbers are written on, then the numbers.
-  const backs = new Map();
-  for (const [[, , colour, mark], , key] of composed) {
-    if (!tiles.where.has(key)) backs.set(key, [key, "", colour, mark]);
+    if (!run) {
+      onCanvas.push(tile);
+      continue;
+    }
+    composed.push([tile, run]);
+    if (!tileAt(tiles, cw, "", colour, mark)) backs.set(`${colour}|${mark}`, ["", colour, mark]);
   }
   if (onCanvas.length || backs.size) drawOnCanvas(tiles, size, [...onCanvas, ...backs.values()]);
-  const { cw, ch } = size;
-  for (const [[key], run, backKey] of composed) {
+  for (const [[text, colour, mark], run] of composed) {
     const [page, at] = newTile(tiles, cw * ch);
-    const [backPage, backAt] = tiles.where.get(backKey);
+    const [backPage, backAt] = tileAt(tiles, cw, "", colour, mark);
     page.set(backPage.subarray(backAt, backAt + cw * ch), at);
     for (const [spots, x] of run) blendGlyph(spots, x, page, at, cw);
-    tiles.where.set(key, [page, at]);
+    keepTile(tiles, cw, text, colour, mark, [page, at]);
   }
 }
 
@@ -463,14 +491,14 @@ function drawOnCanvas(tiles, size, wanted) {
   const g = scratchContext(font, ratio, across * cw, Math.ceil(wanted.length / across) * ch);
   g.textAlign = "center";
   const at = (k) => [(k % across) * cw, Math.floor(k / across) * ch];
-  wanted.forEach(([, text, colour, mark], k) => drawTile(g, ...at(k), size, text, colour, mark));
+  wanted.forEach(([text, colour, mark], k) => drawTile(g, ...at(k), size, text, colour, mark));
   const width = scratch.width;
   const all = new Uint32Array(g.getImageData(0, 0, width, scratch.height).data.buffer);
-  wanted.forEach(([key], k) => {
+  wanted.forEach(([text, colour, mark], k) => {
     const [page, offset] = newTile(tiles, cw * ch);
     const [x, y] = at(k);
     copyRows(all, y * width + x, width, page, offset, cw, cw, ch);
-    tiles.where.set(key, [page, offset]);
+    keepTile(tiles, cw, text, colour, mark, [page, offset]);
   });
 }
 
@@ -628,17 +656,22 @@ class CanvasPicture {
         labels[i] = label;
         colours[i] = colour;
         marks[i] = mark;
-        const key = tileKey(cw, label, colour, mark);
-        if (!tiles.where.has(key)) wanted.set(key, [key, label, colour, mark]);
-        changed.push(i, key);
-        [r0, c0, r1, c1] = [Math.min(r0, r), Math.min(c0, c), Math.max(r1, r + 1), Math.max(c1, c + 1)];
+        if (!tileAt(tiles, cw, label, colour, mark)) {
+          const key = `${label}|${colour}|${mark}`;
+          if (!wanted.has(key)) wanted.set(key, [label, colour, mark]);
+        }
+        changed.push(i);
+        r0 = Math.min(r0, r);
+        c0 = Math.min(c0, c);
+        r1 = Math.max(r1, r + 1);
+        c1 = Math.max(c1, c + 1);
       }
     }
     if (wanted.size) drawTiles(tiles, size, [...wanted.values()]);
     const width = frame.cols * cw;
-    for (let k = 0; k < changed.length; k += 2) {
+    for (let k = 0; k < changed.length; k++) {
       const i = changed[k];
-      const [page, offset] = tiles.where.get(changed[k + 1]);
+      const [page, offset] = tileAt(tiles, cw, labels[i], colours[i], marks[i]);
       const at = Math.floor(i / frame.cols) * ch * width + (i % frame.cols) * cw;
       copyRows(page, offset, cw, frame.pixels, at, width, cw, ch);
     }
@@ -690,8 +723,7 @@ function warmTiles(element) {
   for (let i = 0; i < 300; i++) {
     const label = formatNumber((((i * 7919) % 20000) / 10000) * (i % 2 ? -1 : 1)); // -1.235...
     const colour = ["", "lv-p3", "lv-n5"][i % 3];
-    const key = tileKey(size.cw, label, colour, "");
-    if (!tiles.where.has(key)) wanted.set(key, [key, label, colour, ""]);
+    if (!tileAt(tiles, size.cw, label, colour, "")) wanted.set(label + colour, [label, colour, ""]);
   }
   drawTiles(tiles, size, [...wanted.values()]);
 }
@@ -1555,10 +1587,11 @@ class Demo {
   }
 
   /** Writes the settings to the URL after the changes stop for a moment (the browser
-   *  limits how often a page may rewrite its URL). */
+   *  limits how often a page may rewrite its URL), when the page is idle: the write (~1 ms)
+   *  then never shares a frame with a change that came just as the delay ran out. */
   toUrlSoon() {
     clearTimeout(this.urlTimer);
-    this.urlTimer = setTimeout(() => this.toUrl(), URL_DELAY_MS);
+    this.urlTimer = setTimeout(() => whenIdle(() => this.toUrl()), URL_DELAY_MS);
   }
 
   toUrl() {

@@ -23,7 +23,11 @@ export function putGreys(values, pixels) {
 export function region(image, [r0, c0, r1, c1]) {
   const w = image.shape[1];
   const rows = [];
-  for (let r = r0; r < r1; r++) rows.push(Array.from(image.data.subarray(r * w + c0, r * w + c1)));
+  for (let r = r0; r < r1; r++) {
+    const row = [];
+    for (let c = c0; c < c1; c++) row.push(image.data[r * w + c]);
+    rows.push(row);
+  }
   return rows;
 }
 
