@@ -366,6 +366,9 @@ function keepTile(tiles, cw, text, colour, mark, place) {
   map.set(text, place);
 }
 
+/** Whether a cell's marks outline it: every mark but "live-cropped" (which shades it). */
+const outlines = (mark) => mark.split(" ").some((name) => name && name !== "live-cropped");
+
 /** Makes the tiles `wanted` ([text, colour, mark] each, none made yet) and keeps their
  *  pixels (see tileAt). */
 function drawTiles(tiles, size, wanted) {
@@ -375,8 +378,7 @@ function drawTiles(tiles, size, wanted) {
   const backs = new Map(); // the empty tiles the numbers are written on, to be made
   for (const tile of wanted) {
     const [text, colour, mark] = tile;
-    const outlined = mark.split(" ").some((m) => m && m !== "live-cropped");
-    const run = text && !outlined ? glyphRun(tiles, size, text) : null;
+    const run = text && !outlines(mark) ? glyphRun(tiles, size, text) : null;
     if (!run) {
       onCanvas.push(tile);
       continue;
@@ -514,11 +516,7 @@ function copyRows(from, start, fromStride, to, at, toStride, w, h) {
 /** Draws a cell at (x, y) of a canvas: colour, number, top and left grid lines, outline. */
 function drawTile(g, x, y, { cw, ch, ratio, ink }, text, colour, mark) {
   let rgba = colour ? RGBA[colour] : null;
-  let outlined = false;
-  for (const name of mark ? mark.split(" ") : []) {
-    if (name === "live-cropped") rgba = rgba ? mix(rgba, RGBA.cropped) : RGBA.cropped;
-    else if (name) outlined = true;
-  }
+  if (mark.split(" ").includes("live-cropped")) rgba = rgba ? mix(rgba, RGBA.cropped) : RGBA.cropped;
   if (rgba) {
     g.fillStyle = `rgba(${rgba[0]}, ${rgba[1]}, ${rgba[2]}, ${rgba[3] / 255})`;
     g.fillRect(x, y, cw, ch);
@@ -536,7 +534,7 @@ function drawTile(g, x, y, { cw, ch, ratio, ink }, text, colour, mark) {
   g.moveTo(x + 0.5, y);
   g.lineTo(x + 0.5, y + ch);
   g.stroke();
-  if (outlined) {
+  if (outlines(mark)) {
     // Inside the cell, clear of its grid lines: from x + 1 to the next cell's line.
     g.strokeStyle = MARK_INK;
     g.lineWidth = 2 * ratio;
