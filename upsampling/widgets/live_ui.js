@@ -31,7 +31,8 @@
 //                        picture})                 .show(array, {mark}) / .clear(); an
 //                                                  array of more than PICTURE_FROM cells
 //                                                  is drawn on a canvas and its table kept
-//                                                  out of sight (picture: false, never)
+//                                                  out of sight (picture: false, never;
+//                                                  "always", at any size)
 //   demo.panel(heading, {row, alignEnd, scroll})   a box for views, in the views area
 //                                                  (a column; side by side with row;
 //                                                  bottoms aligned with alignEnd; rows
@@ -761,6 +762,10 @@ class NumberTable {
     this.cells = [];
     this.shape = [0, 0];
     this.chars = 0;
+    // A table whose size goes above and below PICTURE_FROM as a control moves is better
+    // always drawn: a switch between the picture and the table costs the browser the
+    // styling and layout of every cell the table brings into sight (or takes out).
+    this.pictureFrom = picture === "always" ? 0 : PICTURE_FROM;
     // picture: large arrays are drawn on a canvas (the table stays, for screen readers
     // and tests, out of sight and out of layout): thousands of table cells take the
     // browser tens of milliseconds to lay out, a canvas a few.
@@ -795,7 +800,7 @@ class NumberTable {
     }
     if (height !== this.shape[0] || width !== this.shape[1]) this.resize(height, width);
     const s = scale ?? scaleOf(rows);
-    const drawn = Boolean(this.picture) && height * width > PICTURE_FROM;
+    const drawn = Boolean(this.picture) && height * width > this.pictureFrom;
     let chars = 1;
     for (let r = 0; r < height; r++) {
       const row = rows[r];

@@ -685,6 +685,35 @@ def test_matrix_view_opens_on_uneven_rows_and_kernel_2_makes_them_even(chapter_3
     assert message(demo) == f"ValueError: {error.value}"
 
 
+# How C's and Cᵀ's pictures stand on the page: (crop shown, table out of sight, crop height).
+MATRIX_PICTURES = """d => ['C', 'Cᵀ'].map(name => {
+  const box = d.querySelector(`table[data-array="${name}"]`).closest('.live-array');
+  const crop = box.querySelector('.live-picture-crop');
+  return [!crop.hidden, Boolean(box.querySelector('.live-shelf.live-offscreen')),
+          crop.getBoundingClientRect().height];
+})"""
+
+
+def test_matrix_view_draws_c_at_every_size(chapter_3):
+    """C and Cᵀ are pictures however few cells they have (a larger padding or dilation
+    shrinks C to one row, and the demo does not switch to a table there), and their
+    tables, out of sight, still hold C."""
+    demo = chapter_3["conv-matrix"]
+    set_pair(demo, "input_size", (2, 2))
+    set_pair(demo, "kernel_size", (2, 2))
+    for key, pair in (("stride", (1, 1)), ("padding", (0, 0)), ("dilation", (1, 1))):
+        set_pair(demo, key, pair)
+    assert message(demo) == ""
+    one_row = demo.evaluate(MATRIX_PICTURES)  # C is 1×4, Cᵀ 4×1
+    assert [shown_ for shown_, _, _ in one_row] == [True, True]
+    assert [hidden for _, hidden, _ in one_row] == [True, True]
+    np.testing.assert_array_equal(tables(demo)["C"].shape, (1, 4))
+    set_pair(demo, "kernel_size", (1, 1))  # C is 4×4
+    four_rows = demo.evaluate(MATRIX_PICTURES)
+    assert four_rows[0][2] > 3 * one_row[0][2], (one_row, four_rows)
+    np.testing.assert_array_equal(tables(demo)["C"], np.eye(4) * tables(demo)["weight"][0, 0])
+
+
 # --- The Python call: only the arguments that differ from the package's defaults --------
 
 

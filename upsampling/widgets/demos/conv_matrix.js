@@ -29,9 +29,12 @@ function setup(demo) {
     palette: "count",
     parent: left,
   });
-  const c = demo.table("C", { className: "live-compact" });
+  // C and Cᵀ are drawn at every size: at large paddings and dilations C shrinks to a row
+  // of 36 cells (Cᵀ to a column), and a control moving there and back would otherwise
+  // swap each picture for a table of 36 cells and back every time.
+  const c = demo.table("C", { className: "live-compact", picture: "always" });
   const transposed = demo.panel("", { row: true, alignEnd: true });
-  const ct = demo.table("Cᵀ", { className: "live-compact", parent: transposed });
+  const ct = demo.table("Cᵀ", { className: "live-compact", parent: transposed, picture: "always" });
   const counts = demo.table("entries per row of Cᵀ", {
     palette: "count",
     className: "live-compact",
