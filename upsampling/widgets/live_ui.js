@@ -392,7 +392,7 @@ function drawTiles(tiles, size, wanted) {
     const [page, at] = newTile(tiles, cw * ch);
     const [backPage, backAt] = tileAt(tiles, cw, "", colour, mark);
     page.set(backPage.subarray(backAt, backAt + cw * ch), at);
-    for (const [spots, x] of run) blendGlyph(spots, x, page, at, cw);
+    for (let k = 0; k < run.length; k++) blendGlyph(run[k][0], run[k][1], page, at, cw);
     keepTile(tiles, cw, text, colour, mark, [page, at]);
   }
 }
@@ -413,17 +413,24 @@ function newTile(tiles, n) {
  *  left column in the tile); null if the text is wider than fillText would draw it
  *  unsqueezed (cw less the margins). */
 function glyphRun(tiles, size, text) {
-  const chars = [...text].map((c) => glyphOf(tiles, size, c));
+  // Indexed, as the redraw's other per-cell loops (see plane); a number's characters are
+  // one UTF-16 unit each.
+  const run = new Array(text.length);
   let width = 0;
-  for (const g of chars) width += g.advance;
+  for (let i = 0; i < text.length; i++) {
+    run[i] = glyphOf(tiles, size, text[i]);
+    width += run[i].advance;
+  }
   if (width > size.cw - 2 * size.ratio) return null;
   let pen = size.cw / 2 - width / 2;
-  return chars.map((g) => {
+  for (let i = 0; i < run.length; i++) {
+    const g = run[i];
     const quarters = Math.round(pen * PHASES); // the pen, to the nearest sub-pixel position
     pen += g.advance;
     const phase = ((quarters % PHASES) + PHASES) % PHASES;
-    return [g.phases[phase], (quarters - phase) / PHASES - g.pad];
-  });
+    run[i] = [g.phases[phase], (quarters - phase) / PHASES - g.pad];
+  }
+  return run;
 }
 
 /** A character drawn in the ink, at each sub-pixel position, on a transparent cell as
