@@ -25,6 +25,7 @@ import pytest
 from conftest import toc_pages, wait_for_demos
 
 import upsampling
+from benchmarks.demo_redraw import maximise
 
 CHAPTERS = [name for name in toc_pages() if re.match(r"\d\d_", name)]
 BOOK = Path(__file__).resolve().parents[3] / "book"
@@ -873,4 +874,42 @@ def test_a_wide_view_scrolls_sideways_by_itself(open_page):
     aligned = _left(copies) - _left(overlap)
     row.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
     assert _left(copies) - _left(overlap) == pytest.approx(aligned, abs=0.5)
+    assert log.problems() == []
+
+
+# The numbers of a demo's visible tables (not the editable grids, not the tables kept out
+# of sight behind a picture) wider than their cell's room: [array, text, width, room].
+# Cells do not clip (live.css): a column is as wide as the table's longest number.
+TOO_WIDE = """root => {
+  const cells = [...root.querySelectorAll('table.live-table:not(.live-editable) td')]
+    .filter((td) => td.textContent && td.checkVisibility() && !td.closest('.live-offscreen'));
+  const wide = [];
+  for (const td of cells) {
+    const range = document.createRange();
+    range.selectNodeContents(td);
+    const style = getComputedStyle(td);
+    const room = td.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const width = range.getBoundingClientRect().width;
+    const array = td.closest('table').dataset.array;
+    if (width > room + 0.5) wide.push([array, td.textContent, width, room]);
+  }
+  return [cells.length, wide];
+}"""
+
+
+@pytest.mark.parametrize("name", LIVE_CHAPTERS)
+def test_every_number_fits_its_cell(name, open_page):
+    """At the opening settings and at the largest (the redraw benchmark's): no number shown
+    in a table is wider than its cell."""
+    page, log = open_page(name)
+    wait_for_demos(page)
+    checked = 0
+    for demo in live_demos(page):
+        for settings in ("opening", "largest"):
+            if settings == "largest":
+                maximise(demo)
+            count, wide = demo.evaluate(TOO_WIDE)
+            assert wide == [], f"{demo.get_attribute('data-demo')} at its {settings} settings"
+            checked += count
+    assert checked >= 50, checked
     assert log.problems() == []
