@@ -366,9 +366,14 @@ def time_controls(demo, repeats: int, thread: MainThread | None):
     refusing: set[str] = set()
     sched: list[tuple[float, float]] = []  # per change (ran, waited), when known
     ids: list[int] = []
-    fields = demo.locator("input:not(table input), select")
-    for i in range(fields.count()):
-        field = fields.nth(i)
+    # Through handles, found once: a locator is looked up again in the page on every call,
+    # and its search (of the whole page, for the demo's own locator: thousands of elements)
+    # runs on the main thread watched, between the changes. Its garbage, 250 KB a change
+    # over the scatter-add's sequence against the demo's own 60 KB, was collected in the
+    # changes timed (scavenges of 2-5 ms, and the pauses of a full collection).
+    root = demo.element_handle()
+    fields = root.query_selector_all("input:not(table input), select")
+    for field in fields:
         values = field.evaluate(EXTREMES)
         if not values:
             continue
@@ -376,22 +381,18 @@ def time_controls(demo, repeats: int, thread: MainThread | None):
         axis = field.get_attribute("data-axis")
         name = f"{label} ({axis})" if axis else label
         samples = timings.setdefault(name, [])
-        # Through a handle: a locator is looked up again in the page on every call, on the
-        # main thread watched, between the changes (2-5 ms of the driver's script a time).
-        handle = field.element_handle()
         for r in range(repeats):
-            samples.append(timed(handle, values[(r + 1) % 2], thread, sched, ids))
-            if r < 2 and demo.get_attribute("data-error") is not None:
+            samples.append(timed(field, values[(r + 1) % 2], thread, sched, ids))
+            if r < 2 and root.get_attribute("data-error") is not None:
                 refusing.add(name)
-        handle.evaluate(TIME_CHANGE, values[0])
-        handle.dispose()
+        field.evaluate(TIME_CHANGE, values[0])
     # An edited cell of each editable grid, at the largest settings.
-    cells = demo.locator("table[data-editable] input")
-    if cells.count():
-        handle = cells.last.element_handle()
+    cells = root.query_selector_all("table[data-editable] input")
+    if cells:
         timings["a cell"] = [
-            timed(handle, str(r % 7 - 3), thread, sched, ids) for r in range(repeats)
+            timed(cells[-1], str(r % 7 - 3), thread, sched, ids) for r in range(repeats)
         ]
+    for handle in [root, *fields, *cells]:
         handle.dispose()
     every = [t for samples in timings.values() for t in samples]
     return timings, sched, every, refusing
