@@ -111,6 +111,10 @@ MARKED_CHANGE = re.sub(
     ),
 )
 
+# A control's name, its argument name and the group it is in ("height", "layer 2"...).
+NAME = """field => [field.getAttribute('aria-label') || '?',
+  field.closest('[role=group]')?.getAttribute('aria-label')]"""
+
 # The two values a control moves between: for a number or a range, the value maximise()
 # left (its largest that computes) and the one below; the last two options of a list;
 # both states of a checkbox.
@@ -363,6 +367,7 @@ def time_controls(demo, repeats: int, thread: MainThread | None):
     controls whose two values include one the package refuses at these settings (read
     after the first two changes, outside the timing)."""
     timings: dict[str, list[float]] = {}
+    every: list[float] = []  # every sample, in the order made (that of sched and ids)
     refusing: set[str] = set()
     sched: list[tuple[float, float]] = []  # per change (ran, waited), when known
     ids: list[int] = []
@@ -377,24 +382,22 @@ def time_controls(demo, repeats: int, thread: MainThread | None):
         values = field.evaluate(EXTREMES)
         if not values:
             continue
-        label = field.get_attribute("aria-label") or "?"
-        axis = field.get_attribute("data-axis")
-        name = f"{label} ({axis})" if axis else label
+        label, group = field.evaluate(NAME)
+        name = f"{label} ({group})" if group else label
         samples = timings.setdefault(name, [])
         for r in range(repeats):
-            samples.append(timed(field, values[(r + 1) % 2], thread, sched, ids))
+            every.append(timed(field, values[(r + 1) % 2], thread, sched, ids))
+            samples.append(every[-1])
             if r < 2 and root.get_attribute("data-error") is not None:
                 refusing.add(name)
         field.evaluate(TIME_CHANGE, values[0])
     # An edited cell of each editable grid, at the largest settings.
     cells = root.query_selector_all("table[data-editable] input")
     if cells:
-        timings["a cell"] = [
-            timed(cells[-1], str(r % 7 - 3), thread, sched, ids) for r in range(repeats)
-        ]
+        every.extend(timed(cells[-1], str(r % 7 - 3), thread, sched, ids) for r in range(repeats))
+        timings["a cell"] = every[-repeats:]
     for handle in [root, *fields, *cells]:
         handle.dispose()
-    every = [t for samples in timings.values() for t in samples]
     return timings, sched, every, refusing
 
 

@@ -152,3 +152,48 @@ def test_the_benchmark_finds_the_garbage_collection_inside_each_change():
     # 160 MB of short-lived arrays cannot pass without scavenges; a spin allocates nothing.
     assert all(ms >= 0.5 for ms in spent["garbage"]), spent
     assert all(ms < 0.5 for ms in spent["spin"]), spent
+
+
+# In a process of its own too: a made-up demo whose two layers each have a control named
+# n, another control between them, timed by time_controls with each change's time
+# replaced by its number (the order it was made in, that of its wait and its collection).
+ORDER = """
+import json
+from playwright.sync_api import sync_playwright
+import benchmarks.demo_redraw as bench
+from tools import chromium
+
+def numbered(field, value, thread, sched, ids):
+    field.evaluate(bench.TIME_CHANGE, value)
+    ids.append(len(ids))
+    return ids[-1]
+
+bench.timed = numbered
+FIELD = '<input type="number" aria-label="{}" min="0" max="3" value="3">'
+DEMO = (
+    '<div data-demo="made-up">'
+    f'<div role="group" aria-label="layer 1">{FIELD.format("n")}</div>'
+    f'{FIELD.format("m")}'
+    f'<div role="group" aria-label="layer 2">{FIELD.format("n")}</div>'
+    '</div>'
+)
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path=chromium.executable(), args=chromium.ARGS)
+    page = browser.new_page()
+    page.set_content(DEMO)
+    timings, _, every, _ = bench.time_controls(page.locator("[data-demo]"), 2, None)
+    browser.close()
+print(json.dumps({"timings": timings, "every": every}))
+"""
+
+
+def test_the_benchmark_keeps_each_control_apart_and_every_change_in_order():
+    run = subprocess.run(
+        [sys.executable, "-c", ORDER], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.splitlines()[-1])
+    # Controls of the same name are told apart by their group; the samples, all together,
+    # are in the order made (the slowest change's wait and collection are read by it).
+    assert out["timings"] == {"n (layer 1)": [0, 1], "m": [2, 3], "n (layer 2)": [4, 5]}
+    assert out["every"] == list(range(6))
