@@ -6,7 +6,7 @@
    scatter-add demo (benchmarks/demo_redraw.py). Nothing in this book adds an icon
    after load (the theme does only for a version-warning or an announcement banner,
    and _config.yml sets neither), so Font Awesome is told not to watch.
-   tests/book/browser/test_theme_icons.py checks both halves on every chapter. */
+   tests/book/browser/test_theme_icons.py checks both halves on every page. */
 window.FontAwesomeConfig = Object.assign(window.FontAwesomeConfig || {}, {
   observeMutations: false,
 });

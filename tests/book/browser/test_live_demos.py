@@ -5,8 +5,8 @@ listed here): the root's name; every array a ``<table>`` with a ``<caption>``; e
 control an ``<input>``/``<select>`` labelled with the package's argument name (per-axis
 ones in a ``height``/``width`` group), the step control labelled ``step``; every control,
 operated from the keyboard, changes what is shown; editing a cell changes a result;
-reset goes back; the "Copy as Python" text runs with the package; no console error and
-no request leaving 127.0.0.1.
+reset goes back; the "Copy as Python" text runs with the package; every number shown in
+a table fits its cell; no console error and no request leaving 127.0.0.1.
 
 Chapter 3: the scatter-add, the shape explorer and the matrix view set through their
 controls for sampled settings (odd, non-square, every argument), their tables compared
