@@ -15,9 +15,12 @@ change costs before the reader sees it. Printed per demo: the median and the wor
 all its redraws (and the 95th percentile), and the worst control, marked (†) when one of
 its two values is a setting the package refuses there (the demo then alternates between
 its message, its arrays cleared, and all its arrays drawn again); the budget is 16 ms
-(one frame at 60 Hz). Beside them, the peer measured in the same run: as many frames
-timed the same way around an event that changes nothing, their median and worst (what
-the machine alone adds). On Linux, the renderer's main thread is watched through
+(one frame at 60 Hz). Beside them, two peers measured in the same run, as many frames
+each, timed the same way, their median and worst: around an event that changes nothing
+(what the machine alone adds), and around the smallest change the page can show, one
+character of text in the demo (what any redraw of that page costs at those settings,
+before the demo's own work: styling, laying out, painting and compositing a long page
+with the demo in it). On Linux, the renderer's main thread is watched through
 ``/proc/<pid>/task/<tid>/schedstat`` around each change. Printed last: how long it
 waited for a CPU (runnable, not running) during the slowest change and how long it ran,
 and the worst of all changes once each one's own wait is taken out. They tell the page's
@@ -65,8 +68,8 @@ PAGE_BUDGET = 1.5 * 1024 * 1024
 REFUSED = " (†)"  # marks a worst control that goes to an invalid setting and back
 
 # Sets a control to a value and times the redraw: the dispatch, the page's mutation
-# observers (delivered at the next microtask checkpoint, before the frame; the theme's
-# icon script watches the whole page) and the style and layout the change causes; then
+# observers (delivered at the next microtask checkpoint, before the frame) and the style
+# and layout the change causes; then
 # the rest of the next frame's work, from its animation-frame callbacks to the task after
 # it (resize observers, pre-paint, paint: moving the chapter below a demo that changed
 # height is paid here), without the wait for the frame itself.
@@ -100,6 +103,18 @@ _TIMING = """async (field, ARGS) => {
   return handled + rendering;
 }"""
 TIME_CHANGE = re.sub(r"\n *MARK\(\w+\)", "", _TIMING.replace("ARGS", "value"))
+
+# The second peer: an input out of the page whose input event writes its value, one
+# character, into a span at the end of the demo (removed after: field.span).
+ONE_CHARACTER = """demo => {
+  const span = document.createElement('span');
+  span.textContent = '0';
+  demo.append(span);
+  const field = document.createElement('input');
+  field.addEventListener('input', () => { span.textContent = field.value; });
+  field.span = span;
+  return field;
+}"""
 
 # TIME_CHANGE with marks at both ends of its two timed parts, named for the change (its
 # number): a trace of the page's garbage collection is cut by them (GcWatch).
@@ -336,11 +351,17 @@ def time_demo(demo, repeats: int, thread: MainThread | None = None, gc=None) -> 
     worst_control = max(timings, key=lambda k: max(timings[k]))
     slowest = every.index(max(every))
     nothing = [demo.evaluate(TIME_CHANGE, None) for _ in every]
+    probe = demo.evaluate_handle(ONE_CHARACTER)
+    probe.evaluate(TIME_CHANGE, "1")  # the span's first change (its line may be new)
+    character = [probe.evaluate(TIME_CHANGE, str(i % 2)) for i in range(len(every))]
+    probe.evaluate("field => field.span.remove()")
+    probe.dispose()
     return {
         "median": statistics.median(every),
         "p95": statistics.quantiles(every, n=20, method="inclusive")[-1],
         "worst": max(every),
         "nothing": (statistics.median(nothing), max(nothing)),
+        "character": (statistics.median(character), max(character)),
         "worst_control": worst_control,
         # the worst control moved between a setting that computes and one refused
         "worst_refused": worst_control in refusing,
@@ -465,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         header = (
             f"{'demo':16s} {'page':30s} {'changes':>7s} {'median':>8s} {'p95':>8s} "
             f"{'worst':>8s}  {'no change: median, worst':>24s}"
+            f"  {'one character: median, worst':>29s}"
         )
         print(
             f"  {header}  worst control  (main thread around the slowest: its wait for a CPU,"
@@ -482,7 +504,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"  {demo:16s} {name:30s} {r['changes']:7d} {r['median']:7.2f}ms "
                 f"{r['p95']:7.2f}ms {r['worst']:7.2f}ms  {r['nothing'][0]:14.2f}ms "
-                f"{r['nothing'][1]:6.2f}ms  {r['worst_control']}"
+                f"{r['nothing'][1]:6.2f}ms  {r['character'][0]:19.2f}ms "
+                f"{r['character'][1]:6.2f}ms  {r['worst_control']}"
                 f"{REFUSED if r['worst_refused'] else ''}{flag}{waits}"
             )
             failures += r["worst"] > BUDGET_MS

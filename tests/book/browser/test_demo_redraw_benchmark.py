@@ -1,6 +1,7 @@
 """A smoke run of ``python -m benchmarks.demo_redraw`` on the built book: one change per
 control. It prints every chapter's weight and, for every live demo, the median, 95th
-percentile and worst redraw beside its peer (frames in which nothing changed). Whether
+percentile and worst redraw beside its two peers (frames in which nothing changed, and
+frames that change one character of the demo's text: the second must cost more). Whether
 the worst is within 16 ms is for the benchmark's own runs to say, on a quiet machine: here
 only that it measures. Then that the main thread it watches is the page's, and that a
 CPU it shares shows as that thread's wait."""
@@ -18,7 +19,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 ROW = re.compile(
     r"^  (?P<demo>[\w-]+)\s+(?P<page>\d\d_\w+\.html)\s+(?P<changes>\d+)"
-    r"(?:\s+[\d.]+ms){3}\s+[\d.]+ms\s+[\d.]+ms  \S",
+    r"(?:\s+[\d.]+ms){3}\s+(?P<nothing>[\d.]+)ms\s+[\d.]+ms"
+    r"\s+(?P<character>[\d.]+)ms\s+[\d.]+ms  \S",
     re.M,
 )
 
@@ -48,6 +50,10 @@ def test_the_redraw_benchmark_times_every_live_demo(site):
         "overlap",
     }, run.stdout
     assert all(n >= 3 for n in demos.values()), demos
+    # A character drawn costs a frame's work (style, layout, paint); an event that changes
+    # nothing, next to none.
+    peers = [(float(m["nothing"]), float(m["character"])) for m in ROW.finditer(run.stdout)]
+    assert all(character > nothing + 0.5 for nothing, character in peers), peers
     # Each row ends with its main thread's wait for a CPU and its garbage collection (see
     # the tests below).
     tail = r"\(waited [\d.]+ms, ran [\d.]+ms; -?[\d.]+ms\) \[GC [\d.]+ms; -?[\d.]+ms\]$"
