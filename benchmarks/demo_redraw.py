@@ -69,10 +69,10 @@ REFUSED = " (†)"  # marks a worst control that goes to an invalid setting and 
 
 # Sets a control to a value and times the redraw: the dispatch, the page's mutation
 # observers (delivered at the next microtask checkpoint, before the frame) and the style
-# and layout the change causes; then
-# the rest of the next frame's work, from its animation-frame callbacks to the task after
-# it (resize observers, pre-paint, paint: moving the chapter below a demo that changed
-# height is paid here), without the wait for the frame itself.
+# and layout the change causes; then the rest of the next frame's work, from its
+# animation-frame callbacks to the task after it (resize observers, pre-paint, paint:
+# moving the chapter below a demo that changed height is paid here), without the wait
+# for the frame itself.
 #
 # With value null, the peer of a change, measured in the same run: the same timing around an
 # event that changes nothing (dispatched on an element out of the page). Its worst, over as
@@ -126,7 +126,7 @@ MARKED_CHANGE = re.sub(
     ),
 )
 
-# A control's name, its argument name and the group it is in ("height", "layer 2"...).
+# A control's name: its argument name and the group it is in ("height", "layer 2"...).
 NAME = """field => [field.getAttribute('aria-label') || '?',
   field.closest('[role=group]')?.getAttribute('aria-label')]"""
 
@@ -350,12 +350,15 @@ def time_demo(demo, repeats: int, thread: MainThread | None = None, gc=None) -> 
     gc_known = bool(spent) and None not in spent
     worst_control = max(timings, key=lambda k: max(timings[k]))
     slowest = every.index(max(every))
-    nothing = [demo.evaluate(TIME_CHANGE, None) for _ in every]
-    probe = demo.evaluate_handle(ONE_CHARACTER)
+    # The peers, through handles as the changes are (see time_controls).
+    root = demo.element_handle()
+    nothing = [root.evaluate(TIME_CHANGE, None) for _ in every]
+    probe = root.evaluate_handle(ONE_CHARACTER)
     probe.evaluate(TIME_CHANGE, "1")  # the span's first change (its line may be new)
     character = [probe.evaluate(TIME_CHANGE, str(i % 2)) for i in range(len(every))]
     probe.evaluate("field => field.span.remove()")
-    probe.dispose()
+    for handle in (probe, root):
+        handle.dispose()
     return {
         "median": statistics.median(every),
         "p95": statistics.quantiles(every, n=20, method="inclusive")[-1],
