@@ -20,22 +20,16 @@ each, timed the same way, their median and worst: around an event that changes n
 (what the machine alone adds), and around the smallest change the page can show, one
 character of text in the demo (what any redraw of that page costs at those settings,
 before the demo's own work: styling, laying out, painting and compositing a long page
-with the demo in it). On Linux, the renderer's main thread is watched through
-``/proc/<pid>/task/<tid>/schedstat`` around each change. Printed last: how long it
-waited for a CPU (runnable, not running) during the slowest change and how long it ran,
-and the worst of all changes once each one's own wait is taken out. They tell the page's
-work from a crowded machine: on a 2-core VM the main thread shares the cores with the
-compositor, raster and display threads, the browser process and the driver. The wait is
-read around the whole round trip of the change through the driver, which can be much
-longer than the timed part (once 26 ms of wait around an 11 ms change): a large wait
-points to the machine without proving it, and the second figure may be low; a slow
-change that neither waited nor ran as long was blocked (asleep: on a lock, another
-thread, the kernel). Then, from a trace of V8's garbage collector kept while each demo
-is timed: how long the main thread spent collecting garbage during the slowest change (a
-collector's pause lands in whichever change is running when it falls due: a scavenge
-takes 1-3 ms, the last pause of a full collection 5-10 ms), and the worst of all changes
-once each one's wait and collection are taken out. The budget is judged on the worst as
-timed.
+with the demo in it). Then, from a trace kept while each demo is timed (the marks the
+page sets at both ends of each timed part carry the main thread's CPU clock): how long the
+slowest change had the main thread on a CPU, how long it was off it (waiting for a CPU, or
+for another thread), and how long it spent collecting garbage (a collector's pause lands in
+whichever change is running when it falls due: a scavenge takes 1-3 ms, the last pause of a
+full collection 5-10 ms); and the most CPU time any change took, with and without its
+collection. They tell the page's work from a crowded machine: on a 2-core VM the main
+thread shares the cores with the compositor, raster and display threads, V8's compilers
+(optimizing the page's code in the background as it gets hot), the browser process, the
+driver and the VM's own agents. The budget is judged on the worst as timed.
 
 Page weights: the chapter's HTML (widget state included) and its own images, the measure
 of the 1.5 MB budget, then what the page also loads from ``_static/`` with an empty
@@ -117,7 +111,7 @@ ONE_CHARACTER = """demo => {
 }"""
 
 # TIME_CHANGE with marks at both ends of its two timed parts, named for the change (its
-# number): a trace of the page's garbage collection is cut by them (GcWatch).
+# number): a trace of the page's CPU clock and garbage collection is cut by them (Trace).
 MARKED_CHANGE = re.sub(
     r"MARK\((\w+)\)",
     r"performance.mark('redraw-\1:' + id);",
@@ -146,40 +140,23 @@ EXTREMES = """field => {
 }"""
 
 
-class MainThread:
-    """The renderer main thread of a page, read from Linux's scheduler statistics: its CPU
-    time and its wait for a CPU (runnable but not running), both in ms, since it started.
-    The renderer is the one a short trace names as the page's main frame's process (its
-    main thread has the process's id). Without /proc (not Linux), read() gives None."""
-
-    def __init__(self, browser, page):
-        self.pid = None
-        try:
-            browser.start_tracing(page=page, categories=["disabled-by-default-devtools.timeline"])
-            page.evaluate("1")
-            events = trace_events(browser)
-        except Exception:  # no tracing here: the figures are left out
-            return
-        frames = [
-            frame
-            for event in events
-            if event.get("name") == "TracingStartedInBrowser"
-            for frame in event.get("args", {}).get("data", {}).get("frames", [])
-        ]
-        pids = {f.get("processId") for f in frames if f.get("isInPrimaryMainFrame")}
-        if len(pids) == 1 and Path(f"/proc/{next(iter(pids))}/task").is_dir():
-            self.pid = pids.pop()
-
-    @staticmethod
-    def _stat(pid: int) -> tuple[float, float]:
-        run, wait, _ = Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()
-        return int(run) / 1e6, int(wait) / 1e6
-
-    def read(self) -> tuple[float, float] | None:
-        try:
-            return self._stat(self.pid) if self.pid else None
-        except OSError:  # the renderer has gone
-            return None
+def main_thread_pid(browser, page) -> int | None:
+    """The id of the process rendering the page (its main thread has the same id): the one
+    a short trace names as the page's main frame's; None if it cannot be told."""
+    try:
+        browser.start_tracing(page=page, categories=["disabled-by-default-devtools.timeline"])
+        page.evaluate("1")
+        events = trace_events(browser)
+    except Exception:  # no tracing here: the figures are left out
+        return None
+    frames = [
+        frame
+        for event in events
+        if event.get("name") == "TracingStartedInBrowser"
+        for frame in event.get("args", {}).get("data", {}).get("frames", [])
+    ]
+    pids = {f.get("processId") for f in frames if f.get("isInPrimaryMainFrame")}
+    return pids.pop() if len(pids) == 1 else None
 
 
 def trace_events(browser) -> list[dict]:
@@ -191,48 +168,80 @@ def trace_events(browser) -> list[dict]:
 
 # A trace's events of V8's garbage collector (its pauses on the main thread, nested) and
 # the page's marks: light enough to leave on while a demo is timed.
-GC_CATEGORIES = ["disabled-by-default-v8.gc", "blink.user_timing"]
+TRACE_CATEGORIES = ["disabled-by-default-v8.gc", "blink.user_timing"]
+PARTS = ("start", "handled", "painting", "end")  # MARKED_CHANGE's marks, in order
 
 
-class GcWatch:
-    """How long the page's main thread spent collecting garbage during each marked change
-    (MARKED_CHANGE), from a trace of the collector kept while a demo is timed. A pause of
-    V8's (a scavenge, or the final pause of a mark-compact that walks the whole heap, the
-    page's DOM included) lands in whichever change is running when it falls due."""
+class Trace:
+    """Each marked change's (MARKED_CHANGE's) main-thread CPU time and garbage collection,
+    from a trace kept while a demo is timed: `cpu` and `gc`, change number -> ms, once the
+    trace is read."""
 
     def __init__(self, browser, page, pid: int):
         self.browser, self.page, self.pid = browser, page, pid
-        self.spent: dict[int, float] = {}  # change number -> ms, once the trace is read
+        self.cpu: dict[int, float] = {}
+        self.gc: dict[int, float] = {}
 
     def __enter__(self):
-        self.browser.start_tracing(page=self.page, categories=GC_CATEGORIES)
+        self.browser.start_tracing(page=self.page, categories=TRACE_CATEGORIES)
         return self
 
     def __exit__(self, *exc):
-        self.spent = gc_per_change(trace_events(self.browser), self.pid)
+        events = trace_events(self.browser)
+        self.cpu = cpu_per_change(events, self.pid)
+        self.gc = gc_per_change(events, self.pid)
+
+
+def marks_per_change(events: list[dict], pid: int) -> dict[int, list[dict]]:
+    """The four marks (PARTS) of each change on process pid's main thread (tid = pid), by
+    change number; a change missing one is left out."""
+    main = {
+        e["name"]: e
+        for e in events
+        if e.get("pid") == pid and e.get("tid") == pid and e.get("name", "").startswith("redraw-")
+    }
+    changes = {}
+    for name in main:
+        if name.startswith("redraw-start:"):
+            change = name.split(":")[1]
+            marks = [main.get(f"redraw-{part}:{change}") for part in PARTS]
+            if None not in marks:
+                changes[int(change)] = marks
+    return changes
+
+
+def cpu_per_change(events: list[dict], pid: int) -> dict[int, float]:
+    """ms the main thread ran on a CPU inside the timed parts of each change (start to
+    handled, painting to end), from its CPU clock at the marks (a trace event's `tts`,
+    µs); changes whose marks lack it are left out. The rest of the timed time the thread
+    was off the CPU: runnable but waiting for one, or asleep (on a lock, another thread)."""
+    spent = {}
+    for change, marks in marks_per_change(events, pid).items():
+        if all("tts" in m for m in marks):
+            start, handled, painting, end = (m["tts"] for m in marks)
+            spent[change] = (handled - start + end - painting) / 1000
+    return spent
 
 
 def gc_per_change(events: list[dict], pid: int) -> dict[int, float]:
-    """ms of garbage collection on process pid's main thread (tid = pid) inside the timed
-    parts of each change (between MARKED_CHANGE's marks: start to handled, painting to
-    end; not the wait for the frame between them): the union of its GC events."""
-    main = [e for e in events if e.get("pid") == pid and e.get("tid") == pid]
-    marks = {e["name"]: e["ts"] for e in main if e.get("name", "").startswith("redraw-")}
+    """ms of garbage collection on process pid's main thread inside the timed parts of each
+    change (between MARKED_CHANGE's marks: start to handled, painting to end; not the wait
+    for the frame between them): the union of its GC events. A pause of V8's (a scavenge,
+    or the final pause of a mark-compact that walks the whole heap, the page's DOM
+    included) lands in whichever change is running when it falls due."""
     pauses = sorted(
         (e["ts"], e["ts"] + e["dur"])
-        for e in main
-        if e.get("ph") == "X" and "GC" in e.get("name", "") and "dur" in e
+        for e in events
+        if e.get("pid") == pid
+        and e.get("tid") == pid
+        and e.get("ph") == "X"
+        and "GC" in e.get("name", "")
+        and "dur" in e
     )
     spent = {}
-    for name in marks:
-        if not name.startswith("redraw-start:"):
-            continue
-        change = name.split(":")[1]
-        at = [
-            marks.get(f"redraw-{part}:{change}") for part in ("start", "handled", "painting", "end")
-        ]
-        if None not in at:
-            spent[int(change)] = (covered(pauses, *at[:2]) + covered(pauses, *at[2:])) / 1000
+    for change, marks in marks_per_change(events, pid).items():
+        at = [m["ts"] for m in marks]
+        spent[change] = (covered(pauses, *at[:2]) + covered(pauses, *at[2:])) / 1000
     return spent
 
 
@@ -247,16 +256,10 @@ def covered(spans: list[tuple[float, float]], start: float, end: float) -> float
     return total
 
 
-def timed(field, value, thread: MainThread | None, sched: list, ids: list[int]) -> float:
-    """MARKED_CHANGE on field, noting in sched how long the main thread ran and waited for
-    a CPU around it, and in ids the change's number (its marks in the page)."""
+def timed(field, value, ids: list[int]) -> float:
+    """MARKED_CHANGE on field, noting in ids the change's number (its marks in the page)."""
     ids.append(len(ids))
-    before = thread.read() if thread else None
-    ms = field.evaluate(MARKED_CHANGE, [value, ids[-1]])
-    after = thread.read() if thread else None
-    if before and after:
-        sched.append((after[0] - before[0], after[1] - before[1]))
-    return ms
+    return field.evaluate(MARKED_CHANGE, [value, ids[-1]])
 
 
 def chapters(site: Path) -> list[str]:
@@ -334,20 +337,16 @@ def maximise(demo) -> None:
                 value -= step
 
 
-def time_demo(demo, repeats: int, thread: MainThread | None = None, gc=None) -> dict:
-    """Times every control of demo; gc, a GcWatch, gives each change's garbage collection."""
+def time_demo(demo, repeats: int, trace: Trace | None = None) -> dict:
+    """Times every control of demo; trace gives each change's CPU time and collection."""
     maximise(demo)
     # What the page leaves for after a burst of changes (the URL written 250 ms after the
     # last one, the theme's rescan of the page's scrollable boxes 300 ms after the last
     # change to its content) is done before the timing starts: left to run, it fell in the
     # first changes timed, a cost of the setup rather than of theirs.
     demo.page.wait_for_timeout(SETTLE_MS)
-    with gc or contextlib.nullcontext():
-        timings, sched, every, refusing = time_controls(demo, repeats, thread)
-    waits = [waited for _, waited in sched]
-    spent = [gc.spent.get(i) for i in range(len(every))] if gc else []
-    known = len(waits) == len(every)
-    gc_known = bool(spent) and None not in spent
+    with trace or contextlib.nullcontext():
+        timings, every, refusing = time_controls(demo, repeats)
     worst_control = max(timings, key=lambda k: max(timings[k]))
     slowest = every.index(max(every))
     # The peers, through handles as the changes are (see time_controls).
@@ -359,6 +358,9 @@ def time_demo(demo, repeats: int, thread: MainThread | None = None, gc=None) -> 
     probe.evaluate("field => field.span.remove()")
     for handle in (probe, root):
         handle.dispose()
+    cpu = [trace.cpu.get(i) for i in range(len(every))] if trace else [None]
+    gc = [trace.gc.get(i) for i in range(len(every))] if trace else [None]
+    known = None not in cpu + gc
     return {
         "median": statistics.median(every),
         "p95": statistics.quantiles(every, n=20, method="inclusive")[-1],
@@ -369,31 +371,25 @@ def time_demo(demo, repeats: int, thread: MainThread | None = None, gc=None) -> 
         # the worst control moved between a setting that computes and one refused
         "worst_refused": worst_control in refusing,
         "changes": len(every),
-        # the slowest change's wait for a CPU and CPU time (around its round trip through
-        # the driver), and the worst with each change's wait out
-        "waited": waits[slowest] if known else None,
-        "ran": sched[slowest][0] if known else None,
-        "unwaited": max(t - w for t, w in zip(every, waits, strict=True)) if known else None,
-        # the slowest change's garbage collection, and the worst with waits and GC out
-        "gc": spent[slowest] if gc_known else None,
-        "bare": (
-            max(t - w - g for t, w, g in zip(every, waits, spent, strict=True))
-            if known and gc_known
-            else None
-        ),
+        # the slowest change's time on and off a CPU and its collection; the most CPU time
+        # of any change, and of any change less its collection
+        "cpu": cpu[slowest] if known else None,
+        "off": max(0.0, every[slowest] - cpu[slowest]) if known else None,
+        "gc": gc[slowest] if known else None,
+        "most_cpu": max(cpu) if known else None,
+        "bare": max(c - g for c, g in zip(cpu, gc, strict=True)) if known else None,
         "errors": demo.locator(".live-message").text_content(),
     }
 
 
-def time_controls(demo, repeats: int, thread: MainThread | None):
+def time_controls(demo, repeats: int):
     """Each control moved `repeats` times, then an edited cell: the samples by control,
-    each change's wait for a CPU (when known), every sample in the order made and the
+    every sample in the order made (that of the changes' numbers, their marks) and the
     controls whose two values include one the package refuses at these settings (read
     after the first two changes, outside the timing)."""
     timings: dict[str, list[float]] = {}
-    every: list[float] = []  # every sample, in the order made (that of sched and ids)
+    every: list[float] = []  # every sample, in the order made
     refusing: set[str] = set()
-    sched: list[tuple[float, float]] = []  # per change (ran, waited), when known
     ids: list[int] = []
     # Through handles, found once: a locator is looked up again in the page on every call,
     # and its search (of the whole page, for the demo's own locator: thousands of elements)
@@ -410,7 +406,7 @@ def time_controls(demo, repeats: int, thread: MainThread | None):
         name = f"{label} ({group})" if group else label
         samples = timings.setdefault(name, [])
         for r in range(repeats):
-            every.append(timed(field, values[(r + 1) % 2], thread, sched, ids))
+            every.append(timed(field, values[(r + 1) % 2], ids))
             samples.append(every[-1])
             if r < 2 and root.get_attribute("data-error") is not None:
                 refusing.add(name)
@@ -418,11 +414,11 @@ def time_controls(demo, repeats: int, thread: MainThread | None):
     # An edited cell of each editable grid, at the largest settings.
     cells = root.query_selector_all("table[data-editable] input")
     if cells:
-        every.extend(timed(cells[-1], str(r % 7 - 3), thread, sched, ids) for r in range(repeats))
+        every.extend(timed(cells[-1], str(r % 7 - 3), ids) for r in range(repeats))
         timings["a cell"] = every[-repeats:]
     for handle in [root, *fields, *cells]:
         handle.dispose()
-    return timings, sched, every, refusing
+    return timings, every, refusing
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -467,16 +463,16 @@ def main(argv: list[str] | None = None) -> int:
             failures += own > PAGE_BUDGET
             if not args.weights_only:
                 demos = page.locator("[data-demo]")
-                thread = MainThread(browser, page) if demos.count() else None
+                pid = main_thread_pid(browser, page) if demos.count() else None
                 for i in range(demos.count()):
                     demo = demos.nth(i)
                     demo.scroll_into_view_if_needed()
-                    gc = GcWatch(browser, page, thread.pid) if thread and thread.pid else None
+                    trace = Trace(browser, page, pid) if pid else None
                     results.append(
                         (
                             name,
                             demo.get_attribute("data-demo"),
-                            time_demo(demo, args.repeats, thread, gc),
+                            time_demo(demo, args.repeats, trace),
                         )
                     )
             context.close()
@@ -492,24 +488,23 @@ def main(argv: list[str] | None = None) -> int:
             f"  {'one character: median, worst':>29s}"
         )
         print(
-            f"  {header}  worst control  (main thread around the slowest: its wait for a CPU,"
-            " its CPU time; worst less waits) [slowest's garbage collection; worst less both]"
+            f"  {header}  worst control  (the slowest change's main thread: on a CPU, off it,"
+            " collecting garbage; the most CPU time of any change, and less its collection)"
         )
         for name, demo, r in results:
             flag = "" if r["worst"] <= BUDGET_MS else "  OVER BUDGET"
-            waits = (
-                f"  (waited {r['waited']:.1f}ms, ran {r['ran']:.1f}ms; {r['unwaited']:.1f}ms)"
-                if r["waited"] is not None
+            split = (
+                f"  (on a CPU {r['cpu']:.1f}ms, off it {r['off']:.1f}ms, GC {r['gc']:.1f}ms;"
+                f" most CPU {r['most_cpu']:.1f}ms, less GC {r['bare']:.1f}ms)"
+                if r["cpu"] is not None
                 else ""
             )
-            if r["gc"] is not None:
-                waits += f" [GC {r['gc']:.1f}ms; {r['bare']:.1f}ms]"
             print(
                 f"  {demo:16s} {name:30s} {r['changes']:7d} {r['median']:7.2f}ms "
                 f"{r['p95']:7.2f}ms {r['worst']:7.2f}ms  {r['nothing'][0]:14.2f}ms "
                 f"{r['nothing'][1]:6.2f}ms  {r['character'][0]:19.2f}ms "
                 f"{r['character'][1]:6.2f}ms  {r['worst_control']}"
-                f"{REFUSED if r['worst_refused'] else ''}{flag}{waits}"
+                f"{REFUSED if r['worst_refused'] else ''}{flag}{split}"
             )
             failures += r["worst"] > BUDGET_MS
         if any(r["worst_refused"] for _, _, r in results):

@@ -1,8 +1,8 @@
-"""The redraw benchmark's share of garbage collection in a change, on a made-up trace: only
-the two timed parts count (not the wait for the frame between them), nested and
-overlapping pauses once each, and only the page's main thread."""
+"""The redraw benchmark's share of garbage collection and of CPU time in a change, on a
+made-up trace: only the two timed parts count (not the wait for the frame between them),
+nested and overlapping pauses once each, and only the page's main thread."""
 
-from benchmarks.demo_redraw import gc_per_change
+from benchmarks.demo_redraw import cpu_per_change, gc_per_change
 
 PID = 41
 
@@ -49,3 +49,23 @@ def test_only_the_timed_parts_of_a_change_count_each_moment_once():
 def test_a_change_whose_marks_did_not_all_reach_the_trace_is_left_out():
     events = [*change(0, 0, 10, 20, 30)[:3], pause("V8.GC_SCAVENGER", 5, 3)]
     assert gc_per_change(events, PID) == {}
+
+
+def clocked(change_events: list[dict], cpu_at: tuple[float, ...]) -> list[dict]:
+    """The marks of a change with the main thread's CPU clock (tts, µs) at each."""
+    return [{**m, "tts": t} for m, t in zip(change_events, cpu_at, strict=True)]
+
+
+def test_cpu_time_is_read_from_the_thread_clock_at_the_marks_of_the_timed_parts():
+    events = [
+        # 4 ms handled, of which 3 on a CPU; 3 ms of the frame's work, 1 of it on a CPU;
+        # the 6 ms between them (the wait for the frame: 5 ms on a CPU) do not count
+        *clocked(change(0, 0, 4000, 10000, 13000), (100, 3100, 8100, 9100)),
+        # another thread's marks of the same name: not the page's main thread
+        *clocked(
+            [{**m, "tid": PID + 1} for m in change(1, 0, 1000, 2000, 3000)], (0, 900, 900, 1800)
+        ),
+        # a change whose marks carry no CPU clock is left out
+        *change(2, 20000, 24000, 30000, 33000),
+    ]
+    assert cpu_per_change(events, PID) == {0: 3.0 + 1.0}
