@@ -183,6 +183,36 @@ def test_size_tracker_views_changed_in_place_equal_views_drawn_afresh(tracker, o
         fresh.context.close()
 
 
+# Counts the elements the page makes from now on (both of the document's factories).
+COUNT_ELEMENTS = """() => {
+  window.madeElements = 0;
+  for (const name of ['createElement', 'createElementNS']) {
+    const make = document[name];
+    document[name] = function (...args) {
+      window.madeElements += 1;
+      return make.apply(this, args);
+    };
+  }
+}"""
+
+
+def test_size_tracker_redraws_in_place_without_making_elements(tracker):
+    """A change that keeps the views' structure (another input_size, the same mismatched
+    levels) makes no element: the views are sketched as plain objects and morphed into the
+    nodes shown, which stay (detached elements made on every change were garbage that only
+    a full collection, a long pause, frees)."""
+    page, demo = tracker
+    _set_tracker(demo, 1000, 6, [7] * 6, [1] * 6, [3] * 6, "pad")
+    first = demo.locator('table[data-array="sizes"] tbody td').first
+    first.evaluate("cell => { cell.firstChild.marked = true; }")
+    page.evaluate(COUNT_ELEMENTS)
+    before = first.inner_text()
+    _type(demo.locator('input[aria-label="input_size"]'), 998)
+    assert first.inner_text() != before  # the encoder's first size follows the input
+    assert first.evaluate("cell => cell.firstChild.marked === true")  # the same text node
+    assert page.evaluate("window.madeElements") == 0
+
+
 def test_size_tracker_shows_the_packages_refusal(tracker):
     _, demo = tracker
     _set_tracker(demo, 5, 3, [3] * 3, [2] * 3, [0] * 3, "output_padding")

@@ -2,7 +2,7 @@
 // and any settings per level, and every fix where a skip connection does not line up
 // (upsampling.widgets.live_demos_ch124.SizeTrackerDemo). The plan is size_plan.js, a
 // mirror of upsampling.plots.sizes.size_plan tested against it.
-import { liveDemo, morph, ops, pyCall, pyKwargs, pyValue, setText } from "../live_ui.js";
+import { liveDemo, morph, ops, pyCall, pyKwargs, pyValue, setText, sketch } from "../live_ui.js";
 import { levelRows } from "./level_rows.js";
 import { FIXES, size_plan } from "./size_plan.js";
 
@@ -22,12 +22,10 @@ function el(tag, attrs = {}, text) {
   return node;
 }
 
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+// The views are sketched afresh on every change (live_ui.js sketch) and morphed into what
+// is shown.
+const part = (tag, attrs, text) => sketch(tag, attrs, text);
+const svg = (tag, attrs, text) => sketch(tag, attrs, text, SVG);
 
 /** The settings of the first `depth` levels: one list per argument. */
 function levels(s) {
@@ -71,7 +69,7 @@ function drawPlan(plan, chosen) {
     class: "ch124-plan",
     "aria-hidden": "true",
   });
-  picture.append(
+  picture.children.push(
     svg("text", { x: 10, y: 14, class: "ch124-heading" }, "encoder (conv)"),
     svg("text", { x: width - 10, y: 14, "text-anchor": "end", class: "ch124-heading" }, "decoder (transposed conv)"),
   );
@@ -79,7 +77,7 @@ function drawPlan(plan, chosen) {
   const box = (x, y, size, anchor, cls, label) => {
     const w = boxWidth(size);
     const left = anchor === "end" ? x - w : x;
-    picture.append(
+    picture.children.push(
       svg("rect", { x: left, y, width: w, height: row - 12, rx: 3, class: cls }),
       svg("text", { x: left + w / 2, y: y + (row - 12) / 2 + 4, "text-anchor": "middle" }, label),
     );
@@ -97,12 +95,12 @@ function drawPlan(plan, chosen) {
     const cls = step.raw === step.skip ? "ok" : chosen === "crop" ? "crop" : "fixed";
     const [left] = box(width - 10 - 22 * level, y, Math.max(step.raw, step.size), "end", `ch124-decoder ${cls}`, label);
     const mid = y + (row - 12) / 2;
-    picture.append(svg("line", { x1: right + 4, y1: mid, x2: left - 4, y2: mid, class: `ch124-skip ${cls}` }));
+    picture.children.push(svg("line", { x1: right + 4, y1: mid, x2: left - 4, y2: mid, class: `ch124-skip ${cls}` }));
     const note =
       step.raw === step.skip
         ? "lines up"
         : `${step.raw} ≠ ${step.skip}: ${fixText(step.fixes.find((f) => f.name === chosen))}`;
-    picture.append(
+    picture.children.push(
       svg("text", { x: (right + left) / 2, y: mid - 5, "text-anchor": "middle", class: `ch124-note ${cls}` }, note),
     );
   });
@@ -165,51 +163,51 @@ export default liveDemo({
         if (error instanceof ops.PackageError) clear();
         throw error;
       }
-      // Built afresh, morphed into what is shown: only what changed is laid out again.
+      // Sketched afresh, morphed into what is shown: only what changed is laid out again.
       morph(picture, drawPlan(plan, s.fix));
 
       // sizes: one row per level, the encoder's map and what the decoder makes of it.
-      const head = el("tr");
+      const head = part("tr");
       for (const name of ["level", "encoder", "decoder gives", "after the fix"]) {
-        head.append(el("th", { scope: "col" }, name));
+        head.children.push(part("th", { scope: "col" }, name));
       }
-      const body = el("tbody");
+      const body = part("tbody");
       plan.encoder.forEach((size, level) => {
-        const tr = el("tr");
-        tr.append(el("th", { scope: "row" }, level === 0 ? "input" : String(level)));
+        const tr = part("tr");
+        tr.children.push(part("th", { scope: "row" }, level === 0 ? "input" : String(level)));
         const step = plan.decoder.find((d) => d.level === level + 1);
         const cells = step ? [size, step.raw, step.size] : [size, "", ""];
         cells.forEach((v, i) => {
-          const td = el("td", {}, String(v));
-          if (v !== "") td.dataset.value = String(v);
-          if (step && i === 1 && step.raw !== step.skip) td.className = "ch124-mismatch";
-          tr.append(td);
+          const td = part("td", {}, String(v));
+          if (v !== "") td.attrs["data-value"] = String(v);
+          if (step && i === 1 && step.raw !== step.skip) td.attrs.class = "ch124-mismatch";
+          tr.children.push(td);
         });
-        body.append(tr);
+        body.children.push(tr);
       });
-      const thead = el("thead");
-      thead.append(head);
-      morph(sizes, el("caption", {}, "sizes"), thead, body);
+      const thead = part("thead");
+      thead.children.push(head);
+      morph(sizes, part("caption", {}, "sizes"), thead, body);
 
       // fixes: every way to line up each skip that does not.
       const broken = plan.decoder.filter((d) => d.raw !== d.skip);
-      const fixHead = el("tr");
-      for (const name of ["level", "decoder gives", "skip", ...FIXES]) fixHead.append(el("th", { scope: "col" }, name));
-      const fixBody = el("tbody");
+      const fixHead = part("tr");
+      for (const name of ["level", "decoder gives", "skip", ...FIXES]) fixHead.children.push(part("th", { scope: "col" }, name));
+      const fixBody = part("tbody");
       for (const step of broken) {
-        const tr = el("tr");
-        tr.append(el("th", { scope: "row" }, String(step.level)));
-        tr.append(el("td", {}, String(step.raw)), el("td", {}, String(step.skip)));
+        const tr = part("tr");
+        tr.children.push(part("th", { scope: "row" }, String(step.level)));
+        tr.children.push(part("td", {}, String(step.raw)), part("td", {}, String(step.skip)));
         for (const fix of step.fixes) {
-          const td = el("td", { class: fix.error ? "ch124-refused" : fix.name === s.fix ? "ch124-chosen" : "" }, fixText(fix));
-          td.dataset.fix = fix.name;
-          tr.append(td);
+          const td = part("td", { class: fix.error ? "ch124-refused" : fix.name === s.fix ? "ch124-chosen" : "" }, fixText(fix));
+          td.attrs["data-fix"] = fix.name;
+          tr.children.push(td);
         }
-        fixBody.append(tr);
+        fixBody.children.push(tr);
       }
-      const fixThead = el("thead");
-      fixThead.append(fixHead);
-      morph(fixes, el("caption", {}, "fixes"), ...(broken.length ? [fixThead, fixBody] : []));
+      const fixThead = part("thead");
+      fixThead.children.push(fixHead);
+      morph(fixes, part("caption", {}, "fixes"), ...(broken.length ? [fixThead, fixBody] : []));
       if (fixes.hidden !== (broken.length === 0)) fixes.hidden = broken.length === 0;
 
       const out = plan.output;
