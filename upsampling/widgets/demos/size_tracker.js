@@ -24,7 +24,7 @@ function el(tag, attrs = {}, text) {
 
 // The views are sketched afresh on every change (live_ui.js sketch) and morphed into what
 // is shown.
-const part = (tag, attrs, text) => sketch(tag, attrs, text);
+const part = sketch;
 const svg = (tag, attrs, text) => sketch(tag, attrs, text, SVG);
 
 /** The settings of the first `depth` levels: one list per argument. */
@@ -148,9 +148,9 @@ export default liveDemo({
     demo.viewsEl.append(sizes, fixes);
 
     const clear = () => {
-      picture.replaceChildren();
-      sizes.replaceChildren(el("caption", {}, "sizes"));
-      fixes.replaceChildren(el("caption", {}, "fixes"));
+      morph(picture);
+      morph(sizes, part("caption", {}, "sizes"));
+      morph(fixes, part("caption", {}, "fixes"));
       setText(summary, "");
     };
 
