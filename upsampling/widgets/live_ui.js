@@ -40,6 +40,10 @@
 //                                                  scroll; any other wide view scrolls
 //                                                  by itself)
 //   demo.note()                                    a paragraph for text the redraw writes
+//   demo.whenSettled([task, ...])                  runs the tasks, one per idle period of
+//                                                  the page, once the settings have stayed
+//                                                  unchanged for SETTLED_MS; a change
+//                                                  drops those not run (see Warming up)
 // `min`, `max` and `count` may be functions of the settings (ranges that depend on other
 // settings); `get(settings)` / `set(value, settings) -> patch` bind a control to
 // something other than settings[key] (say input_size to the shape of the input grid).
@@ -55,7 +59,10 @@
 // Warming up: warm(settings), if the demo declares it, runs while the page is idle after
 // the first draw. It computes what later control changes will (another mode, another
 // size) without drawing, so that the engine has compiled that code before the reader's
-// first change: run for the first time, it is several milliseconds slower.
+// first change: run for the first time, it is several milliseconds slower. A demo that can
+// tell what the reader will likely ask for next (upsample-photo: another method at the same
+// factor) prepares it with demo.whenSettled, and table.prepare(array) makes the tiles a
+// picture of that array would need (a few milliseconds for hundreds of new numbers).
 
 import * as ops from "./ops.js";
 import {
@@ -75,6 +82,8 @@ const AXES = ["height", "width"];
 let counter = 0;
 /** How long the settings must stay unchanged before they are written to the URL. */
 const URL_DELAY_MS = 250;
+/** How long they must stay unchanged before a demo prepares what may come next. */
+const SETTLED_MS = 250;
 
 /** Runs `task` when the page is idle (soon, where the browser cannot say so). */
 function whenIdle(task) {
@@ -654,6 +663,19 @@ class CanvasPicture {
     this.put(frame, rows, cols, size, dirty);
   }
 
+  /** Makes the tiles that show(cells, chars) would need and are not made yet. */
+  prepare(cells, chars) {
+    const [size, look] = cellSize(chars, this);
+    const tiles = tilesFor(look);
+    const wanted = new Map();
+    for (const row of cells) {
+      for (const { label, colour, mark } of row) {
+        if (!tileAt(tiles, size.cw, label, colour, mark)) wanted.set(`${label}|${colour}|${mark}`, [label, colour, mark]);
+      }
+    }
+    if (wanted.size) drawTiles(tiles, size, [...wanted.values()]);
+  }
+
   /** The frame to compose rows × cols cells of this look in (put first in this.frames):
    *  the one last composed at that shape, else the spare made a copy of the shown one
    *  (a new shape often keeps most cells: output_padding adds a row), else a new one. */
@@ -874,6 +896,25 @@ class NumberTable {
       this.el.style.setProperty("--live-cols", String(width));
     }
     this.el.hidden = false;
+  }
+
+  /** Makes ahead of time the tiles that show(array, {mark, scale}) would draw the array
+   *  with, if it is drawn as a picture; the page is left as it is. */
+  prepare(array, { mark = null, scale = null } = {}) {
+    const rows = plane(array);
+    const width = rows.length ? rows[0].length : 0;
+    if (!this.picture || rows.length * width <= this.pictureFrom) return;
+    this.picture.readStyle();
+    const s = scale ?? scaleOf(rows);
+    let chars = 1;
+    const cells = rows.map((row, r) =>
+      row.map((v, c) => {
+        const label = v === null ? "" : formatNumber(v);
+        chars = Math.max(chars, label.length);
+        return { label, colour: v === null ? "" : this.palette(v, s), mark: mark ? mark(r, c) || "" : "" };
+      }),
+    );
+    this.picture.prepare(cells, chars);
   }
 
   /** Adds or removes rows and cells to reach height × width, keeping the others. */
@@ -1541,6 +1582,7 @@ class Demo {
   /** Applies `patch` to the settings and redraws; `source` is the element being edited. */
   set(patch, source = null, { save = true } = {}) {
     const start = performance.now();
+    this.settled = null; // tasks waiting for the settings to settle (whenSettled) are dropped
     if (STYLE.stale && this.picture) pictureStyle(this.picture.canvas); // before any write
     const before = this.settings;
     const next = { ...before, ...patch };
@@ -1620,6 +1662,20 @@ class Demo {
       }
     }
     return accepted;
+  }
+
+  /** Runs `tasks` one per idle period once the settings have stayed unchanged for
+   *  SETTLED_MS; the next change drops the tasks not yet run (and those it asks for
+   *  replace them). */
+  whenSettled(tasks) {
+    clearTimeout(this.settledTimer);
+    const pending = (this.settled = { tasks }); // set() drops it
+    const next = () => {
+      if (this.settled !== pending || !tasks.length || !this.root.isConnected) return;
+      tasks.shift()();
+      whenIdle(next);
+    };
+    this.settledTimer = setTimeout(() => whenIdle(next), SETTLED_MS);
   }
 
   /** Writes the settings to the URL after the changes stop for a moment (the browser

@@ -546,6 +546,48 @@ def test_photo_zoom_moves_with_the_arrow_keys_and_redraws_within_a_frame(photo):
     assert statistics.median(times) <= REDRAW_BUDGET_MS, times
 
 
+def _calls(cdp, names) -> dict[str, int]:
+    """How many times each function named in `names` ran since the last call (V8's precise
+    coverage, counted per function; its counters start again at each reading)."""
+    counts = dict.fromkeys(names, 0)
+    for script in cdp.send("Profiler.takePreciseCoverage")["result"]:
+        for function in script["functions"]:
+            if function["functionName"] in counts:
+                counts[function["functionName"]] += function["ranges"][0]["count"]
+    return counts
+
+
+def test_photo_prepares_the_other_methods_while_idle_and_switches_without_computing(photo):
+    page, demo = photo
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.startPreciseCoverage", {"callCount": True, "detailed": False})
+    demo.get_by_role("button", name="×4", exact=True).click()  # mode nearest
+    # Once the reader stops, the demo computes bilinear (with and without align_corners)
+    # and makes the tiles of their numbers, each in an idle period: up to ~5 s here.
+    made = dict.fromkeys(("bilinear", "drawTiles"), 0)
+    for _ in range(50):
+        for name, count in _calls(cdp, made).items():
+            made[name] += count
+        if made["bilinear"] >= 2 and made["drawTiles"] >= 1:
+            break
+        page.wait_for_timeout(100)
+    assert made["bilinear"] >= 2 and made["drawTiles"] >= 1, made
+    page.wait_for_timeout(300)  # the other preparations (nearest-exact, bed of nails)
+    _calls(cdp, made)
+    demo.locator('select[aria-label="mode"]').select_option("bilinear")
+    # The switch draws what was prepared: nothing interpolated, no tile made.
+    assert _calls(cdp, ("bilinear", "interpolate", "drawTiles")) == {
+        "bilinear": 0,
+        "interpolate": 0,
+        "drawTiles": 0,
+    }
+    _check_photo(demo, "bilinear", 4)
+    demo.locator('input[aria-label="align_corners"]').check()
+    _check_photo(demo, "bilinear, align_corners", 4)
+    cdp.send("Profiler.stopPreciseCoverage")
+
+
 # --- chapter 4: overlap counts and phase sums ---------------------------------------------
 
 
