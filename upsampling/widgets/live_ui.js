@@ -1399,6 +1399,7 @@ class Demo {
     this.id = `live-${++counter}`;
     this.settings = structuredClone(model.get("settings"));
     this.controls = [];
+    this.panels = []; // demo.panel boxes: each keeps its tallest height (keepTallest)
     this.tables = [];
     this.stepControl = null;
     this.redraws = 0;
@@ -1568,6 +1569,8 @@ class Demo {
     if (scroll) box.classList.add("live-scroll"); // its rows scroll sideways together
     if (heading) box.append(h("div", { class: "live-panel-heading", text: heading }));
     (parent ?? this.viewsEl).append(box);
+    this.panels.push(box);
+    this.watchHeight(box);
     return box;
   }
 
@@ -1718,27 +1721,37 @@ class Demo {
   }
 
   /**
-   * From now on the demo keeps the largest height it reaches (until reset, or the reader
-   * opens or closes the Python call): a change that made it shorter would move the rest
-   * of the chapter up, and the next one back down, and the browser takes longer to move
-   * a long chapter than to redraw the demo (about 13 ms a time on chapter 3, against
-   * 5–10 ms for the redraw), besides moving the buttons under the reader's pointer.
-   * A ResizeObserver sees a new size after layout and before paint, in the same frame.
+   * From now on the demo, and each of its panels, keeps the largest height it reaches
+   * (until reset, or the reader opens or closes the Python call): a change that made it
+   * shorter would move the rest of the chapter up, and the next one back down, and the
+   * browser takes longer to move a long chapter than to redraw the demo (about 13 ms a
+   * time on chapter 3, against 5–10 ms for the redraw), besides moving the buttons under
+   * the reader's pointer. Inside the demo, a panel that shrank (a smaller kernel) would
+   * move the panels after it: laid out and painted again (overlap's kernel_size, 1 ms of
+   * a 9 ms change). A ResizeObserver sees a new size after layout and before paint, in
+   * the same frame.
    */
   keepTallest() {
-    this.root.style.minHeight = "";
-    this.tallest = 0;
+    this.tallest = new Map();
+    for (const box of [this.root, ...this.panels]) box.style.minHeight = "";
     if (typeof ResizeObserver === "undefined") return;
-    this.heightWatch ??= new ResizeObserver(([entry]) => {
-      const height = entry.borderBoxSize?.[0]?.blockSize ?? entry.target.offsetHeight;
-      if (height > this.tallest) {
-        this.tallest = height;
-        this.root.style.minHeight = `${height}px`;
+    this.heightWatch ??= new ResizeObserver((entries) => {
+      for (const { target, borderBoxSize } of entries) {
+        const height = borderBoxSize?.[0]?.blockSize ?? target.offsetHeight;
+        if (height > (this.tallest.get(target) ?? 0)) {
+          this.tallest.set(target, height);
+          target.style.minHeight = `${height}px`;
+        }
       }
     });
     this.heightWatch.disconnect();
-    this.root.style.boxSizing = "border-box"; // min-height bounds what is observed
-    this.heightWatch.observe(this.root, { box: "border-box" });
+    for (const box of [this.root, ...this.panels]) this.watchHeight(box);
+  }
+
+  watchHeight(box) {
+    if (!this.heightWatch) return;
+    box.style.boxSizing = "border-box"; // min-height bounds what is observed
+    this.heightWatch.observe(box, { box: "border-box" });
   }
 
   save() {

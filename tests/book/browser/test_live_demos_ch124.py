@@ -704,6 +704,34 @@ def test_a_layer_taken_out_of_the_stack_stays_in_sight_dimmed_until_reset(overla
     assert demo.locator('table[data-array="phase sums 2"] td').count() == 0
 
 
+def _tops(demo) -> list[float]:
+    """Where each panel of the demo starts, from the page's top (px)."""
+    return demo.locator(".live-panel").evaluate_all(
+        "boxes => boxes.map(b => b.getBoundingClientRect().top + window.scrollY)"
+    )
+
+
+def test_a_smaller_kernel_moves_nothing_after_its_panel_until_reset(overlap):
+    """Each panel keeps its tallest height: a layer's kernel made smaller leaves the
+    panels after it where they were (moving them costs the browser a layout and a paint
+    of everything moved); reset gives every panel its own height back."""
+    page, demo = overlap
+    _type(demo.locator('input[aria-label="layers"]'), 3)
+    kernel_size = demo.locator('input[aria-label="kernel_size"]').first
+    _type(kernel_size, 8)
+    page.wait_for_timeout(100)  # a frame: the resize observer runs before paint
+    tall = _tops(demo)
+    _type(kernel_size, 2)
+    page.wait_for_timeout(100)
+    assert _grid(demo, "weight").shape == (2, 2)
+    assert _tops(demo) == pytest.approx(tall, abs=0.5)
+    demo.get_by_role("button", name="Reset").click()
+    _type(demo.locator('input[aria-label="layers"]'), 3)
+    _type(kernel_size, 2)
+    page.wait_for_timeout(100)
+    assert _tops(demo)[1] < tall[1] - 50  # layer 2 right under a 2 × 2 kernel
+
+
 def test_overlap_redraws_within_a_frame_at_the_largest_settings(overlap):
     page, demo = overlap
     _type(demo.locator('input[aria-label="layers"]'), 3)
