@@ -654,6 +654,10 @@ class CanvasPicture {
    *  length) or, with null, hides the picture. */
   show(cells, chars) {
     this.label.hidden = this.crop.hidden = !cells;
+    if (this.blanked) {
+      this.crop.classList.remove("live-blank");
+      this.blanked = false;
+    }
     if (!cells) return;
     const [size, look] = cellSize(chars, this);
     const rows = cells.length;
@@ -661,6 +665,14 @@ class CanvasPicture {
     const frame = this.frameFor(`${look}|${size.cw}`, rows, cols, size);
     const dirty = this.compose(frame, cells, rows, cols, tilesFor(look), size);
     this.put(frame, rows, cols, size, dirty);
+  }
+
+  /** Shows nothing in the picture's place, which it keeps (for a refused setting: the
+   *  next one most likely draws a picture of that size, and hiding it, then showing it
+   *  again, moved what follows up and back down, laid out and painted twice). */
+  blank() {
+    this.crop.classList.add("live-blank");
+    this.blanked = true;
   }
 
   /** Makes the tiles that show(cells, chars) would need and are not made yet. */
@@ -955,6 +967,7 @@ class NumberTable {
 
   /** Empties the table (its caption stays). */
   clear() {
+    const pictured = this.picture && !this.picture.crop.hidden;
     if (this.body.isConnected && this.shape[0] * this.shape[1] > SWAP_FROM) {
       // The cells are kept aside (the next array is likely the same shape) and an empty
       // <tbody> takes their place.
@@ -965,7 +978,8 @@ class NumberTable {
     } else {
       this.resize(0, 0);
     }
-    this.picture?.show(null, 0); // hidden; it keeps what it drew
+    if (pictured) this.picture.blank();
+    else this.picture?.show(null, 0); // hidden; it keeps what it drew
     // A table drawn on the canvas stays out of sight, empty, its label naming the empty
     // place: brought back into the page, a shelf the browser skipped is styled and laid
     // out in full once more, and again when it leaves (2 ms a change in the scatter-add).
@@ -1721,19 +1735,24 @@ class Demo {
   }
 
   /**
-   * From now on the demo, and each of its panels, keeps the largest height it reaches
-   * (until reset, or the reader opens or closes the Python call): a change that made it
-   * shorter would move the rest of the chapter up, and the next one back down, and the
-   * browser takes longer to move a long chapter than to redraw the demo (about 13 ms a
-   * time on chapter 3, against 5–10 ms for the redraw), besides moving the buttons under
-   * the reader's pointer. Inside the demo, a panel that shrank (a smaller kernel) would
-   * move the panels after it: laid out and painted again (overlap's kernel_size, 1 ms of
-   * a 9 ms change). A ResizeObserver sees a new size after layout and before paint, in
-   * the same frame.
+   * From now on the demo, each of its panels and its message keep the largest height
+   * they reach (until reset, or the reader opens or closes the Python call): a change that
+   * made the demo shorter would move the rest of the chapter up, and the next one back
+   * down, and the browser takes longer to move a long chapter than to redraw the demo
+   * (about 13 ms a time on chapter 3, against 5–10 ms for the redraw), besides moving the
+   * buttons under the reader's pointer. Inside the demo, a panel that shrank (a smaller
+   * kernel), or a message that came and went (a refused setting, then one that computes),
+   * would move what follows: laid out and painted again (overlap's kernel_size, 1 ms of a
+   * 9 ms change). A ResizeObserver sees a new size after layout and before paint, in the
+   * same frame.
    */
   keepTallest() {
     this.tallest = new Map();
-    for (const box of [this.root, ...this.panels]) box.style.minHeight = "";
+    const boxes = [this.root, this.message, ...this.panels];
+    for (const box of boxes) {
+      box.style.minHeight = "";
+      box.classList.remove("live-held");
+    }
     if (typeof ResizeObserver === "undefined") return;
     this.heightWatch ??= new ResizeObserver((entries) => {
       for (const { target, borderBoxSize } of entries) {
@@ -1741,11 +1760,12 @@ class Demo {
         if (height > (this.tallest.get(target) ?? 0)) {
           this.tallest.set(target, height);
           target.style.minHeight = `${height}px`;
+          target.classList.add("live-held"); // (an empty message keeps its place: live.css)
         }
       }
     });
     this.heightWatch.disconnect();
-    for (const box of [this.root, ...this.panels]) this.watchHeight(box);
+    for (const box of boxes) this.watchHeight(box);
   }
 
   watchHeight(box) {

@@ -715,6 +715,49 @@ def test_matrix_view_draws_c_at_every_size(chapter_3):
     np.testing.assert_array_equal(tables(demo)["C"], np.eye(4) * tables(demo)["weight"][0, 0])
 
 
+# Each of C's and Cᵀ's pictures: whether it is drawn (its place on the page, and whether its
+# canvas shows), and where the panel holding Cᵀ starts.
+MATRIX_PLACES = """d => {
+  const crops = ['C', 'Cᵀ'].map(name => d.querySelector(`table[data-array="${name}"]`)
+    .closest('.live-array').querySelector('.live-picture-crop'));
+  return {
+    placed: crops.map(c => !c.hidden && c.getBoundingClientRect().height > 0),
+    painted: crops.map(c => getComputedStyle(c).visibility === 'visible'),
+    panel: crops[1].closest('.live-panel').getBoundingClientRect().top,
+  };
+}"""
+
+
+def test_a_refused_setting_empties_the_pictures_but_keeps_their_places(chapter_3):
+    """A refused setting empties C's and Cᵀ's pictures without moving what follows them:
+    the pictures keep their places, empty (taking them out, then back, laid out and
+    painted the rest of the demo twice), and the message its height once it has shown
+    one; the next setting that computes draws the pictures there again."""
+    demo = chapter_3["conv-matrix"]
+    set_pair(demo, "kernel_size", (3, 3))
+    set_pair(demo, "input_size", (1, 1))  # a first message
+    set_pair(demo, "input_size", (3, 3))
+    demo.page.wait_for_timeout(100)  # a frame: the resize observer runs before paint
+    drawn = demo.evaluate(MATRIX_PLACES)
+    assert drawn["placed"] == [True, True] and drawn["painted"] == [True, True]
+    set_pair(demo, "input_size", (1, 1))  # a 3×3 kernel on 1×1: the package refuses it
+    with pytest.raises(ValueError) as error:
+        upsampling.conv_matrix(np.ones((1, 1, 3, 3)), (1, 1))
+    assert message(demo) == f"ValueError: {error.value}"
+    demo.page.wait_for_timeout(100)
+    refused = demo.evaluate(MATRIX_PLACES)
+    assert refused["placed"] == [True, True] and refused["painted"] == [False, False]
+    assert refused["panel"] == pytest.approx(drawn["panel"], abs=0.5)
+    assert tables(demo)["C"].size == 0 and tables(demo)["Cᵀ"].size == 0  # no stale numbers
+    set_pair(demo, "input_size", (3, 3))
+    assert message(demo) == ""
+    demo.page.wait_for_timeout(100)
+    assert demo.evaluate(MATRIX_PLACES) == drawn
+    np.testing.assert_array_equal(
+        tables(demo)["C"], upsampling.conv_matrix(tables(demo)["weight"][None, None], (3, 3))
+    )
+
+
 # --- The Python call: only the arguments that differ from the package's defaults --------
 
 

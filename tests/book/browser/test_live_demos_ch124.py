@@ -563,18 +563,20 @@ def test_photo_prepares_the_other_methods_while_idle_and_switches_without_comput
     cdp.send("Profiler.enable")
     cdp.send("Profiler.startPreciseCoverage", {"callCount": True, "detailed": False})
     demo.get_by_role("button", name="×4", exact=True).click()  # mode nearest
-    # Once the reader stops, the demo computes bilinear (with and without align_corners)
-    # and makes the tiles of their numbers, each in an idle period: up to ~5 s here.
-    made = dict.fromkeys(("bilinear", "drawTiles"), 0)
+    # Once the reader stops, the demo prepares the four other methods at ×4 (nearest-exact,
+    # bilinear with and without align_corners, bed of nails), one per idle period: computes
+    # each and makes the tiles of its numbers (table.prepare, then its picture's). Up to
+    # ~5 s here.
+    # (The page may still be preparing what its opening settings would need: ×1.5.)
+    made = dict.fromkeys(("bilinear", "drawTiles", "prepare"), 0)
     for _ in range(50):
-        for name, count in _calls(cdp, made).items():
-            made[name] += count
-        if made["bilinear"] >= 2 and made["drawTiles"] >= 1:
-            break
         page.wait_for_timeout(100)
-    assert made["bilinear"] >= 2 and made["drawTiles"] >= 1, made
-    page.wait_for_timeout(300)  # the other preparations (nearest-exact, bed of nails)
-    _calls(cdp, made)
+        new = _calls(cdp, made)
+        for name, count in new.items():
+            made[name] += count
+        if made["prepare"] >= 2 * 4 and new["prepare"] == 0:
+            break
+    assert made["prepare"] >= 2 * 4 and made["bilinear"] >= 2 and made["drawTiles"] >= 1, made
     demo.locator('select[aria-label="mode"]').select_option("bilinear")
     # The switch draws what was prepared: nothing interpolated, no tile made.
     assert _calls(cdp, ("bilinear", "interpolate", "drawTiles")) == {
