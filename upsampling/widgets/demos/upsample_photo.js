@@ -35,9 +35,10 @@ function paint(canvas, image, box) {
 }
 
 // Outputs already computed for the photograph shown, by method and factor (the most
-// recently used kept): a method the reader switches back to, or one prepared while the page
-// was idle (see prepareOthers), is drawn without computing it again.
-const KEPT = 2 * METHODS.length;
+// recently used kept, as many as there are methods: 2 MB each for a photograph of 128
+// pixels at ×4): a method the reader switches back to, or one prepared while the page was
+// idle (see prepareOthers), is drawn without computing it again.
+const KEPT = METHODS.length;
 
 function outputsFor() {
   const outputs = new Map(); // "method|factor" -> tensor (H_out, W_out), never written to
