@@ -405,6 +405,15 @@ function keepTile(tiles, cw, text, colour, mark, place) {
 /** Whether a cell's marks outline it: every mark but "live-cropped" (which shades it). */
 const outlines = (mark) => mark.split(" ").some((name) => name && name !== "live-cropped");
 
+/** Makes the tiles `needed` ([text, colour, mark] each) that are not made yet, each once. */
+function makeTiles(tiles, size, needed) {
+  const wanted = new Map();
+  for (const [text, colour, mark] of needed) {
+    if (!tileAt(tiles, size.cw, text, colour, mark)) wanted.set(`${text}|${colour}|${mark}`, [text, colour, mark]);
+  }
+  if (wanted.size) drawTiles(tiles, size, [...wanted.values()]);
+}
+
 /** Makes the tiles `wanted` ([text, colour, mark] each, none made yet) and keeps their
  *  pixels (see tileAt). */
 function drawTiles(tiles, size, wanted) {
@@ -678,14 +687,7 @@ class CanvasPicture {
   /** Makes the tiles that show(cells, chars) would need and are not made yet. */
   prepare(cells, chars) {
     const [size, look] = cellSize(chars, this);
-    const tiles = tilesFor(look);
-    const wanted = new Map();
-    for (const row of cells) {
-      for (const { label, colour, mark } of row) {
-        if (!tileAt(tiles, size.cw, label, colour, mark)) wanted.set(`${label}|${colour}|${mark}`, [label, colour, mark]);
-      }
-    }
-    if (wanted.size) drawTiles(tiles, size, [...wanted.values()]);
+    makeTiles(tilesFor(look), size, cells.flat().map((c) => [c.label, c.colour, c.mark]));
   }
 
   /** The frame to compose rows × cols cells of this look in (put first in this.frames):
@@ -711,7 +713,7 @@ class CanvasPicture {
   compose(frame, cells, rows, cols, tiles, size) {
     const { cw, ch } = size;
     const { labels, colours, marks } = frame;
-    const wanted = new Map(); // the tiles to draw first
+    const missing = []; // the tiles to make first
     const changed = [];
     let [r0, c0, r1, c1] = [rows, cols, 0, 0];
     for (let r = 0; r < rows; r++) {
@@ -722,10 +724,7 @@ class CanvasPicture {
         labels[i] = label;
         colours[i] = colour;
         marks[i] = mark;
-        if (!tileAt(tiles, cw, label, colour, mark)) {
-          const key = `${label}|${colour}|${mark}`;
-          if (!wanted.has(key)) wanted.set(key, [label, colour, mark]);
-        }
+        if (!tileAt(tiles, cw, label, colour, mark)) missing.push([label, colour, mark]);
         changed.push(i);
         r0 = Math.min(r0, r);
         c0 = Math.min(c0, c);
@@ -733,7 +732,7 @@ class CanvasPicture {
         c1 = Math.max(c1, c + 1);
       }
     }
-    if (wanted.size) drawTiles(tiles, size, [...wanted.values()]);
+    makeTiles(tiles, size, missing);
     const width = frame.cols * cw;
     for (let k = 0; k < changed.length; k++) {
       const i = changed[k];
@@ -784,14 +783,12 @@ function warmTiles(element) {
   if (tilesWarmed || !element.isConnected) return;
   tilesWarmed = true;
   const [size, look] = cellSize(6, pictureStyle(element));
-  const tiles = tilesFor(look);
-  const wanted = new Map();
-  for (let i = 0; i < 300; i++) {
-    const label = formatNumber((((i * 7919) % 20000) / 10000) * (i % 2 ? -1 : 1)); // -1.235...
-    const colour = ["", "lv-p3", "lv-n5"][i % 3];
-    if (!tileAt(tiles, size.cw, label, colour, "")) wanted.set(label + colour, [label, colour, ""]);
-  }
-  drawTiles(tiles, size, [...wanted.values()]);
+  const numbers = Array.from({ length: 300 }, (_, i) => [
+    formatNumber((((i * 7919) % 20000) / 10000) * (i % 2 ? -1 : 1)), // -1.235...
+    ["", "lv-p3", "lv-n5"][i % 3],
+    "",
+  ]);
+  makeTiles(tilesFor(look), size, numbers);
 }
 
 /** A picture's pixels, up to rows × cols cells of one look, and what each cell shows

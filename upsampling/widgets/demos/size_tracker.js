@@ -24,7 +24,6 @@ function el(tag, attrs = {}, text) {
 
 // The views are sketched afresh on every change (live_ui.js sketch) and morphed into what
 // is shown.
-const part = sketch;
 const svg = (tag, attrs, text) => sketch(tag, attrs, text, SVG);
 
 /** The settings of the first `depth` levels: one list per argument. */
@@ -149,8 +148,8 @@ export default liveDemo({
 
     const clear = () => {
       morph(picture);
-      morph(sizes, part("caption", {}, "sizes"));
-      morph(fixes, part("caption", {}, "fixes"));
+      morph(sizes, sketch("caption", {}, "sizes"));
+      morph(fixes, sketch("caption", {}, "fixes"));
       setText(summary, "");
     };
 
@@ -167,47 +166,47 @@ export default liveDemo({
       morph(picture, drawPlan(plan, s.fix));
 
       // sizes: one row per level, the encoder's map and what the decoder makes of it.
-      const head = part("tr");
+      const head = sketch("tr");
       for (const name of ["level", "encoder", "decoder gives", "after the fix"]) {
-        head.children.push(part("th", { scope: "col" }, name));
+        head.children.push(sketch("th", { scope: "col" }, name));
       }
-      const body = part("tbody");
+      const body = sketch("tbody");
       plan.encoder.forEach((size, level) => {
-        const tr = part("tr");
-        tr.children.push(part("th", { scope: "row" }, level === 0 ? "input" : String(level)));
+        const tr = sketch("tr");
+        tr.children.push(sketch("th", { scope: "row" }, level === 0 ? "input" : String(level)));
         const step = plan.decoder.find((d) => d.level === level + 1);
         const cells = step ? [size, step.raw, step.size] : [size, "", ""];
         cells.forEach((v, i) => {
-          const td = part("td", {}, String(v));
+          const td = sketch("td", {}, String(v));
           if (v !== "") td.attrs["data-value"] = String(v);
           if (step && i === 1 && step.raw !== step.skip) td.attrs.class = "ch124-mismatch";
           tr.children.push(td);
         });
         body.children.push(tr);
       });
-      const thead = part("thead");
+      const thead = sketch("thead");
       thead.children.push(head);
-      morph(sizes, part("caption", {}, "sizes"), thead, body);
+      morph(sizes, sketch("caption", {}, "sizes"), thead, body);
 
       // fixes: every way to line up each skip that does not.
       const broken = plan.decoder.filter((d) => d.raw !== d.skip);
-      const fixHead = part("tr");
-      for (const name of ["level", "decoder gives", "skip", ...FIXES]) fixHead.children.push(part("th", { scope: "col" }, name));
-      const fixBody = part("tbody");
+      const fixHead = sketch("tr");
+      for (const name of ["level", "decoder gives", "skip", ...FIXES]) fixHead.children.push(sketch("th", { scope: "col" }, name));
+      const fixBody = sketch("tbody");
       for (const step of broken) {
-        const tr = part("tr");
-        tr.children.push(part("th", { scope: "row" }, String(step.level)));
-        tr.children.push(part("td", {}, String(step.raw)), part("td", {}, String(step.skip)));
+        const tr = sketch("tr");
+        tr.children.push(sketch("th", { scope: "row" }, String(step.level)));
+        tr.children.push(sketch("td", {}, String(step.raw)), sketch("td", {}, String(step.skip)));
         for (const fix of step.fixes) {
-          const td = part("td", { class: fix.error ? "ch124-refused" : fix.name === s.fix ? "ch124-chosen" : "" }, fixText(fix));
+          const td = sketch("td", { class: fix.error ? "ch124-refused" : fix.name === s.fix ? "ch124-chosen" : "" }, fixText(fix));
           td.attrs["data-fix"] = fix.name;
           tr.children.push(td);
         }
         fixBody.children.push(tr);
       }
-      const fixThead = part("thead");
+      const fixThead = sketch("thead");
       fixThead.children.push(fixHead);
-      morph(fixes, part("caption", {}, "fixes"), ...(broken.length ? [fixThead, fixBody] : []));
+      morph(fixes, sketch("caption", {}, "fixes"), ...(broken.length ? [fixThead, fixBody] : []));
       if (fixes.hidden !== (broken.length === 0)) fixes.hidden = broken.length === 0;
 
       const out = plan.output;
