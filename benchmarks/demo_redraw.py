@@ -77,6 +77,7 @@ _TIMING = """async (field, ARGS) => {
   const start = performance.now();
   if (value === null) field = document.createElement('input');
   else if (field.type === 'checkbox') field.checked = value;
+  else if (field.isContentEditable) field.textContent = String(value);
   else field.value = String(value);
   const kind = field.tagName === 'SELECT' || field.type === 'checkbox' ? 'change' : 'input';
   field.dispatchEvent(new Event(kind, {bubbles: true}));
@@ -412,7 +413,7 @@ def time_controls(demo, repeats: int):
                 refusing.add(name)
         field.evaluate(TIME_CHANGE, values[0])
     # An edited cell of each editable grid, at the largest settings.
-    cells = root.query_selector_all("table[data-editable] input")
+    cells = root.query_selector_all("table[data-editable] [contenteditable]")
     if cells:
         every.extend(timed(cells[-1], str(r % 7 - 3), ids) for r in range(repeats))
         timings["a cell"] = every[-repeats:]

@@ -71,9 +71,10 @@ an ``<input>`` or ``<select>`` whose ``aria-label`` is the package's argument na
 per-axis controls sit in a group labelled ``height`` or ``width`` (``role="group"``),
 each labelled with the argument name; a step-through control is an
 ``<input type="range">`` labelled ``step``, and at its last value the ``output`` table
-holds the whole result; editable grids are tables whose cells are ``<input>``s labelled
-``<caption>[row, column]``; presets, reset, play and copy are ``<button>``s. Everything
-is reachable with Tab and works from the keyboard.
+holds the whole result; editable grids are tables whose cells are text boxes (a
+``contenteditable`` span, ``role="textbox"``) labelled ``<caption>[row, column]``;
+presets, reset, play and copy are ``<button>``s. Everything is reachable with Tab and
+works from the keyboard.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@
 //   demo.stepper({count, describe})                the `step` control (range + play)
 //   demo.presets([{label, apply}])                 buttons; apply(settings) -> patch
 //   demo.grid(key, {caption})                      an editable table bound to a 2-D
-//                                                  array setting (cells are inputs);
+//                                                  array setting (cells are text boxes);
 //                                                  .mark(f) classes cells (f(r, c))
 //   demo.table(caption, {palette, hideCaption,     a number table drawn as a heat map:
 //                        picture})                 .show(array, {mark}) / .clear(); an
@@ -986,7 +986,44 @@ class NumberTable {
   }
 }
 
-/** An editable grid bound to a 2-D array setting: a table whose cells are inputs. */
+// A grid's cell is a span the reader types in (contenteditable), not an <input>: an input
+// is a box with a scrolled box of its own inside, which the browser pre-paints, paints and
+// sorts into layers in every frame a demo changes, changed or not (chapter 4's 192 kernel
+// cells: 1.4 ms a change, benchmarks/demo_redraw.py). Plain text only, where the browser
+// knows that mode (setting a value it does not know throws).
+const EDITABLE = (() => {
+  if (typeof document === "undefined") return "true";
+  try {
+    document.createElement("span").contentEditable = "plaintext-only";
+    return "plaintext-only";
+  } catch {
+    return "true";
+  }
+})();
+
+/** Selects the whole text of `cell` (focused). */
+function selectAll(cell) {
+  if (cell.ownerDocument.activeElement === cell) cell.ownerDocument.getSelection().selectAllChildren(cell);
+}
+
+/** Where the caret or the selection is in `cell`'s text: [start, end], in characters. */
+function caretIn(cell) {
+  const selection = cell.ownerDocument.getSelection();
+  if (!selection?.rangeCount) return [0, 0];
+  const range = selection.getRangeAt(0);
+  const before = cell.ownerDocument.createRange();
+  before.selectNodeContents(cell);
+  try {
+    before.setEnd(range.startContainer, range.startOffset);
+    const start = before.toString().length;
+    before.setEnd(range.endContainer, range.endOffset);
+    return [start, before.toString().length];
+  } catch {
+    return [0, 0]; // (the selection is elsewhere)
+  }
+}
+
+/** An editable grid bound to a 2-D array setting: a table whose cells the reader types in. */
 class EditableGrid {
   constructor(demo, key, { caption = key, palette = "signed" } = {}) {
     this.demo = demo;
@@ -1006,7 +1043,7 @@ class EditableGrid {
     // its place in the table, so cells added when the grid grows need none of their own.
     const at = (event) => {
       const input = event.target;
-      if (!(input instanceof HTMLInputElement)) return null;
+      if (!input?.classList?.contains("live-cell")) return null;
       const td = input.parentElement;
       return { input, r: td.parentElement.sectionRowIndex, c: td.cellIndex };
     };
@@ -1014,12 +1051,44 @@ class EditableGrid {
       const cell = at(event);
       if (cell) this.edited(cell.input, cell.r, cell.c);
     });
+    // One line of plain text: no line breaks, no bold or italic (where the cell takes rich
+    // text, EDITABLE "true"; edited() flattens what a paste brings).
+    this.body.addEventListener("beforeinput", (event) => {
+      const kind = event.inputType ?? "";
+      if (at(event) && (kind.startsWith("format") || /^insert(Paragraph|LineBreak)$/.test(kind))) {
+        event.preventDefault();
+      }
+    });
+    // Reached from the keyboard, a cell's number is selected (typing replaces it), as in
+    // an <input>; a click puts the caret where it points.
+    // (A press focuses before it is released; the browser puts the caret at the start
+    // after focusin, hence the selection a task later, and again at the first key.)
+    this.body.addEventListener("pointerdown", () => {
+      this.pointing = true;
+      const done = new AbortController();
+      const released = () => {
+        this.pointing = false;
+        done.abort();
+      };
+      for (const kind of ["pointerup", "pointercancel"]) {
+        window.addEventListener(kind, released, { capture: true, signal: done.signal });
+      }
+    });
+    this.body.addEventListener("focusin", (event) => {
+      const cell = at(event);
+      this.fresh = cell && !this.pointing ? cell.input : null;
+      if (this.fresh) setTimeout(() => this.fresh && selectAll(this.fresh));
+    });
     this.body.addEventListener("focusout", (event) => {
       if (at(event)) this.sync(this.demo.settings, null);
     });
     this.body.addEventListener("keydown", (event) => {
       const cell = at(event);
-      if (cell) this.navigate(event, cell.r, cell.c);
+      if (!cell) return;
+      const typed = event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey;
+      if (typed && this.fresh === cell.input) selectAll(cell.input);
+      this.fresh = null;
+      this.navigate(event, cell.r, cell.c);
     });
     this.inputs = [];
     this.cells = []; // per cell: {td, cls, value, text}, the class and value last shown
@@ -1041,12 +1110,12 @@ class EditableGrid {
         // An input is rewritten only when its value changed or the reader left other text
         // in it (a value written to 4 digits, 0.1875 as 0.1875 but 1/3 as 0.3333, reads
         // back as another number: comparing the text would rewrite it on every change).
-        if (input !== source && (cell.value !== v || input.value !== cell.text)) {
-          const text = input.value;
+        if (input !== source && (cell.value !== v || input.textContent !== cell.text)) {
+          const text = input.textContent;
           const shown = text.trim() === "" ? NaN : Number(text);
           cell.text = shown === v ? text : formatNumber(v); // "1.50" typed for 1.5 stays
           cell.value = v;
-          if (text !== cell.text) input.value = cell.text;
+          if (text !== cell.text) input.textContent = cell.text;
           if (input.hasAttribute("aria-invalid")) input.removeAttribute("aria-invalid");
         }
         this.colours[r][c] = this.palette(v, scale);
@@ -1122,23 +1191,29 @@ class EditableGrid {
   newCells(r, row, cells, width) {
     const fragment = document.createDocumentFragment();
     for (let c = row.length; c < width; c++) {
-      const input = h("input", {
-        type: "text",
+      const input = h("span", {
+        class: "live-cell",
+        contenteditable: EDITABLE,
+        role: "textbox",
         inputmode: "decimal",
-        autocomplete: "off",
+        enterkeyhint: "next",
+        autocapitalize: "off",
         spellcheck: "false",
         "aria-label": `${this.name}[${r}, ${c}]`,
       });
       const td = h("td", {}, input);
       fragment.append(td);
       row.push(input);
-      cells.push({ td, cls: "", value: undefined, text: "" }); // text: last shown in the input
+      cells.push({ td, cls: "", value: undefined, text: "" }); // text: last shown in the cell
     }
     return fragment;
   }
 
   edited(input, r, c) {
-    const text = input.value.trim().replace(/^−/, "-");
+    if (input.firstElementChild && input.firstElementChild.tagName !== "BR") {
+      input.textContent = input.textContent; // (pasted markup, where the cell takes it)
+    }
+    const text = input.textContent.trim().replace(/^−/, "-");
     const v = text === "" ? NaN : Number(text);
     if (!Number.isFinite(v)) {
       input.setAttribute("aria-invalid", "true");
@@ -1153,8 +1228,10 @@ class EditableGrid {
   navigate(event, r, c) {
     const input = event.target;
     const [height, width] = this.shape;
-    const atStart = input.selectionStart === 0 && input.selectionEnd === 0;
-    const atEnd = input.selectionStart === input.value.length;
+    const [start, end] = caretIn(input);
+    const atStart = start === 0 && end === 0;
+    const atEnd = start === input.textContent.length;
+    if (event.key === "Enter") event.preventDefault(); // (a cell is one line)
     let target = null;
     if (event.key === "ArrowUp" && r > 0) target = [r - 1, c];
     else if ((event.key === "ArrowDown" || event.key === "Enter") && r < height - 1) target = [r + 1, c];
@@ -1164,7 +1241,7 @@ class EditableGrid {
       event.preventDefault();
       const next = this.inputs[target[0]][target[1]];
       next.focus();
-      next.select();
+      selectAll(next);
     }
   }
 }

@@ -100,7 +100,7 @@ def test_changes_are_written_to_the_hash_and_reset_removes_them(open_page):
     h = _wait_for_hash(page, "h.includes('conv-matrix:')")
     assert h == "#intro&scatter-add:stride=3,1&conv-matrix:stride=2,1", h
     # An edited cell is part of what the reader sees: the grid goes into the link.
-    scatter.locator('table[data-array="input"] input').first.fill("-7")
+    scatter.locator('table[data-array="input"] [contenteditable]').first.fill("-7")
     h = _wait_for_hash(page, "h.includes('input=')")
     assert "scatter-add:input=-7,0/4,1;stride=3,1" in h, h
 
@@ -124,7 +124,7 @@ def test_a_shared_link_round_trips_the_overlap_demo(open_page):
     overlap = _demos(page)["overlap"]
     set_value(overlap, "layers", 2)
     overlap.get_by_role("button", name="tent").click()
-    overlap.locator('table[data-array="weight"] input').nth(1).fill("0.75")
+    overlap.locator('table[data-array="weight"] [contenteditable]').nth(1).fill("0.75")
     _wait_for_hash(page, "h.includes('overlap:') && h.includes('preset=typed')")
     before = shown(overlap)
     again, log_again = open_page(_link(page))

@@ -68,19 +68,19 @@ ARGUMENTS = _argument_names()
 READ_TABLES = """root => Object.fromEntries([...root.querySelectorAll('table')].map(t => [
   t.querySelector('caption')?.textContent ?? '',
   [...t.tBodies[0].rows].map(r => [...r.cells].map(c => {
-    const input = c.querySelector('input');
-    if (input) return input.value === '' ? null : Number(input.value);
+    const typed = c.querySelector('[contenteditable]');
+    if (typed) return typed.textContent === '' ? null : Number(typed.textContent);
     return c.dataset.value === undefined ? null : Number(c.dataset.value);
   }))
 ]))"""
 
-# What a demo shows, as text: every table (its cells row by row, then its inputs' values
-# after a "|"), the message, the notes and the readouts. textContent, not innerText: a
+# What a demo shows, as text: every table (its cells row by row, then what its editable
+# cells hold after a "|"), the message, the notes and the readouts. textContent, not innerText: a
 # large array's table is kept out of layout (drawn on a canvas instead).
 SHOWN = """root => [...root.querySelectorAll('table, .live-message, .live-note, output')]
   .map(n => n.tagName === 'TABLE'
     ? [...n.rows].map(r => [...r.cells].map(c => c.textContent).join('\\t')).join('\\n')
-      + '|' + [...n.querySelectorAll('input')].map(i => i.value).join(',')
+      + '|' + [...n.querySelectorAll('[contenteditable]')].map(i => i.textContent).join(',')
     : n.textContent).join('\\n')"""
 
 
@@ -136,15 +136,18 @@ def test_every_live_demo_keeps_the_contract(name, open_page):
         assert demo.locator("table").count() >= 1, f"{where} shows no table"
         assert demo.locator("table").count() == len(captions), f"{where}: a table lacks a caption"
         assert all(c.strip() for c in captions), f"{where}: an empty caption"
-        fields = demo.locator("input, select")
+        fields = demo.locator("input, select, [contenteditable]")
         assert fields.count() >= 1
         for i in range(fields.count()):
             field = fields.nth(i)
             label = field.get_attribute("aria-label")
             in_grid = field.evaluate("f => !!f.closest('table[data-editable]')")
             if in_grid:
+                # A cell the reader types in: a text box named for its array and place.
                 caption = field.evaluate("f => f.closest('table').caption.textContent")
                 assert re.fullmatch(rf"{re.escape(caption)}\[\d+, \d+\]", label or ""), label
+                assert field.get_attribute("role") == "textbox", label
+                assert field.evaluate("f => f.isContentEditable"), label
                 continue
             assert label in ARGUMENTS, f"{where}: a control labelled {label!r}"
             axis = field.evaluate("f => f.closest('[role=group]')?.getAttribute('aria-label')")
@@ -199,10 +202,10 @@ def test_every_control_of_every_live_demo_changes_what_is_shown(name, open_page)
             assert shown(demo) != opened, f"{where}: {label} {axis} ({key}) changed nothing"
             reset.click()
             assert shown(demo) == opened, f"{where}: reset after {label} {axis} left a change"
-        cells = demo.locator("table[data-editable] input")
+        cells = demo.locator("table[data-editable] [contenteditable]")
         if cells.count():
             cell = cells.first
-            value = cell.input_value()
+            value = cell.text_content()
             cell.click()
             cell.fill("7" if value != "7" else "-2")
             outside = re.sub(r"\|[^\n]*", "", shown(demo)) != re.sub(r"\|[^\n]*", "", opened)
@@ -253,7 +256,7 @@ def _grid(demo, name: str, values: np.ndarray) -> None:
     """Sizes an editable grid through input_size/kernel_size and types every value."""
     key = {"input": "input_size", "weight": "kernel_size"}[name]
     set_pair(demo, key, values.shape)
-    cells = demo.locator(f'table[data-array="{name}"] input')
+    cells = demo.locator(f'table[data-array="{name}"] [contenteditable]')
     assert cells.count() == values.size
     for k, v in enumerate(values.ravel()):
         cells.nth(k).fill(repr(float(v)))
@@ -355,7 +358,7 @@ def test_scatter_add_presets_give_the_worked_examples(chapter_3):
 def test_scatter_add_editing_a_cell_changes_the_output_as_the_package_says(chapter_3):
     demo = chapter_3["scatter-add"]
     _step_to(demo, 4)
-    cell = demo.locator('input[aria-label="input[0, 1]"]')
+    cell = demo.locator('[aria-label="input[0, 1]"]')
     cell.click()
     cell.press("Control+a")
     cell.type("-2.5")
@@ -367,7 +370,33 @@ def test_scatter_add_editing_a_cell_changes_the_output_as_the_package_says(chapt
     focused = page_focus(demo)
     assert focused == "input[1, 1]"
     demo.page.keyboard.type("x")
-    assert demo.locator('input[aria-label="input[1, 1]"]').get_attribute("aria-invalid") == "true"
+    assert demo.locator('[aria-label="input[1, 1]"]').get_attribute("aria-invalid") == "true"
+    np.testing.assert_allclose(tables(demo)["output"], _conv_transpose(x, w, stride=2))
+
+
+def test_a_grid_cell_takes_one_line_of_text_like_an_input(chapter_3):
+    """A cell is a span the reader types in (cheaper to draw than an <input>): reached with
+    Tab its number is selected, so typing replaces it; Enter on the last row, bold and
+    italic change nothing; the demo computes with what the cell shows."""
+    demo = chapter_3["scatter-add"]
+    _step_to(demo, 4)
+    page = demo.page
+    demo.locator('[aria-label="input[0, 0]"]').click()
+    page.keyboard.press("Tab")
+    assert page_focus(demo) == "input[0, 1]"
+    page.keyboard.type("6")
+    cell = demo.locator('[aria-label="input[0, 1]"]')
+    assert cell.text_content() == "6"
+    last = demo.locator('[aria-label="input[1, 1]"]')
+    last.click()
+    for key in ("Enter", "Shift+Enter", "Control+b", "Control+i"):
+        page.keyboard.press(key)
+    page.keyboard.press("End")
+    page.keyboard.type("2")
+    assert page_focus(demo) == "input[1, 1]"
+    assert last.evaluate("c => [c.childElementCount, c.textContent]") == [0, "12"]
+    x = np.array([[2, 6], [4, 12]])
+    w = np.array([[4, 2, 1], [1, 0, 3], [0, 5, 2]], dtype=float)
     np.testing.assert_allclose(tables(demo)["output"], _conv_transpose(x, w, stride=2))
 
 
@@ -402,7 +431,7 @@ def test_scatter_add_pictures_follow_a_control_moved_back_and_forth(chapter_3):
         shown_ = demo.evaluate(PICTURES)
         assert all(shown_), "every array (41×41 cells and more) is drawn"
         assert pictures.setdefault(padding, shown_) == shown_
-    cell = demo.locator('input[aria-label="input[7, 7]"]')
+    cell = demo.locator('[aria-label="input[7, 7]"]')
     cell.fill(str(float(tables(demo)["input"][7, 7]) + 1))
     edited = demo.evaluate(PICTURES)
     set_value(demo, "output_padding", 0, "height")
@@ -508,7 +537,7 @@ def test_scatter_add_pictures_drawn_in_part_equal_pictures_drawn_afresh(open_pag
         "a row more (output_padding)": lambda: set_value(demo, "output_padding", 1, "height"),
         "the last copies undone (step)": lambda: _step_to(demo, 58),
         "an input value (a copy and maybe the colour scale)": lambda: demo.locator(
-            'input[aria-label="input[0, 1]"]'
+            '[aria-label="input[0, 1]"]'
         ).fill("9"),
         "the crop (padding: marks, a narrower output)": lambda: set_value(
             demo, "padding", 2, "width"

@@ -40,7 +40,8 @@ def _grid(demo, caption) -> np.ndarray:
     """The numbers typed in an editable grid."""
     table = demo.locator(f'table[data-array="{caption}"]')
     rows = table.locator("tbody tr").evaluate_all(
-        "rows => rows.map(r => [...r.querySelectorAll('input')].map(i => Number(i.value)))"
+        "rows => rows.map(r => [...r.querySelectorAll('[contenteditable]')]"
+        "  .map(i => Number(i.textContent)))"
     )
     return np.array(rows, dtype=float)
 
@@ -419,7 +420,7 @@ def test_max_unpool_editing_a_cell_changes_the_output_as_the_package_says(unpool
     page, demo = unpool
     demo.locator('input[aria-label="output_size"]').check()
     x = _grid(demo, "input")
-    cell = demo.locator('input[aria-label="input[3, 3]"]')
+    cell = demo.locator('[aria-label="input[3, 3]"]')
     cell.click()
     cell.press("Control+a")
     page.keyboard.type("99")
@@ -449,7 +450,7 @@ def test_max_unpool_equals_the_package_for_sampled_settings(unpool):
         _type(widths, w)
         x = rng.integers(0, 5, (h, w)).astype(float)  # small integers: ties
         for (r, c), v in np.ndenumerate(x):
-            _type(demo.locator(f'input[aria-label="input[{r}, {c}]"]'), int(v))
+            _type(demo.locator(f'[aria-label="input[{r}, {c}]"]'), int(v))
         _type(demo.locator('input[aria-label="kernel_size"]'), k)
         _type(demo.locator('input[aria-label="stride"]'), s)
         demo.locator('input[aria-label="output_size"]').set_checked(with_size)
@@ -659,7 +660,7 @@ def test_overlap_opens_on_uneven_overlap_and_the_tent_flattens_it(overlap):
 def test_overlap_editing_a_kernel_cell_changes_the_sums_and_the_response(overlap):
     page, demo = overlap
     demo.get_by_role("button", name="tent").click()
-    cell = demo.locator('input[aria-label="weight[1, 1]"]')
+    cell = demo.locator('[aria-label="weight[1, 1]"]')
     cell.click()
     cell.press("Control+a")
     page.keyboard.type("2")
