@@ -686,6 +686,37 @@ def test_overlap_equals_the_package_for_sampled_stacks(overlap):
         _check_overlap(demo, layers)
 
 
+def test_overlap_moved_back_to_a_stack_draws_the_maps_it_kept(overlap):
+    """A kernel_size moved back to the value it had a moment ago: the demo draws the maps it
+    kept for that stack (no transposed convolution, overlap count or score computed again)
+    and shows the package's numbers, as the first time; a new stack is computed."""
+    page, demo = overlap
+    _type(demo.locator('input[aria-label="layers"]'), 3)
+    demo.get_by_role("button", name="random").click()
+    for i in range(3):
+        _type(demo.locator('input[aria-label="kernel_size"]').nth(i), 8)
+        _type(demo.locator('input[aria-label="stride"]').nth(i), 4)
+    kernel_3 = demo.locator('input[aria-label="kernel_size"]').nth(2)
+    notes = demo.locator("p.live-note")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.startPreciseCoverage", {"callCount": True, "detailed": False})
+    computed = ("conv_transpose2d", "overlap_counts", "checkerboard_score")
+    _type(kernel_3, 7)
+    new = _calls(cdp, computed)
+    assert (new["conv_transpose2d"], new["overlap_counts"]) == (3, 1), new  # (no interior)
+    first = notes.all_inner_texts()
+    _type(kernel_3, 8)
+    _calls(cdp, computed)
+    _type(kernel_3, 7)
+    assert _calls(cdp, computed) == dict.fromkeys(computed, 0)
+    assert notes.all_inner_texts() == first
+    _check_overlap(demo, 3)
+    _type(kernel_3, 5)
+    assert _calls(cdp, computed)["conv_transpose2d"] == 3
+    _check_overlap(demo, 3)
+
+
 def test_a_layer_taken_out_of_the_stack_stays_in_sight_dimmed_until_reset(overlap):
     page, demo = overlap
     layers = demo.locator('input[aria-label="layers"]')

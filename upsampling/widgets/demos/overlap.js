@@ -87,6 +87,40 @@ function corner(t, side) {
   return makeRows(Math.min(h, side), Math.min(w, side), (r, c) => t.data[r * w + c]);
 }
 
+/** The flat input's response and its overlap counts through a stack of layers ({weight,
+ *  stride}), with their interior's checkerboard scores (null where there is none). */
+function flatMaps(size, stack) {
+  let y = { shape: [1, 1, size, size], data: new Float64Array(size * size).fill(1) };
+  let border = 0;
+  let period = 1;
+  for (const { weight, stride } of stack) {
+    const k = weight.length;
+    y = ops.conv_transpose2d(y, { shape: [1, 1, k, k], data: Float64Array.from(weight.flat()) }, { stride });
+    border = border * stride + (k - 1);
+    period *= stride;
+  }
+  const layers = stack.map(({ weight, stride }) => ({ kernel_size: weight.length, stride }));
+  const counts = ops.overlap_counts([size, size], layers[0].kernel_size, { stride: layers[0].stride, layers });
+  const side = counts.shape[0];
+  const interior = side - 2 * border;
+  const scored = period > 1 && interior >= period;
+  const score = (t) => (scored ? ops.checkerboard_score(t, period, { border }) : null);
+  return { y, counts, border, period, side, interior, countScore: score(counts), outScore: score(y) };
+}
+
+/** flatMaps, remembering the last few stacks: a control moved back and forth between two
+ *  values redraws from here instead of computing up to 65,536 cells again. */
+function keptFlatMaps(kept = new Map(), most = 4) {
+  return (size, stack) => {
+    const key = JSON.stringify([size, stack]);
+    const maps = kept.get(key) ?? flatMaps(size, stack);
+    kept.delete(key);
+    kept.set(key, maps); // (the most recent last)
+    if (kept.size > most) kept.delete(kept.keys().next().value);
+    return maps;
+  };
+}
+
 export default liveDemo({
   setup(demo) {
     demo.root.classList.add("ch124-demo"); // see ch124.css: dark mode
@@ -177,6 +211,7 @@ export default liveDemo({
     // anyway (keepTallest).
     let panelsShown = 0;
     demo.onReset(() => (panelsShown = 0));
+    const mapsOf = keptFlatMaps();
     return (s) => {
       const n = s.layers;
       panelsShown = Math.max(panelsShown, n);
@@ -191,11 +226,7 @@ export default liveDemo({
         setText(p.heading, l < n ? `layer ${l + 1}` : `layer ${l + 1} (not in the stack: layers is ${n})`);
       });
       syncLayers(s);
-      const layers = [];
-      let border = 0;
-      let period = 1;
-      const size = flatSize(s);
-      let y = { shape: [1, 1, size, size], data: new Float64Array(size * size).fill(1) };
+      const stack = [];
       for (let l = 0; l < panelsShown; l++) {
         const w = s[WEIGHTS[l]];
         const stride = s.stride[l];
@@ -213,29 +244,19 @@ export default liveDemo({
               : `phase sums from ${formatNumber(Math.min(...values))} to ${formatNumber(Math.max(...values))}: ` +
                 "the interior repeats them",
         );
-        if (l >= n) continue; // not in the stack
-        layers.push({ kernel_size: w.length, stride });
-        y = ops.conv_transpose2d(y, { shape: [1, 1, w.length, w.length], data: Float64Array.from(w.flat()) }, { stride });
-        border = border * stride + (w.length - 1);
-        period *= stride;
+        if (l < n) stack.push({ weight: w, stride });
       }
-      const counts = ops.overlap_counts([size, size], layers[0].kernel_size, {
-        stride: layers[0].stride,
-        layers,
-      });
-      const side = counts.shape[0];
+      const size = flatSize(s);
+      const { y, counts, border, period, side, interior, countScore, outScore } = mapsOf(size, stack);
       overlap.show(corner(counts, SHOWN));
       output.show(corner(y, SHOWN));
       const shownText =
         (size < s.input_size ? ` from a ${size}×${size} input (${s.input_size} would exceed ${MAX_SIDE} a side)` : "") +
         (side > SHOWN ? `; the table shows its top-left ${SHOWN}×${SHOWN}` : "");
-      const interior = side - 2 * border;
       let scores = "";
       if (period === 1) scores = "stride 1 everywhere: no phases, score 0";
       else if (interior < period) scores = `no interior: ${side} is too small for a border of ${border} and a period of ${period}`;
       else {
-        const countScore = ops.checkerboard_score(counts, period, { border });
-        const outScore = ops.checkerboard_score(y, period, { border });
         scores = `interior (border ${border}, period ${period}): overlap score ${formatNumber(countScore)}`;
         setText(outputNote, `${side}×${side}${shownText}; checkerboard score of the interior: ${formatNumber(outScore)}`);
       }
