@@ -905,6 +905,7 @@ class NumberTable {
       this.el.style.setProperty("--live-cols", String(width));
     }
     this.el.hidden = false;
+    this.veil(false);
   }
 
   /** Makes ahead of time the tiles that show(array, {mark, scale}) would draw the array
@@ -962,9 +963,17 @@ class NumberTable {
     tr.append(cells);
   }
 
+  /** Shows no numbers, for a refused setting: the cells are veiled (visibility: out of
+   *  sight and out of the accessibility tree; the caption stays), not taken out. The next
+   *  array, most likely of the same shape, is then drawn in place: emptied, a table was
+   *  laid out and painted anew (shape-explorer, back from a refused kernel_size: 3 ms). */
+  refuse() {
+    this.veil(true);
+    this.hidePicture();
+  }
+
   /** Empties the table (its caption stays). */
   clear() {
-    const pictured = this.picture && !this.picture.crop.hidden;
     if (this.body.isConnected && this.shape[0] * this.shape[1] > SWAP_FROM) {
       // The cells are kept aside (the next array is likely the same shape) and an empty
       // <tbody> takes their place.
@@ -975,14 +984,25 @@ class NumberTable {
     } else {
       this.resize(0, 0);
     }
+    this.hidePicture();
+    this.widthFor = 0;
+    this.el.style.setProperty("--live-cols", "0");
+  }
+
+  hidePicture() {
+    const pictured = this.picture && !this.picture.crop.hidden;
     if (pictured) this.picture.blank();
     else this.picture?.show(null, 0); // hidden; it keeps what it drew
     // A table drawn on the canvas stays out of sight, empty, its label naming the empty
     // place: brought back into the page, a shelf the browser skipped is styled and laid
     // out in full once more, and again when it leaves (2 ms a change in the scatter-add).
     if (this.shelf?.classList.contains("live-offscreen")) this.picture.label.hidden = false;
-    this.widthFor = 0;
-    this.el.style.setProperty("--live-cols", "0");
+  }
+
+  veil(veiled) {
+    if (this.veiled === veiled) return;
+    this.veiled = veiled;
+    this.el.classList.toggle("live-veiled", veiled);
   }
 }
 
@@ -1697,7 +1717,7 @@ class Demo {
       if (!(error instanceof ops.PackageError)) throw error;
       setText(this.message, `${error.name}: ${error.message}`);
       this.root.dataset.error = error.name;
-      for (const table of this.tables) table.clear();
+      for (const table of this.tables) table.refuse();
     }
     setText(this.code, this.spec.python(next));
     this.redraws += 1;

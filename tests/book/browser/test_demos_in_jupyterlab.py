@@ -450,9 +450,11 @@ def control(demo, name: str, axis: str | None = None):
 
 
 def numbers(demo, caption: str) -> np.ndarray:
-    """A number table's values (each cell's exact value, NaN where it is empty)."""
+    """A number table's values (each cell's exact value, NaN where it is empty); none
+    where its cells are out of sight (veiled: a refused setting)."""
     rows = demo.locator(f'table[data-array="{caption}"]').evaluate(
-        """t => [...t.tBodies[0].rows].map(r => [...r.cells].map(
+        """t => [...t.tBodies[0].rows].filter(r => getComputedStyle(r).visibility !== 'hidden')
+             .map(r => [...r.cells].map(
              c => c.dataset.value === undefined ? NaN : Number(c.dataset.value)))"""
     )
     return np.array(rows, dtype=float).reshape(len(rows), -1)

@@ -65,21 +65,26 @@ def _argument_names() -> set[str]:
 #: The package's argument names a control may carry.
 ARGUMENTS = _argument_names()
 
+# The numbers of every table, by caption; a table whose cells are out of sight (veiled: a
+# refused setting) shows none.
 READ_TABLES = """root => Object.fromEntries([...root.querySelectorAll('table')].map(t => [
   t.querySelector('caption')?.textContent ?? '',
-  [...t.tBodies[0].rows].map(r => [...r.cells].map(c => {
+  (getComputedStyle(t.tBodies[0]).visibility === 'hidden' ? [] : [...t.tBodies[0].rows])
+  .map(r => [...r.cells].map(c => {
     const typed = c.querySelector('[contenteditable]');
     if (typed) return typed.textContent === '' ? null : Number(typed.textContent);
     return c.dataset.value === undefined ? null : Number(c.dataset.value);
   }))
 ]))"""
 
-# What a demo shows, as text: every table (its cells row by row, then what its editable
-# cells hold after a "|"), the message, the notes and the readouts. textContent, not innerText: a
-# large array's table is kept out of layout (drawn on a canvas instead).
+# What a demo shows, as text: every table (its cells row by row, none if they are veiled,
+# then what its editable cells hold after a "|"), the message, the notes and the readouts.
+# textContent, not innerText: a large array's table is kept out of layout (drawn on a
+# canvas instead).
 SHOWN = """root => [...root.querySelectorAll('table, .live-message, .live-note, output')]
   .map(n => n.tagName === 'TABLE'
-    ? [...n.rows].map(r => [...r.cells].map(c => c.textContent).join('\\t')).join('\\n')
+    ? [...n.rows].filter(r => getComputedStyle(r).visibility !== 'hidden')
+      .map(r => [...r.cells].map(c => c.textContent).join('\\t')).join('\\n')
       + '|' + [...n.querySelectorAll('[contenteditable]')].map(i => i.textContent).join(',')
     : n.textContent).join('\\n')"""
 
@@ -755,6 +760,35 @@ MATRIX_PLACES = """d => {
     panel: crops[1].closest('.live-panel').getBoundingClientRect().top,
   };
 }"""
+
+
+def test_a_refused_setting_veils_the_numbers_in_place_and_the_next_shows_them_there(chapter_3):
+    """A refused setting takes no cell out: the shape explorer's overlap row keeps its cells
+    and its place, out of sight (so out of the accessibility tree), and the next setting
+    that computes shows its numbers in those same cells (emptied, then filled again, a
+    table was laid out and painted anew: 3 ms of the change back)."""
+    demo = chapter_3["shape-explorer"]
+    for name, value in (("input_size", 4), ("stride", 2), ("kernel_size", 3), ("padding", 4)):
+        set_value(demo, name, value)
+    row = demo.locator('table[data-array="overlap"]')
+    cells = """t => [...t.querySelectorAll('td')]
+      .map((c) => [c.kept === true, c.checkVisibility({ visibilityProperty: true })])"""
+    height = row.evaluate(
+        "t => { t.querySelectorAll('td').forEach((c) => (c.kept = true));"
+        "  return t.getBoundingClientRect().height; }"
+    )
+    assert row.evaluate(cells) == [[True, True]] * 9
+    set_value(demo, "kernel_size", 2)  # an empty output: the package refuses it
+    assert message(demo).startswith("ValueError: ")
+    assert row.evaluate(cells) == [[True, False]] * 9
+    assert row.evaluate("t => t.getBoundingClientRect().height") == height
+    assert tables(demo)["overlap"].size == 0  # no stale numbers beside the message
+    set_value(demo, "kernel_size", 3)
+    assert message(demo) == ""
+    assert row.evaluate(cells) == [[True, True]] * 9
+    ones = np.ones((1, 1, 1, 4)), np.ones((1, 1, 1, 3))
+    counts = upsampling.conv_transpose2d(*ones, stride=(1, 2))[0, 0]
+    np.testing.assert_array_equal(tables(demo)["overlap"], counts)
 
 
 def test_a_refused_setting_empties_the_pictures_but_keeps_their_places(chapter_3):

@@ -29,11 +29,13 @@ def _type(control, value) -> None:
 
 
 def _numbers(table) -> np.ndarray:
-    """The numbers of a live number table (each cell's exact value), as an array."""
+    """The numbers of a live number table (each cell's exact value), as an array; none
+    where its cells are out of sight (veiled: a refused setting)."""
     rows = table.locator("tbody tr").evaluate_all(
-        "rows => rows.map(r => [...r.querySelectorAll('td')].map(c => Number(c.dataset.value)))"
+        "rows => rows.filter(r => getComputedStyle(r).visibility !== 'hidden')"
+        "  .map(r => [...r.querySelectorAll('td')].map(c => Number(c.dataset.value)))"
     )
-    return np.array(rows, dtype=float).reshape(len(rows), -1)
+    return np.array(rows, dtype=float).reshape(len(rows), -1) if rows else np.empty((0, 0))
 
 
 def _grid(demo, caption) -> np.ndarray:
@@ -395,6 +397,7 @@ def _check_unpool(demo, x, k, s, with_size):
         pooled, indices, out = _expected_unpool(x, k, s, with_size)
     except ValueError as exc:
         assert message == f"ValueError: {exc}"
+        assert _numbers(demo.locator('table[data-array="output"]')).size == 0  # none stale
         return "refused"
     assert message == ""
     np.testing.assert_array_equal(_numbers(demo.locator('table[data-array="pooled"]')), pooled)
