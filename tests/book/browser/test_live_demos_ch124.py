@@ -61,9 +61,11 @@ def _open_demo(open_page, page_name, demo_name):
 
 
 def _table_values(table) -> list[list[str]]:
-    """The rows of a table body, each cell's text."""
+    """The rows of a table body, each cell's text; none where they are out of sight
+    (veiled: a refused setting)."""
     return table.locator("tbody tr").evaluate_all(
-        "rows => rows.map(r => [...r.querySelectorAll('th, td')].map(c => c.textContent))"
+        "rows => rows.filter(r => getComputedStyle(r).visibility !== 'hidden')"
+        "  .map(r => [...r.querySelectorAll('th, td')].map(c => c.textContent))"
     )
 
 
@@ -145,8 +147,9 @@ def test_size_tracker_equals_the_package_for_sampled_settings(tracker):
 
 # The tracker's views (the drawing and the two tables), as HTML: they are rebuilt on every
 # change and morphed into what is shown (live_ui.js morph), keeping the nodes that match.
+# The views as HTML (a veiled one, for a refused setting, shows nothing: only its name).
 TRACKER_VIEWS = """root => [...root.querySelectorAll('.ch124-picture, table[data-array]')]
-  .map(n => n.outerHTML)"""
+  .map(n => n.classList.contains('live-veiled') ? `veiled ${n.className}` : n.outerHTML)"""
 
 
 def test_size_tracker_views_changed_in_place_equal_views_drawn_afresh(tracker, open_page):
@@ -225,6 +228,32 @@ def test_size_tracker_shows_the_packages_refusal(tracker):
     assert demo.get_attribute("data-error") == "ValueError"
     _type(demo.locator('input[aria-label="input_size"]'), 17)  # 17 -> 8 -> 3 -> 1: fits
     assert demo.locator("p.live-message").inner_text() == ""
+
+
+def test_size_tracker_veils_its_views_when_refused_and_draws_them_back_in_place(tracker):
+    """A refused setting shows no sizes, fixes or picture (out of sight, not taken out), and
+    the setting before it, drawn again, makes no element: the views it veiled are shown as
+    they were (emptied, they were laid out and painted anew: 4.5 ms of the change back)."""
+    page, demo = tracker
+    _set_tracker(demo, 64, 6, [3] * 6, [2] * 6, [0, 0, 0, 0, 2, 0], "pad")
+    sizes = demo.locator('table[data-array="sizes"]')
+    drawn = _table_values(sizes)
+    views = demo.locator(".ch124-picture, .live-note, table[data-array] > tbody")
+    seen = "views => views.map((v) => v.isConnected && v.checkVisibility({visibilityProperty: 1}))"
+    assert views.evaluate_all(seen) == [True] * 4
+    padding = demo.locator('input[aria-label="padding"]').nth(4)
+    _type(padding, 1)  # level 6 then gets 2 rows, fewer than its kernel: refused
+    with pytest.raises(ValueError):
+        size_plan(64, 6, 3, 2, [0, 0, 0, 0, 1, 0], fix="pad")
+    assert demo.get_attribute("data-error") == "ValueError"
+    assert _table_values(sizes) == [] and _table_values(demo.locator('[data-array="fixes"]')) == []
+    assert views.evaluate_all(seen) == [False] * 4
+    page.evaluate(COUNT_ELEMENTS)
+    _type(padding, 2)
+    assert demo.get_attribute("data-error") is None
+    assert page.evaluate("window.madeElements") == 0
+    assert _table_values(sizes) == drawn
+    assert views.evaluate_all(seen) == [True] * 4
 
 
 def test_size_tracker_reset_and_presets(tracker):
