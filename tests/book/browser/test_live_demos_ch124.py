@@ -718,16 +718,21 @@ def test_overlap_equals_the_package_for_sampled_stacks(overlap):
         _check_overlap(demo, layers)
 
 
-def test_overlap_moved_back_to_a_stack_draws_the_maps_it_kept(overlap):
-    """A kernel_size moved back to the value it had a moment ago: the demo draws the maps it
-    kept for that stack (no transposed convolution, overlap count or score computed again)
-    and shows the package's numbers, as the first time; a new stack is computed."""
-    page, demo = overlap
+def _largest_random_stack(demo) -> None:
+    """Three layers of random 8 × 8 kernels, stride 4: the largest maps the demo computes."""
     _type(demo.locator('input[aria-label="layers"]'), 3)
     demo.get_by_role("button", name="random").click()
     for i in range(3):
         _type(demo.locator('input[aria-label="kernel_size"]').nth(i), 8)
         _type(demo.locator('input[aria-label="stride"]').nth(i), 4)
+
+
+def test_overlap_moved_back_to_a_stack_draws_the_maps_it_kept(overlap):
+    """A kernel_size moved back to the value it had a moment ago: the demo draws the maps it
+    kept for that stack (no transposed convolution, overlap count or score computed again)
+    and shows the package's numbers, as the first time; a new stack is computed."""
+    page, demo = overlap
+    _largest_random_stack(demo)
     kernel_3 = demo.locator('input[aria-label="kernel_size"]').nth(2)
     notes = demo.locator("p.live-note")
     cdp = page.context.new_cdp_session(page)
@@ -800,11 +805,7 @@ def test_a_smaller_kernel_moves_nothing_after_its_panel_until_reset(overlap):
 
 def test_overlap_redraws_within_a_frame_at_the_largest_settings(overlap):
     page, demo = overlap
-    _type(demo.locator('input[aria-label="layers"]'), 3)
-    demo.get_by_role("button", name="random").click()
-    for i in range(3):
-        _type(demo.locator('input[aria-label="kernel_size"]').nth(i), 8)
-        _type(demo.locator('input[aria-label="stride"]').nth(i), 4)
+    _largest_random_stack(demo)
     times = []
     for n in (8, 7, 8, 7, 8, 7, 8, 7, 8, 7):
         _type(demo.locator('input[aria-label="input_size"]'), n)
