@@ -664,7 +664,7 @@ class CanvasPicture {
   show(cells, chars) {
     this.label.hidden = this.crop.hidden = !cells;
     if (this.blanked) {
-      this.crop.classList.remove("live-blank");
+      this.crop.classList.remove("live-veiled");
       this.blanked = false;
     }
     if (!cells) return;
@@ -680,7 +680,7 @@ class CanvasPicture {
    *  next one most likely draws a picture of that size, and hiding it, then showing it
    *  again, moved what follows up and back down, laid out and painted twice). */
   blank() {
-    this.crop.classList.add("live-blank");
+    this.crop.classList.add("live-veiled"); // (live.css: out of sight, its place kept)
     this.blanked = true;
   }
 
