@@ -315,8 +315,15 @@ export function morph(parent, ...nodes) {
     } else if (kept.localName !== node.tag || kept.namespaceURI !== (node.ns ?? HTML_NS)) {
       kept.replaceWith(built(node));
     } else {
-      for (const { name } of [...kept.attributes]) if (!(name in node.attrs)) kept.removeAttribute(name);
-      for (const name in node.attrs) setAttr(kept, name, node.attrs[name]);
+      let count = 0;
+      for (const name in node.attrs) {
+        setAttr(kept, name, node.attrs[name]);
+        count += 1;
+      }
+      // Attributes the sketch does not have, looked for only when there are some.
+      if (kept.attributes.length > count) {
+        for (const { name } of [...kept.attributes]) if (!(name in node.attrs)) kept.removeAttribute(name);
+      }
       morph(kept, ...node.children);
     }
   });
