@@ -152,6 +152,12 @@ def open_page(browser, server):
         context.close()
 
 
+# A JavaScript function: those of the rows given that are in sight. A refused setting veils
+# a table's numbers (live.css, live-veiled: out of sight, their place kept), and a test
+# reads a veiled table as showing none.
+ROWS_IN_SIGHT = "(rows => [...rows].filter(r => getComputedStyle(r).visibility !== 'hidden'))"
+
+
 def demo_count(page) -> int:
     """How many widgets the page embeds (one view script per displayed widget)."""
     return page.locator('script[type="application/vnd.jupyter.widget-view+json"]').count()

@@ -32,7 +32,7 @@ from urllib.parse import urlparse
 import nbformat
 import numpy as np
 import pytest
-from conftest import ARTIFACTS, ROOT
+from conftest import ARTIFACTS, ROOT, ROWS_IN_SIGHT
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 import upsampling
@@ -453,8 +453,7 @@ def numbers(demo, caption: str) -> np.ndarray:
     """A number table's values (each cell's exact value, NaN where it is empty); none
     where its cells are out of sight (veiled: a refused setting)."""
     rows = demo.locator(f'table[data-array="{caption}"]').evaluate(
-        """t => [...t.tBodies[0].rows].filter(r => getComputedStyle(r).visibility !== 'hidden')
-             .map(r => [...r.cells].map(
+        f"""t => {ROWS_IN_SIGHT}(t.tBodies[0].rows).map(r => [...r.cells].map(
              c => c.dataset.value === undefined ? NaN : Number(c.dataset.value)))"""
     )
     return np.array(rows, dtype=float).reshape(len(rows), -1)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import toc_pages, wait_for_demos
+from conftest import ROWS_IN_SIGHT, toc_pages, wait_for_demos
 
 import upsampling
 from benchmarks.demo_redraw import maximise
@@ -67,24 +67,23 @@ ARGUMENTS = _argument_names()
 
 # The numbers of every table, by caption; a table whose cells are out of sight (veiled: a
 # refused setting) shows none.
-READ_TABLES = """root => Object.fromEntries([...root.querySelectorAll('table')].map(t => [
+READ_TABLES = f"""root => Object.fromEntries([...root.querySelectorAll('table')].map(t => [
   t.querySelector('caption')?.textContent ?? '',
-  (getComputedStyle(t.tBodies[0]).visibility === 'hidden' ? [] : [...t.tBodies[0].rows])
-  .map(r => [...r.cells].map(c => {
+  {ROWS_IN_SIGHT}(t.tBodies[0].rows).map(r => [...r.cells].map(c => {{
     const typed = c.querySelector('[contenteditable]');
     if (typed) return typed.textContent === '' ? null : Number(typed.textContent);
     return c.dataset.value === undefined ? null : Number(c.dataset.value);
-  }))
+  }}))
 ]))"""
 
 # What a demo shows, as text: every table (its cells row by row, none if they are veiled,
 # then what its editable cells hold after a "|"), the message, the notes and the readouts.
 # textContent, not innerText: a large array's table is kept out of layout (drawn on a
 # canvas instead).
-SHOWN = """root => [...root.querySelectorAll('table, .live-message, .live-note, output')]
+SHOWN = f"""root => [...root.querySelectorAll('table, .live-message, .live-note, output')]
   .map(n => n.tagName === 'TABLE'
-    ? [...n.rows].filter(r => getComputedStyle(r).visibility !== 'hidden')
-      .map(r => [...r.cells].map(c => c.textContent).join('\\t')).join('\\n')
+    ? {ROWS_IN_SIGHT}(n.rows).map(r => [...r.cells].map(c => c.textContent).join('\\t'))
+      .join('\\n')
       + '|' + [...n.querySelectorAll('[contenteditable]')].map(i => i.textContent).join(',')
     : n.textContent).join('\\n')"""
 

@@ -12,7 +12,7 @@ import statistics
 
 import numpy as np
 import pytest
-from conftest import wait_for_demos
+from conftest import ROWS_IN_SIGHT, wait_for_demos
 
 from upsampling import conv_transpose2d, interpolate, max_pool2d, max_unpool2d, overlap_counts
 from upsampling.checkerboard import bilinear_kernel, phase_sums
@@ -32,7 +32,7 @@ def _numbers(table) -> np.ndarray:
     """The numbers of a live number table (each cell's exact value), as an array; none
     where its cells are out of sight (veiled: a refused setting)."""
     rows = table.locator("tbody tr").evaluate_all(
-        "rows => rows.filter(r => getComputedStyle(r).visibility !== 'hidden')"
+        f"rows => {ROWS_IN_SIGHT}(rows)"
         "  .map(r => [...r.querySelectorAll('td')].map(c => Number(c.dataset.value)))"
     )
     return np.array(rows, dtype=float).reshape(len(rows), -1) if rows else np.empty((0, 0))
@@ -64,7 +64,7 @@ def _table_values(table) -> list[list[str]]:
     """The rows of a table body, each cell's text; none where they are out of sight
     (veiled: a refused setting)."""
     return table.locator("tbody tr").evaluate_all(
-        "rows => rows.filter(r => getComputedStyle(r).visibility !== 'hidden')"
+        f"rows => {ROWS_IN_SIGHT}(rows)"
         "  .map(r => [...r.querySelectorAll('th, td')].map(c => c.textContent))"
     )
 
