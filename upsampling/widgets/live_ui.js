@@ -680,7 +680,7 @@ class CanvasPicture {
     const cols = rows ? cells[0].length : 0;
     const frame = this.frameFor(`${look}|${size.cw}`, rows, cols, size);
     const dirty = this.compose(frame, cells, rows, cols, tilesFor(look), size);
-    this.put(frame, rows, cols, size, dirty);
+    this.put(frame, rows, cols, size, [dirty]);
   }
 
   /** Shows nothing in the picture's place, which it keeps (for a refused setting: the
@@ -751,9 +751,10 @@ class CanvasPicture {
     return [r0, c0, r1, c1];
   }
 
-  /** Puts the frame's rows × cols cells on the canvas: the changed rectangle, or all of
-   *  them if the canvas showed another frame or was resized (to the frame's size). */
-  put(frame, rows, cols, { cw, ch, ratio }, [r0, c0, r1, c1]) {
+  /** Puts the frame's rows × cols cells on the canvas: the `changed` rectangles of cells
+   *  (compose's), those where the frame differs from the one the canvas showed, or all of
+   *  them if the canvas was resized (to the frame's size). */
+  put(frame, rows, cols, { cw, ch, ratio }, changed) {
     const canvas = this.canvas;
     const ctx = canvas.getContext("2d");
     const { width, height } = frame.image;
@@ -766,12 +767,36 @@ class CanvasPicture {
     // The crop shows the picture's cells (its bottom and right borders are the grid lines
     // the cells' own do not draw).
     setAttr(this.crop, "style", `width: ${(cols * cw) / ratio}px; height: ${(rows * ch) / ratio}px`);
-    if (resized || this.onCanvas !== frame) [r0, c0, r1, c1] = [0, 0, rows, cols];
+    if (resized) changed = [[0, 0, rows, cols]];
+    else if (this.onCanvas !== frame) changed = cellsDiffering(this.onCanvas, frame, rows, cols);
     this.onCanvas = frame;
-    if (r1 > r0 && c1 > c0) {
-      ctx.putImageData(frame.image, 0, 0, c0 * cw, r0 * ch, (c1 - c0) * cw, (r1 - r0) * ch);
+    for (const [r0, c0, r1, c1] of changed) {
+      if (r1 > r0 && c1 > c0) {
+        ctx.putImageData(frame.image, 0, 0, c0 * cw, r0 * ch, (c1 - c0) * cw, (r1 - r0) * ch);
+      }
     }
   }
+}
+
+/** Where the canvas showing frame `shown` (of the same cell size, or null) differs from
+ *  frame `next` at rows × cols, as rectangles of cells [r0, c0, r1, c1]: the cells beyond
+ *  what it showed (a column more, a row more), and around those it showed whose number,
+ *  colour or mark differ. A shape toggled back and forth (output_padding) then puts a row
+ *  or a column, not the whole picture (0.4 ms at 44×44 cells). */
+function cellsDiffering(shown, next, rows, cols) {
+  if (shown?.look !== next.look) return [[0, 0, rows, cols]];
+  const common = [Math.min(rows, shown.shape[0]), Math.min(cols, shown.shape[1])];
+  let [r0, c0, r1, c1] = [rows, cols, 0, 0];
+  for (let r = 0; r < common[0]; r++) {
+    for (let c = 0, i = r * next.cols, j = r * shown.cols; c < common[1]; c++, i++, j++) {
+      if (shown.labels[j] === next.labels[i] && shown.colours[j] === next.colours[i] && shown.marks[j] === next.marks[i]) continue;
+      r0 = Math.min(r0, r);
+      c0 = Math.min(c0, c);
+      r1 = Math.max(r1, r + 1);
+      c1 = Math.max(c1, c + 1);
+    }
+  }
+  return [[r0, c0, r1, c1], [0, common[1], rows, cols], [common[0], 0, rows, common[1]]];
 }
 
 /** A cell's size in device pixels (every tile whole pixels) for numbers of `chars`

@@ -566,6 +566,40 @@ def test_scatter_add_pictures_drawn_in_part_equal_pictures_drawn_afresh(open_pag
     assert log.problems() == []
 
 
+def test_scatter_add_picture_grown_back_shows_the_row_that_changed_out_of_sight(open_page):
+    """A row the crop hid (output_padding back to 0) whose numbers then changed (an input
+    value), brought back (output_padding 1 again): the canvas keeps the pixels of the rows
+    out of sight, and the picture must show that row's new numbers, as a new page does."""
+    page, log = open_page(CH3)
+    wait_for_demos(page)
+    demo = {d.get_attribute("data-demo"): d for d in live_demos(page)}["scatter-add"]
+    for key, pair in (("input_size", (8, 8)), ("kernel_size", (5, 5)), ("stride", (4, 4))):
+        set_pair(demo, key, pair)
+    set_pair(demo, "padding", (2, 2))  # the output's last row is reached by input[7, *]
+    _step_to(demo, 64)  # every copy made
+    set_value(demo, "output_padding", 1, "height")
+    grown, last_row = demo.evaluate(PICTURES), tables(demo)["output"][-1]
+    set_value(demo, "output_padding", 0, "height")
+    assert tables(demo)["output"].shape == (29, 29)
+    before = tables(demo)["output"]
+    demo.locator('[aria-label="input[7, 3]"]').fill("9")
+    changed = tables(demo)["output"] != before
+    assert changed.any() and not changed[:-4].any()  # the last rows only
+    hash_before = page.evaluate("location.hash")
+    set_value(demo, "output_padding", 1, "height")
+    assert (tables(demo)["output"][-1] != last_row).any()  # it changed out of sight
+    pictures = demo.evaluate(PICTURES)
+    assert all(pictures) and pictures != grown
+    page.wait_for_function("h => location.hash !== h", arg=hash_before)
+    fresh, fresh_log = open_page(CH3 + page.evaluate("location.hash"))
+    wait_for_demos(fresh)
+    again = {d.get_attribute("data-demo"): d for d in live_demos(fresh)}["scatter-add"]
+    assert np.array_equal(tables(again)["output"], tables(demo)["output"])
+    assert again.evaluate(PICTURES) == pictures
+    assert fresh_log.problems() == [] and log.problems() == []
+    fresh.context.close()
+
+
 def page_focus(demo) -> str | None:
     return demo.page.evaluate("document.activeElement.getAttribute('aria-label')")
 
