@@ -322,7 +322,9 @@ export function morph(parent, ...nodes) {
       }
       // Attributes the sketch does not have, looked for only when there are some.
       if (kept.attributes.length > count) {
-        for (const { name } of [...kept.attributes]) if (!(name in node.attrs)) kept.removeAttribute(name);
+        for (const { name } of [...kept.attributes]) {
+          if (!(name in node.attrs)) kept.removeAttribute(name);
+        }
       }
       morph(kept, ...node.children);
     }
@@ -789,7 +791,11 @@ function cellsDiffering(shown, next, rows, cols) {
   let [r0, c0, r1, c1] = [rows, cols, 0, 0];
   for (let r = 0; r < common[0]; r++) {
     for (let c = 0, i = r * next.cols, j = r * shown.cols; c < common[1]; c++, i++, j++) {
-      if (shown.labels[j] === next.labels[i] && shown.colours[j] === next.colours[i] && shown.marks[j] === next.marks[i]) continue;
+      const same =
+        shown.labels[j] === next.labels[i] &&
+        shown.colours[j] === next.colours[i] &&
+        shown.marks[j] === next.marks[i];
+      if (same) continue;
       r0 = Math.min(r0, r);
       c0 = Math.min(c0, c);
       r1 = Math.max(r1, r + 1);
