@@ -718,27 +718,24 @@ class CanvasPicture {
   }
 
   /** Composes the cells that differ from the frame's; returns the rectangle of cells
-   *  changed, [r0, c0, r1, c1] (empty if none). */
+   *  changed, [r0, c0, r1, c1] (empty if none: see include). */
   compose(frame, cells, rows, cols, tiles, size) {
     const { cw, ch } = size;
     const { labels, colours, marks } = frame;
     const missing = []; // the tiles to make first
     const changed = [];
-    let [r0, c0, r1, c1] = [rows, cols, 0, 0];
+    const rect = [rows, cols, 0, 0];
     for (let r = 0; r < rows; r++) {
       const row = cells[r];
       for (let c = 0, i = r * frame.cols; c < cols; c++, i++) {
         const { label, colour, mark } = row[c];
-        if (labels[i] === label && colours[i] === colour && marks[i] === mark) continue;
+        if (showsCell(frame, i, label, colour, mark)) continue;
         labels[i] = label;
         colours[i] = colour;
         marks[i] = mark;
         if (!tileAt(tiles, cw, label, colour, mark)) missing.push([label, colour, mark]);
         changed.push(i);
-        r0 = Math.min(r0, r);
-        c0 = Math.min(c0, c);
-        r1 = Math.max(r1, r + 1);
-        c1 = Math.max(c1, c + 1);
+        include(rect, r, c);
       }
     }
     makeTiles(tiles, size, missing);
@@ -750,7 +747,7 @@ class CanvasPicture {
       copyRows(page, offset, cw, frame.pixels, at, width, cw, ch);
     }
     frame.shape = [rows, cols];
-    return [r0, c0, r1, c1];
+    return rect;
   }
 
   /** Puts the frame's rows × cols cells on the canvas: the `changed` rectangles of cells
@@ -788,21 +785,27 @@ class CanvasPicture {
 function cellsDiffering(shown, next, rows, cols) {
   if (shown?.look !== next.look) return [[0, 0, rows, cols]];
   const common = [Math.min(rows, shown.shape[0]), Math.min(cols, shown.shape[1])];
-  let [r0, c0, r1, c1] = [rows, cols, 0, 0];
+  const rect = [rows, cols, 0, 0];
   for (let r = 0; r < common[0]; r++) {
     for (let c = 0, i = r * next.cols, j = r * shown.cols; c < common[1]; c++, i++, j++) {
-      const same =
-        shown.labels[j] === next.labels[i] &&
-        shown.colours[j] === next.colours[i] &&
-        shown.marks[j] === next.marks[i];
-      if (same) continue;
-      r0 = Math.min(r0, r);
-      c0 = Math.min(c0, c);
-      r1 = Math.max(r1, r + 1);
-      c1 = Math.max(c1, c + 1);
+      if (!showsCell(shown, j, next.labels[i], next.colours[i], next.marks[i])) include(rect, r, c);
     }
   }
-  return [[r0, c0, r1, c1], [0, common[1], rows, cols], [common[0], 0, rows, common[1]]];
+  return [rect, [0, common[1], rows, cols], [common[0], 0, rows, common[1]]];
+}
+
+/** Whether cell i of `frame` shows this number, colour and mark (what its pixels are made of). */
+function showsCell(frame, i, label, colour, mark) {
+  return frame.labels[i] === label && frame.colours[i] === colour && frame.marks[i] === mark;
+}
+
+/** Grows `rect`, a rectangle of cells [r0, c0, r1, c1] (none yet: [rows, cols, 0, 0]), to
+ *  hold cell (r, c). */
+function include(rect, r, c) {
+  if (r < rect[0]) rect[0] = r;
+  if (c < rect[1]) rect[1] = c;
+  if (r + 1 > rect[2]) rect[2] = r + 1;
+  if (c + 1 > rect[3]) rect[3] = c + 1;
 }
 
 /** A cell's size in device pixels (every tile whole pixels) for numbers of `chars`

@@ -147,7 +147,7 @@ def test_size_tracker_equals_the_package_for_sampled_settings(tracker):
 
 # The tracker's views (the drawing and the two tables), as HTML: they are rebuilt on every
 # change and morphed into what is shown (live_ui.js morph), keeping the nodes that match.
-# The views as HTML (a veiled one, for a refused setting, shows nothing: only its name).
+# A veiled view (a refused setting) shows nothing: only its name.
 TRACKER_VIEWS = """root => [...root.querySelectorAll('.ch124-picture, table[data-array]')]
   .map(n => n.classList.contains('live-veiled') ? `veiled ${n.className}` : n.outerHTML)"""
 
