@@ -10,7 +10,9 @@ Run as ``.venv/bin/python -m tools.build_book``. It does everything the build ne
 3. builds ``book/`` with Jupyter Book (``_config.yml``, ``_toc.yml``): notebooks are
    executed with caching, and any warning or execution error fails the build; each
    chapter's downloadable notebook is then written from the execution cache, so that a
-   partial rebuild offers what a cold one does (:func:`restore_cached_outputs`);
+   partial rebuild offers what a cold one does (:func:`restore_cached_outputs`), and the
+   book's own stylesheets (``book/_static``) are copied again if they changed (Sphinx
+   copies them only when it writes a page);
 4. copies the student notebooks of ``exercises/`` beside the pages, so that the
    chapters' exercise links download them, and checks that no solution or hidden
    test text reached the site.
@@ -166,6 +168,23 @@ def install_vendor_files() -> None:
         path.unlink()
     if changed or stale:
         log(f"_static/offline: {changed} file(s) updated, {len(stale)} removed")
+
+
+def copy_book_static(source: Path = BOOK / "_static", site: Path = HTML) -> int:
+    """Copies into the site's _static the files of book/_static that are missing there or
+    differ: Sphinx copies them only when it writes a page, so a stylesheet edited alone
+    stayed stale. Returns how many were copied."""
+    copied = 0
+    for src in sorted(p for p in source.rglob("*") if p.is_file()):
+        dest = site / "_static" / src.relative_to(source)
+        if dest.exists() and filecmp.cmp(src, dest, shallow=False):
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+        copied += 1
+    if copied:
+        log(f"_static: {copied} file(s) of book/_static updated")
+    return copied
 
 
 # --- 3. Jupyter Book --------------------------------------------------------------------
@@ -380,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
         ensure_node_modules()
         install_vendor_files()
         run_jupyter_book(freshenv=args.all, quiet=args.quiet)
+        copy_book_static()
         notebooks = copy_exercises()
         leaks = forbidden_text_in_site()
         if leaks:

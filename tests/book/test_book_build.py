@@ -84,6 +84,27 @@ def test_vendor_files_come_from_pinned_packages(site):  # the build installs nod
         ), source
 
 
+def test_site_serves_the_books_own_static_files(site):
+    for src in (ROOT / "book" / "_static").rglob("*"):
+        if src.is_file():
+            served = site / "_static" / src.relative_to(ROOT / "book" / "_static")
+            assert served.read_bytes() == src.read_bytes(), f"{served} is stale"
+
+
+def test_an_edited_stylesheet_alone_is_copied_again(tmp_path):
+    """Sphinx copies book/_static only when it writes a page; the build copies it too."""
+    source, site = tmp_path / "book_static", tmp_path / "site"
+    (source / "fonts").mkdir(parents=True)
+    (source / "a.css").write_text("p { color: red }")
+    (source / "fonts" / "b.css").write_text("b {}")
+    assert build_book.copy_book_static(source, site) == 2
+    assert build_book.copy_book_static(source, site) == 0
+    (source / "a.css").write_text("p { color: blue }")  # the same size: compared by content
+    assert build_book.copy_book_static(source, site) == 1
+    assert (site / "_static" / "a.css").read_text() == "p { color: blue }"
+    assert (site / "_static" / "fonts" / "b.css").read_text() == "b {}"
+
+
 def test_forbidden_text_is_found(tmp_path):
     (tmp_path / "page.html").write_text("<p>ok</p>")
     assert build_book.forbidden_text_in_site(tmp_path) == []
