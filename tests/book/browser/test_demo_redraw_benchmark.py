@@ -20,7 +20,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 ROW = re.compile(
     r"^  (?P<demo>[\w-]+)\s+(?P<page>\d\d_\w+\.html)\s+(?P<changes>\d+)"
-    r"(?:\s+[\d.]+ms){3}\s+(?P<nothing>[\d.]+)ms\s+[\d.]+ms"
+    r"\s+(?P<median>[\d.]+)ms\s+[\d.]+ms\s+(?P<worst>[\d.]+)ms\s+(?P<typical>[\d.]+)ms"
+    r"\s+(?P<nothing>[\d.]+)ms\s+[\d.]+ms"
     r"\s+(?P<character>[\d.]+)ms\s+[\d.]+ms  \S",
     re.M,
 )
@@ -55,6 +56,11 @@ def test_the_redraw_benchmark_times_every_live_demo(site):
     # nothing, next to none.
     peers = [(float(m["nothing"]), float(m["character"])) for m in ROW.finditer(run.stdout)]
     assert all(character > nothing + 0.5 for nothing, character in peers), peers
+    # The slowest control's typical change lies between the demo's median and its worst.
+    spread = [
+        tuple(float(m[k]) for k in ("median", "typical", "worst")) for m in ROW.finditer(run.stdout)
+    ]
+    assert all(median <= typical <= worst for median, typical, worst in spread), spread
     # Each row ends with its slowest change's time on and off a CPU and its garbage
     # collection, and the most CPU time of any change (see the tests below).
     tail = (
