@@ -11,7 +11,7 @@ Run as ``.venv/bin/python -m tools.build_book``. It does everything the build ne
    executed with caching, and any warning or execution error fails the build; each
    chapter's downloadable notebook is then written from the execution cache, so that a
    partial rebuild offers what a cold one does (:func:`restore_cached_outputs`), and the
-   book's own stylesheets (``book/_static``) are copied again if they changed (Sphinx
+   book's own static files (``book/_static``) are copied again if they changed (Sphinx
    copies them only when it writes a page);
 4. copies the student notebooks of ``exercises/`` beside the pages, so that the
    chapters' exercise links download them, and checks that no solution or hidden
@@ -170,23 +170,6 @@ def install_vendor_files() -> None:
         log(f"_static/offline: {changed} file(s) updated, {len(stale)} removed")
 
 
-def copy_book_static(source: Path = BOOK / "_static", site: Path = HTML) -> int:
-    """Copies into the site's _static the files of book/_static that are missing there or
-    differ: Sphinx copies them only when it writes a page, so a stylesheet edited alone
-    stayed stale. Returns how many were copied."""
-    copied = 0
-    for src in sorted(p for p in source.rglob("*") if p.is_file()):
-        dest = site / "_static" / src.relative_to(source)
-        if dest.exists() and filecmp.cmp(src, dest, shallow=False):
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
-        copied += 1
-    if copied:
-        log(f"_static: {copied} file(s) of book/_static updated")
-    return copied
-
-
 # --- 3. Jupyter Book --------------------------------------------------------------------
 
 
@@ -270,6 +253,23 @@ def run_jupyter_book(
     restored = restore_cached_outputs(html, cache, merge_streams=bool(merge_streams))
     if restored:
         log(f"outputs restored from the execution cache: {', '.join(restored)}")
+
+
+def copy_book_static(source: Path = BOOK / "_static", site: Path = HTML) -> int:
+    """Copies into the site's _static the files of book/_static that are missing there or
+    differ: Sphinx copies them only when it writes a page, so a stylesheet edited alone
+    stayed stale in the site. Returns how many were copied."""
+    copied = 0
+    for src in sorted(p for p in source.rglob("*") if p.is_file()):
+        dest = site / "_static" / src.relative_to(source)
+        if dest.exists() and filecmp.cmp(src, dest, shallow=False):
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)
+        copied += 1
+    if copied:
+        log(f"_static: {copied} file(s) of book/_static updated")
+    return copied
 
 
 def restore_cached_outputs(html: Path, cache: Path, *, merge_streams: bool) -> list[str]:
