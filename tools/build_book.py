@@ -143,6 +143,15 @@ def _strip_source_map(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def copy_if_changed(src: Path, dest: Path) -> bool:
+    """Copies src to dest unless dest holds the same bytes already; whether it copied."""
+    if dest.exists() and filecmp.cmp(src, dest, shallow=False):
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dest)
+    return True
+
+
 def install_vendor_files() -> None:
     """Copies the served JavaScript into _static/offline of the site, touching only what changed."""
     files = vendor_files()
@@ -158,10 +167,8 @@ def install_vendor_files() -> None:
             if dest.exists() and dest.read_text(encoding="utf-8") == text:
                 continue
             dest.write_text(text, encoding="utf-8")
-        else:
-            if dest.exists() and filecmp.cmp(src, dest, shallow=False):
-                continue
-            shutil.copyfile(src, dest)
+        elif not copy_if_changed(src, dest):
+            continue
         changed += 1
     stale = [p for p in VENDOR.rglob("*") if p.is_file() and p.relative_to(VENDOR) not in files]
     for path in stale:
@@ -259,14 +266,8 @@ def copy_book_static(source: Path = BOOK / "_static", site: Path = HTML) -> int:
     """Copies into the site's _static the files of book/_static that are missing there or
     differ: Sphinx copies them only when it writes a page, so a stylesheet edited alone
     stayed stale in the site. Returns how many were copied."""
-    copied = 0
-    for src in sorted(p for p in source.rglob("*") if p.is_file()):
-        dest = site / "_static" / src.relative_to(source)
-        if dest.exists() and filecmp.cmp(src, dest, shallow=False):
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
-        copied += 1
+    files = sorted(p for p in source.rglob("*") if p.is_file())
+    copied = sum(copy_if_changed(src, site / "_static" / src.relative_to(source)) for src in files)
     if copied:
         log(f"_static: {copied} file(s) of book/_static updated")
     return copied
